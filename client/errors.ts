@@ -1,0 +1,152 @@
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { redact } from './secret';
+
+/** gRPC status names, as `@grpc/grpc-js` spells them (`status[code]`). */
+export type GrpcStatusName = keyof typeof GrpcStatus;
+
+/**
+ * Codes that do not come from gRPC. A Node-RED Catch node sees them as `msg.error.code`, so they are
+ * part of the package's public contract: add, never rename.
+ */
+export type LocalErrorCode =
+  | 'BAD_PAYLOAD' // a request payload that is not hex / bytes, odd-length, empty or too long
+  | 'BAD_CONFIG' // invalid options: endpoint, credentials, channel, bus, timeouts
+  | 'BAD_REQUEST' // invalid message-level input other than the payload (ticket, result, session id)
+  | 'NO_SESSION' // no live session with that id in this process
+  | 'SESSION_ENDED' // the session reached a final state (finished, interrupted, failed)
+  | 'SESSION_LOST' // the session token expired before the keepalive could renew it
+  | 'TIMEOUT' // an ECU did not answer in time
+  | 'NEGATIVE_RESPONSE' // an ECU answered 7F SID NRC
+  | 'INVALID_RESPONSE' // an ECU answer that cannot be a response to the request
+  | 'INSECURE_ENDPOINT' // plaintext to a non-loopback host without the explicit switch
+  | 'AUTH_BACKOFF' // credentials were just rejected; not retrying yet
+  | 'CLOSED'; // the object was closed while the operation was pending
+
+export type ErrorCode = GrpcStatusName | LocalErrorCode;
+
+export interface OpenObdErrorOptions {
+  /** What was being done, e.g. `sessionController.startSessionOnTicket` or `uds.request`. */
+  operation?: string;
+  grpcCode?: number;
+  /** The server's status details, scrubbed of secrets. */
+  details?: string;
+  /** Negative response code for NEGATIVE_RESPONSE. */
+  nrc?: number;
+  nrcName?: string;
+  /** Whether trying the same thing again may succeed without changing anything. */
+  retryable?: boolean;
+  cause?: unknown;
+}
+
+/**
+ * The one error type of the client library. `code` is stable and machine-readable; `message` is a
+ * sentence for a person. No secret can be in either: all text from outside passes through `redact`.
+ */
+export class OpenObdError extends Error {
+  override readonly name = 'OpenObdError';
+  readonly code: ErrorCode;
+  readonly operation?: string;
+  readonly grpcCode?: number;
+  readonly details?: string;
+  readonly nrc?: number;
+  readonly nrcName?: string;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: OpenObdErrorOptions = {}) {
+    super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.operation = options.operation;
+    this.grpcCode = options.grpcCode;
+    this.details = options.details === undefined ? undefined : redact(options.details);
+    this.nrc = options.nrc;
+    this.nrcName = options.nrcName;
+    this.retryable = options.retryable ?? false;
+  }
+
+  /** Plain data, safe for `msg.error`, logs and JSON. */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = { name: this.name, code: this.code, message: this.message };
+    if (this.operation !== undefined) out.operation = this.operation;
+    if (this.grpcCode !== undefined) out.grpcCode = this.grpcCode;
+    if (this.details !== undefined) out.details = this.details;
+    if (this.nrc !== undefined) out.nrc = this.nrc;
+    if (this.nrcName !== undefined) out.nrcName = this.nrcName;
+    return out;
+  }
+}
+
+export function isOpenObdError(err: unknown, code?: ErrorCode): err is OpenObdError {
+  return err instanceof OpenObdError && (code === undefined || err.code === code);
+}
+
+export function grpcStatusName(code: number): GrpcStatusName {
+  const name = (GrpcStatus as unknown as Record<number, string>)[code];
+  return (name ?? 'UNKNOWN') as GrpcStatusName;
+}
+
+/** Status codes after which repeating an idempotent call can help. */
+const TRANSIENT = new Set<number>([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.INTERNAL]);
+
+export function isTransientStatus(code: number | undefined): boolean {
+  return code !== undefined && TRANSIENT.has(code);
+}
+
+function isServiceError(err: unknown): err is ServiceError {
+  return typeof err === 'object' && err !== null && typeof (err as ServiceError).code === 'number' && 'details' in err;
+}
+
+/**
+ * Explains a gRPC failure in words a flow author understands, using what openOBD documents about its
+ * errors (wire reference §5.11): the raw status and details stay available on the error.
+ */
+function explain(code: number, details: string, operation: string | undefined): string {
+  const d = details.trim();
+  const what = operation ? `${operation} failed` : 'openOBD call failed';
+  if (code === GrpcStatus.INVALID_ARGUMENT && /invalid client/i.test(d)) {
+    return 'openOBD rejected the partner credentials (Invalid client): check the client id, client secret and cluster id';
+  }
+  if (code === GrpcStatus.UNAVAILABLE && /already in use/i.test(d)) {
+    return 'A session is already running on this ticket or connector (Resource already in use): interrupt the old session first';
+  }
+  if (code === GrpcStatus.UNAVAILABLE && /no free resources/i.test(d)) {
+    return 'openOBD has no free resources at the moment: try again in about two minutes';
+  }
+  if (code === GrpcStatus.FAILED_PRECONDITION && /no ticket found/i.test(d)) {
+    return `Unknown ticket: ${d}`;
+  }
+  if (code === GrpcStatus.PERMISSION_DENIED && /only allowed call .* authenticate/i.test(d)) {
+    return 'The session is not authenticated yet: only authenticate() is allowed at this point';
+  }
+  if (code === GrpcStatus.PERMISSION_DENIED && /already authenticated/i.test(d)) {
+    return 'The session is already authenticated: its one-time authentication token was used before';
+  }
+  if (code === GrpcStatus.UNAUTHENTICATED) {
+    return `${what}: the token was rejected (${d || 'unauthenticated'})`;
+  }
+  if (code === GrpcStatus.UNAVAILABLE) {
+    return `${what}: openOBD is not reachable${d ? ` (${d})` : ''}`;
+  }
+  if (code === GrpcStatus.DEADLINE_EXCEEDED) {
+    return `${what}: no answer from openOBD in time`;
+  }
+  if (code === GrpcStatus.CANCELLED) {
+    return `${what}: the call was cancelled`;
+  }
+  return `${what}: ${grpcStatusName(code)}${d ? ` (${d})` : ''}`;
+}
+
+/** Wraps anything thrown by a gRPC call into an OpenObdError (an OpenObdError passes through). */
+export function fromGrpcError(err: unknown, operation?: string): OpenObdError {
+  if (err instanceof OpenObdError) return err;
+  if (isServiceError(err)) {
+    const details = err.details ?? '';
+    return new OpenObdError(grpcStatusName(err.code), explain(err.code, details, operation), {
+      operation,
+      grpcCode: err.code,
+      details,
+      retryable: isTransientStatus(err.code),
+    });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new OpenObdError('UNKNOWN', `${operation ? `${operation} failed: ` : ''}${message}`, { operation });
+}

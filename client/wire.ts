@@ -1,0 +1,197 @@
+/**
+ * TypeScript shapes of the openOBD messages this package sends and receives, as @grpc/proto-loader
+ * decodes them with `LOADER_OPTIONS` (snake_case names, enums as names, defaults filled in, the name of
+ * the set member of each oneof in a property named after the oneof). Only what the code touches is
+ * typed; proto/ stays the source of truth.
+ */
+
+export type EmptyMessage = Record<string, never>;
+
+export interface Authenticate {
+  client_id: string;
+  client_secret: string;
+  cluster_id: string;
+}
+
+export interface TokenMessage {
+  value: string;
+}
+
+export interface SessionInfoMessage {
+  id: string;
+  state: string;
+  created_at: string;
+  grpc_endpoint: string;
+  authentication_token: string;
+}
+
+export interface SessionInfoListMessage {
+  sessions: SessionInfoMessage[];
+}
+
+export type ResultName =
+  | 'RESULT_UNDEFINED'
+  | 'RESULT_SUCCESS'
+  | 'RESULT_INVALID_PRECONDITIONS'
+  | 'RESULT_NEEDS_VALIDATION'
+  | 'RESULT_NEEDS_COMPLETION'
+  | 'RESULT_FAILURE_AUTHENTICATION_ERROR'
+  | 'RESULT_FAILURE_MISSING_CODING_INFORMATION'
+  | 'RESULT_FAILURE_NOT_COMPATIBLE'
+  | 'RESULT_FAILURE_COMMUNICATION_ERROR'
+  | 'RESULT_FAILURE_RUNTIME_ERROR'
+  | 'RESULT_FAILURE_EXTERNAL_SERVICE_ERROR'
+  | 'RESULT_FAILURE';
+
+export type UserFeedbackName =
+  | 'USER_FEEDBACK_NOTHING'
+  | 'USER_FEEDBACK_SUCCESS'
+  | 'USER_FEEDBACK_FAILURE'
+  | 'USER_FEEDBACK_ASSISTANCE_REQUESTED';
+
+export interface ServiceResultMessage {
+  result: Array<ResultName | number>;
+  user_feedback?: UserFeedbackName | number;
+  description?: string;
+}
+
+export type PaddingName =
+  | 'PADDING_UNDEFINED'
+  | 'PADDING_ENABLED'
+  | 'PADDING_DETECTION'
+  | 'PADDING_DISABLED'
+  | 'PADDING_SET_FROM_ECU'
+  | 'PADDING_SET_TOWARDS_ECU';
+
+export type KeepAliveName = 'KEEP_ALIVE_UNDEFINED' | 'KEEP_ALIVE_ENABLED' | 'KEEP_ALIVE_DISABLED';
+
+export interface IsotpChannelMessage {
+  bus_name: string;
+  request_id: number;
+  response_id: number;
+  extended_request_address?: number;
+  extended_response_address?: number;
+  padding?: PaddingName | number;
+  keep_alive?: KeepAliveName | number;
+}
+
+export interface IsotpMessageMessage {
+  channel: IsotpChannelMessage | null;
+  /** Hexadecimal digits, not bytes (wire reference §5.6). */
+  payload: string;
+}
+
+export type CanProtocolName = 'CAN_PROTOCOL_UNDEFINED' | 'CAN_PROTOCOL_ISOTP' | 'CAN_PROTOCOL_TP20' | 'CAN_PROTOCOL_FRAMES';
+
+export type CanBitRateName =
+  | 'CAN_BIT_RATE_UNDEFINED'
+  | 'CAN_BIT_RATE_1000'
+  | 'CAN_BIT_RATE_500'
+  | 'CAN_BIT_RATE_250'
+  | 'CAN_BIT_RATE_125'
+  | 'CAN_BIT_RATE_100'
+  | 'CAN_BIT_RATE_94'
+  | 'CAN_BIT_RATE_83_3'
+  | 'CAN_BIT_RATE_50'
+  | 'CAN_BIT_RATE_33_3'
+  | 'CAN_BIT_RATE_20'
+  | 'CAN_BIT_RATE_10'
+  | 'CAN_BIT_RATE_5';
+
+export interface CanBusMessage {
+  pin_plus: number;
+  pin_min: number;
+  can_protocol: CanProtocolName | number;
+  can_bit_rate: CanBitRateName | number;
+  transceiver?: 'TRANSCEIVER_SPEED_LOW' | 'TRANSCEIVER_SPEED_HIGH' | number;
+}
+
+export interface KlineBusMessage {
+  pin: number;
+  kline_protocol: string | number;
+  kline_bit_rate: string | number;
+}
+
+export interface Terminal15BusMessage {
+  pin: number;
+}
+
+export interface DoipBusMessage {
+  doip_option: string | number;
+  doip_network_configuration: string | number;
+}
+
+export interface BusConfigurationMessage {
+  bus_name: string;
+  can_bus?: CanBusMessage | null;
+  kline_bus?: KlineBusMessage | null;
+  terminal15_bus?: Terminal15BusMessage | null;
+  doip_bus?: DoipBusMessage | null;
+  /** Set by the decoder: which member of the oneof is present. */
+  BusDefinition?: 'can_bus' | 'kline_bus' | 'terminal15_bus' | 'doip_bus';
+}
+
+export interface ConfiguredChannelMessage {
+  raw_channel?: unknown;
+  isotp_channel?: IsotpChannelMessage | null;
+  kline_channel?: unknown;
+  tp20_channel?: unknown;
+  doip_channel?: unknown;
+  ChannelDefinition?: string;
+}
+
+export interface ConfigurationMessage {
+  buses: BusConfigurationMessage[];
+  channels: ConfiguredChannelMessage[];
+}
+
+export interface ConnectorInformationMessage {
+  connected: boolean;
+  /** Unix milliseconds; uint64 on the wire, a decimal string here. */
+  connected_since: string;
+  latency: number;
+  healthy: boolean;
+}
+
+export interface Terminal15MessageMessage {
+  state?: 'STATE_UNDEFINED' | 'STATE_ON' | 'STATE_OFF' | number;
+}
+
+export interface IsotpEcuMessage {
+  can_bus: CanBusMessage | null;
+  request_id: number;
+  response_id: number;
+  extended_request_address?: number;
+  extended_response_address?: number;
+}
+
+export interface EcuMessage {
+  isotp_ecu?: IsotpEcuMessage | null;
+  kline_ecu?: unknown;
+  doip_ecu?: unknown;
+  tp20_ecu?: unknown;
+  EcuType?: 'isotp_ecu' | 'kline_ecu' | 'doip_ecu' | 'tp20_ecu';
+}
+
+export interface EcuListMessage {
+  ecus: EcuMessage[];
+}
+
+export interface ControlMessage {
+  target?: 'INTERFACE_UNDEFINED' | 'INTERFACE_USER' | 'INTERFACE_OPERATOR' | number;
+  control_label?: { label: string; minimal_display_time?: number } | null;
+  control_options?: { label: string; options: string[]; answer?: number } | null;
+  control_continue?: { label: string } | null;
+  control_yesno?: { label: string; answer?: boolean } | null;
+  control_freetext?: { label: string; answer?: string } | null;
+  control_number?: { label: string; minimum: number; maximum: number; answer?: number } | null;
+  translations?: Array<{ label: string; translations: Array<{ language: string; label: string }> }>;
+  image?: { url: string } | null;
+  ControlType?:
+    | 'control_label'
+    | 'control_options'
+    | 'control_continue'
+    | 'control_yesno'
+    | 'control_freetext'
+    | 'control_number';
+}
