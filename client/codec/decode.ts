@@ -1,0 +1,329 @@
+/**
+ * Best-effort interpretation of a positive answer for a flow author: plain JSON (hex strings instead of
+ * Buffers, identifiers as upper-case hex the way diagnostic documents write them, quantities as numbers).
+ * Anything this module does not understand yields undefined; the raw bytes stay available to the caller.
+ */
+import { OpenObdError } from '../errors';
+import { decodeDtcStatus, udsDtcToString } from './dtc';
+import { toHex } from './hex';
+import { decodeMode01, decodeObdDtcs, decodeObdVin, decodeSupportedPids } from './obd';
+import { classifyResponse, hasSubFunction } from './uds';
+import { decodeVin } from './vin';
+
+export type DecodedResponse = Record<string, unknown>;
+
+/** Standardised identification DIDs (ISO 14229-1 Annex C). */
+export const DID_NAMES: Readonly<Record<number, string>> = {
+  0xf180: 'bootSoftwareIdentification',
+  0xf181: 'applicationSoftwareIdentification',
+  0xf182: 'applicationDataIdentification',
+  0xf183: 'bootSoftwareFingerprint',
+  0xf184: 'applicationSoftwareFingerprint',
+  0xf185: 'applicationDataFingerprint',
+  0xf186: 'activeDiagnosticSession',
+  0xf187: 'vehicleManufacturerSparePartNumber',
+  0xf188: 'vehicleManufacturerECUSoftwareNumber',
+  0xf189: 'vehicleManufacturerECUSoftwareVersionNumber',
+  0xf18a: 'systemSupplierIdentifier',
+  0xf18b: 'ECUManufacturingDate',
+  0xf18c: 'ECUSerialNumber',
+  0xf18d: 'supportedFunctionalUnits',
+  0xf18e: 'vehicleManufacturerKitAssemblyPartNumber',
+  0xf190: 'VIN',
+  0xf191: 'vehicleManufacturerECUHardwareNumber',
+  0xf192: 'systemSupplierECUHardwareNumber',
+  0xf193: 'systemSupplierECUHardwareVersionNumber',
+  0xf194: 'systemSupplierECUSoftwareNumber',
+  0xf195: 'systemSupplierECUSoftwareVersionNumber',
+  0xf196: 'exhaustRegulationOrTypeApprovalNumber',
+  0xf197: 'systemNameOrEngineType',
+  0xf198: 'repairShopCodeOrTesterSerialNumber',
+  0xf199: 'programmingDate',
+  0xf19a: 'calibrationRepairShopCodeOrCalibrationEquipmentSerialNumber',
+  0xf19b: 'calibrationDate',
+  0xf19c: 'calibrationEquipmentSoftwareNumber',
+  0xf19d: 'ECUInstallationDate',
+  0xf19e: 'ODXFile',
+  0xf19f: 'entity',
+};
+
+const DTC_FORMATS: Readonly<Record<number, string>> = {
+  0x00: 'SAE J2012-DA DTC format 00',
+  0x01: 'ISO 14229-1 DTC format',
+  0x02: 'SAE J1939-73 DTC format',
+  0x03: 'ISO 11992-4 DTC format',
+  0x04: 'SAE J2012-DA DTC format 04',
+};
+
+const STANDARD_SESSIONS: Readonly<Record<number, string>> = {
+  0x01: 'defaultSession',
+  0x02: 'programmingSession',
+  0x03: 'extendedDiagnosticSession',
+  0x04: 'safetySystemDiagnosticSession',
+};
+
+const RESET_TYPES: Readonly<Record<number, string>> = {
+  0x01: 'hardReset',
+  0x02: 'keyOffOnReset',
+  0x03: 'softReset',
+  0x04: 'enableRapidPowerShutDown',
+  0x05: 'disableRapidPowerShutDown',
+};
+
+const ROUTINE_CONTROL_TYPES: Readonly<Record<number, string>> = {
+  0x01: 'startRoutine',
+  0x02: 'stopRoutine',
+  0x03: 'requestRoutineResults',
+};
+
+const READ_DTC_REPORT_TYPES: Readonly<Record<number, string>> = {
+  0x01: 'reportNumberOfDTCByStatusMask',
+  0x02: 'reportDTCByStatusMask',
+  0x07: 'reportNumberOfDTCBySeverityMaskRecord',
+  0x0a: 'reportSupportedDTC',
+  0x0f: 'reportMirrorMemoryDTCByStatusMask',
+  0x11: 'reportNumberOfMirrorMemoryDTCByStatusMask',
+  0x12: 'reportNumberOfEmissionsOBDDTCByStatusMask',
+  0x13: 'reportEmissionsOBDDTCByStatusMask',
+  0x15: 'reportDTCWithPermanentStatus',
+};
+
+function hex(value: number, digits: number): string {
+  return value.toString(16).toUpperCase().padStart(digits, '0');
+}
+
+/** Name of a sub-function value in a table, or of the range the standard reserves it for. */
+function subFunctionName(table: Readonly<Record<number, string>>, value: number): string {
+  const known = table[value];
+  if (known !== undefined) return known;
+  if (value >= 0x40 && value <= 0x5f) return 'vehicleManufacturerSpecific';
+  if (value >= 0x60 && value <= 0x7e) return 'systemSupplierSpecific';
+  return 'ISOSAEReserved';
+}
+
+/**
+ * The data as text when it is printable ASCII. ECUs pad fixed-length identification fields with NULs,
+ * spaces or FF bytes at the end, so trailing padding does not disqualify it.
+ */
+function printableText(data: Uint8Array): string | undefined {
+  let end = data.length;
+  while (end > 0 && (data[end - 1] === 0x00 || data[end - 1] === 0x20 || data[end - 1] === 0xff)) end--;
+  if (end === 0) return undefined;
+  for (let i = 0; i < end; i++) if (data[i]! < 0x20 || data[i]! > 0x7e) return undefined;
+  return Buffer.from(data.subarray(0, end)).toString('latin1');
+}
+
+function withName(table: Readonly<Record<number, string>>, id: number): { name?: string } {
+  const name = table[id];
+  return name === undefined ? {} : { name };
+}
+
+function decodeSession(response: Buffer): DecodedResponse {
+  const session = response[1]! & 0x7f;
+  const record = response.subarray(2);
+  const out: DecodedResponse = {
+    session,
+    sessionName: subFunctionName(STANDARD_SESSIONS, session),
+    sessionParameterRecord: toHex(record),
+  };
+  if (record.length >= 4) {
+    out.p2Ms = record.readUInt16BE(0);
+    out.p2StarMs = record.readUInt16BE(2) * 10; // sent in units of 10 ms
+  }
+  return out;
+}
+
+function decodeReset(response: Buffer): DecodedResponse {
+  const resetType = response[1]! & 0x7f;
+  const out: DecodedResponse = { resetType, resetTypeName: subFunctionName(RESET_TYPES, resetType) };
+  if (resetType === 0x04 && response.length >= 3) {
+    out.powerDownTimeS = response[2] === 0xff ? null : response[2]; // FF: not available
+  }
+  return out;
+}
+
+function decodeDtcRecords(records: Buffer): { dtcs: DecodedResponse[]; undecodedHex?: string } {
+  const dtcs: DecodedResponse[] = [];
+  const whole = records.length - (records.length % 4);
+  for (let at = 0; at < whole; at += 4) {
+    const code = records.readUIntBE(at, 3);
+    const status = records[at + 3]!;
+    dtcs.push({ code: udsDtcToString(code), hex: hex(code, 6), status, statusBits: decodeDtcStatus(status) });
+  }
+  return whole === records.length ? { dtcs } : { dtcs, undecodedHex: toHex(records.subarray(whole)) };
+}
+
+function decodeReadDtcInformation(response: Buffer): DecodedResponse | undefined {
+  const reportType = response[1]! & 0x7f;
+  const reportTypeName = READ_DTC_REPORT_TYPES[reportType];
+  if (reportTypeName === undefined) return undefined;
+  const statusAvailabilityMask = response[2]!;
+  switch (reportType) {
+    case 0x01:
+    case 0x07:
+    case 0x11:
+    case 0x12: {
+      const dtcFormat = response[3]!;
+      return {
+        reportType,
+        reportTypeName,
+        statusAvailabilityMask,
+        dtcFormat,
+        dtcFormatName: DTC_FORMATS[dtcFormat] ?? 'ISOSAEReserved',
+        count: response.readUInt16BE(4),
+      };
+    }
+    default:
+      return { reportType, reportTypeName, statusAvailabilityMask, ...decodeDtcRecords(response.subarray(3)) };
+  }
+}
+
+function decodeReadDataByIdentifier(request: Uint8Array, response: Buffer): DecodedResponse | undefined {
+  // Several DIDs come back concatenated without lengths; only the ECU's data dictionary can split them.
+  if (request.length !== 3) return undefined;
+  const did = response.readUInt16BE(1);
+  const data = response.subarray(3);
+  const text = printableText(data);
+  const out: DecodedResponse = { did: hex(did, 4), ...withName(DID_NAMES, did), hex: toHex(data) };
+  if (text !== undefined) out.text = text;
+  if (did === 0xf190 && text !== undefined) Object.assign(out, decodeVin(text));
+  if (did === 0xf186 && data.length === 1) {
+    out.session = data[0];
+    out.sessionName = subFunctionName(STANDARD_SESSIONS, data[0]! & 0x7f);
+  }
+  return out;
+}
+
+function decodeSecurityAccess(response: Buffer): DecodedResponse {
+  const securityAccessType = response[1]! & 0x7f;
+  if (securityAccessType % 2 === 1) {
+    const seed = response.subarray(2);
+    // The standard answers a seed request at an already unlocked level with an all-zero seed.
+    const alreadyUnlocked = seed.length > 0 && seed.every((byte) => byte === 0);
+    return { securityAccessType, step: 'requestSeed', seed: toHex(seed), alreadyUnlocked };
+  }
+  return { securityAccessType, step: 'sendKey', unlocked: true };
+}
+
+function decodeRoutineControl(response: Buffer): DecodedResponse {
+  const controlType = response[1]! & 0x7f;
+  return {
+    routineId: hex(response.readUInt16BE(2), 4),
+    controlType,
+    controlTypeName: subFunctionName(ROUTINE_CONTROL_TYPES, controlType),
+    statusHex: toHex(response.subarray(4)),
+  };
+}
+
+function hexPidList(pids: number[]): string[] {
+  return pids.map((pid) => hex(pid, 2));
+}
+
+function isSupportedPidsRequest(pid: number): boolean {
+  return pid % 0x20 === 0;
+}
+
+function decodeCurrentData(response: Buffer): DecodedResponse {
+  const result = decodeMode01(response);
+  const values: Record<string, unknown> = {};
+  const supported: number[] = [];
+  const pids = result.values.map((entry) => {
+    let value: unknown = entry.value;
+    if (isSupportedPidsRequest(entry.pid) && Array.isArray(entry.value)) {
+      supported.push(...entry.value);
+      value = hexPidList(entry.value);
+    }
+    values[entry.name] = value;
+    return entry.unit === undefined
+      ? { pid: hex(entry.pid, 2), name: entry.name, value }
+      : { pid: hex(entry.pid, 2), name: entry.name, value, unit: entry.unit };
+  });
+  const out: DecodedResponse = { pids, values, complete: result.complete };
+  if (supported.length > 0) out.supportedPids = hexPidList([...new Set(supported)].sort((x, y) => x - y));
+  if (result.problem !== undefined) out.problem = result.problem;
+  if (result.undecodedHex !== undefined) out.undecodedHex = result.undecodedHex;
+  return out;
+}
+
+/** `49 id n` + n fixed-size items (CALID 16 bytes, CVN 4 bytes, ECU name 20 bytes). */
+function vehicleInfoItems(response: Buffer, itemLength: number): Buffer[] {
+  const items: Buffer[] = [];
+  for (let at = 3; at + itemLength <= response.length; at += itemLength) {
+    items.push(response.subarray(at, at + itemLength));
+  }
+  return items;
+}
+
+function decodeVehicleInformation(response: Buffer): DecodedResponse | undefined {
+  const infoType = response[1];
+  if (infoType === undefined) return undefined;
+  if (isSupportedPidsRequest(infoType)) return { supportedInfoTypes: hexPidList(decodeSupportedPids(response)) };
+  switch (infoType) {
+    case 0x02:
+      return { ...decodeVin(decodeObdVin(response)) };
+    case 0x04:
+      return { calibrationIds: vehicleInfoItems(response, 16).map((item) => printableText(item) ?? toHex(item)) };
+    case 0x06:
+      return { calibrationVerificationNumbers: vehicleInfoItems(response, 4).map((item) => toHex(item)) };
+    case 0x0a: {
+      const [name] = vehicleInfoItems(response, 20);
+      return name === undefined ? undefined : { ecuName: printableText(name) ?? toHex(name) };
+    }
+    default:
+      return undefined;
+  }
+}
+
+function decodePositive(request: Uint8Array, response: Buffer): DecodedResponse | undefined {
+  // Without its sub-function the request was malformed; the answer's fields cannot be located.
+  if (hasSubFunction(request[0]!) && request.length < 2) return undefined;
+  switch (request[0]) {
+    case 0x10:
+      return decodeSession(response);
+    case 0x11:
+      return decodeReset(response);
+    case 0x14:
+    case 0x04:
+      return { cleared: true };
+    case 0x19:
+      return decodeReadDtcInformation(response);
+    case 0x22:
+      return decodeReadDataByIdentifier(request, response);
+    case 0x27:
+      return decodeSecurityAccess(response);
+    case 0x2e: {
+      if (response.length < 3) return undefined;
+      const did = response.readUInt16BE(1);
+      return { did: hex(did, 4), ...withName(DID_NAMES, did), written: true };
+    }
+    case 0x31:
+      return response.length < 4 ? undefined : decodeRoutineControl(response);
+    case 0x01:
+      return decodeCurrentData(response);
+    case 0x03:
+    case 0x07:
+    case 0x0a: {
+      const dtcs = decodeObdDtcs(response);
+      return { dtcs, count: dtcs.length };
+    }
+    case 0x09:
+      return decodeVehicleInformation(response);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Plain-data meaning of a positive answer to `request`, or undefined when the answer is not positive,
+ * not understood, or malformed (a decoding problem never throws: the raw answer is still there).
+ */
+export function decodeResponse(request: Uint8Array, response: Uint8Array): DecodedResponse | undefined {
+  if (classifyResponse(request, response) !== 'positive') return undefined;
+  try {
+    return decodePositive(request, Buffer.from(response));
+  } catch (err) {
+    // Decoders throw OpenObdError on malformed answers; RangeError is a Buffer read past a short answer.
+    if (err instanceof OpenObdError || err instanceof RangeError) return undefined;
+    throw err;
+  }
+}

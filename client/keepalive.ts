@@ -1,0 +1,221 @@
+import type * as grpc from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { OpenObdError, grpcStatusName } from './errors';
+import type { Logger } from './logger';
+import { backoffDelay, type BackoffPolicy } from './retry';
+import type { TokenMessage } from './wire';
+
+export interface KeepaliveOptions {
+  /** How often openOBD is expected to send a new token (default 120 s; learnt from the stream once seen). */
+  expectedIntervalMs: number;
+  /** No token for `interval × factor` means the stream is half-open: reopen it (default 1.25). */
+  watchdogFactor: number;
+  /** Backoff between reopen attempts. */
+  reconnect: BackoffPolicy;
+}
+
+export interface KeepaliveHooks {
+  /** Opens `session/openSessionTokenStream` with the newest token. */
+  open(): grpc.ClientReadableStream<TokenMessage>;
+  /** A new token arrived. */
+  onToken(value: string): void;
+  /** Milliseconds the newest token is still good for; reopening stops when this runs out. */
+  tokenRemainingMs(): number;
+  /**
+   * The stream ended with a status other than a transient one: ask whether the session still exists.
+   * Resolves true when the session has ended (the keepalive then stops for good).
+   */
+  sessionEnded(status: grpc.StatusObject | undefined): Promise<boolean>;
+  /** The token expired before a stream could be reopened. */
+  onLost(error: OpenObdError): void;
+  /** The stream went down ('recovering') or came back ('healthy'). */
+  onHealth(health: 'healthy' | 'recovering', error?: OpenObdError): void;
+}
+
+/**
+ * The hidden keepalive of one session: holds `openSessionTokenStream` open and hands every token it
+ * receives to the session. Where the official client silently stops refreshing after a network blip
+ * (and the session dies five minutes later), this one reopens the stream with backoff for as long as the
+ * current token is valid, and detects a half-open stream with a watchdog on the token cadence.
+ */
+export class Keepalive {
+  #stream?: grpc.ClientReadableStream<TokenMessage>;
+  #watchdog?: NodeJS.Timeout;
+  #retryTimer?: NodeJS.Timeout;
+  #attempt = 0;
+  #lastTokenAt?: number;
+  #learntIntervalMs?: number;
+  #stopped = true;
+  #health: 'healthy' | 'recovering' = 'healthy';
+  /** Streams opened, tokens received and drops seen (for statistics and tests). */
+  readonly stats = { opens: 0, tokens: 0, drops: 0, watchdogFires: 0 };
+
+  constructor(
+    private readonly options: KeepaliveOptions,
+    private readonly hooks: KeepaliveHooks,
+    private readonly log: Logger,
+  ) {}
+
+  get running(): boolean {
+    return !this.#stopped;
+  }
+
+  get health(): 'healthy' | 'recovering' {
+    return this.#health;
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#open();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#clearTimers();
+    this.#dropStream();
+  }
+
+  /** The cadence to watch: what the server actually does once two tokens have been seen. */
+  get intervalMs(): number {
+    return this.#learntIntervalMs ?? this.options.expectedIntervalMs;
+  }
+
+  #open(): void {
+    if (this.#stopped) return;
+    let stream: grpc.ClientReadableStream<TokenMessage>;
+    try {
+      stream = this.hooks.open();
+    } catch (err) {
+      this.#scheduleReopen(err instanceof OpenObdError ? err : new OpenObdError('UNKNOWN', String(err)));
+      return;
+    }
+    this.stats.opens += 1;
+    this.#stream = stream;
+    this.#lastTokenAt = undefined; // learn the cadence only from two tokens of the same stream
+    // Response headers mean the server accepted the call: the stream is back even before the next token.
+    stream.on('metadata', () => this.#markHealthy());
+    stream.on('data', (m: TokenMessage) => this.#onToken(m));
+    stream.on('error', () => undefined); // the outcome is read from 'status'
+    stream.on('status', (s: grpc.StatusObject) => {
+      if (this.#stream !== stream) return;
+      this.#stream = undefined;
+      void this.#onEnd(s);
+    });
+    this.#armWatchdog();
+  }
+
+  #onToken(m: TokenMessage): void {
+    if (!m.value) return;
+    const now = Date.now();
+    if (this.#lastTokenAt !== undefined) {
+      const gap = now - this.#lastTokenAt;
+      if (gap > 0) this.#learntIntervalMs = gap;
+    }
+    this.#lastTokenAt = now;
+    this.stats.tokens += 1;
+    this.hooks.onToken(m.value);
+    this.#markHealthy();
+    this.#armWatchdog();
+  }
+
+  #markHealthy(): void {
+    this.#attempt = 0;
+    if (this.#health !== 'healthy') {
+      this.#health = 'healthy';
+      this.log.info('openOBD session keepalive restored');
+      this.hooks.onHealth('healthy');
+    }
+  }
+
+  async #onEnd(status: grpc.StatusObject): Promise<void> {
+    if (this.#stopped) return;
+    this.stats.drops += 1;
+    this.#clearWatchdog();
+    const error = new OpenObdError(
+      grpcStatusName(status.code),
+      `The session token stream ended (${grpcStatusName(status.code)}${status.details ? `: ${status.details}` : ''})`,
+      { operation: 'session.openSessionTokenStream', grpcCode: status.code, details: status.details, retryable: true },
+    );
+    if (this.#health !== 'recovering') {
+      this.#health = 'recovering';
+      this.log.warn(`openOBD session keepalive interrupted: ${error.message}; reopening`);
+      this.hooks.onHealth('recovering', error);
+    }
+    // A transient failure is just reopened; anything else may mean the session is gone, so ask first.
+    const transient = status.code === GrpcStatus.UNAVAILABLE || status.code === GrpcStatus.INTERNAL || status.code === GrpcStatus.OK || status.code === GrpcStatus.DEADLINE_EXCEEDED;
+    if (!transient) {
+      let ended = false;
+      try {
+        ended = await this.hooks.sessionEnded(status);
+      } catch {
+        ended = false; // cannot tell (e.g. openOBD unreachable): keep trying while the token lasts
+      }
+      if (ended || this.#stopped) {
+        this.stop();
+        return;
+      }
+    }
+    this.#scheduleReopen(error);
+  }
+
+  #scheduleReopen(error: OpenObdError): void {
+    if (this.#stopped) return;
+    const delay = backoffDelay(this.options.reconnect, this.#attempt);
+    this.#attempt += 1;
+    const remaining = this.hooks.tokenRemainingMs();
+    if (remaining <= delay) {
+      this.stop();
+      this.hooks.onLost(
+        new OpenObdError('SESSION_LOST', `The session's token expired before its keepalive could be restored (last error: ${error.message})`, {
+          operation: 'session.openSessionTokenStream',
+          grpcCode: error.grpcCode,
+          details: error.details,
+        }),
+      );
+      return;
+    }
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#open();
+    }, delay);
+  }
+
+  #armWatchdog(): void {
+    this.#clearWatchdog();
+    const ms = Math.round(this.intervalMs * this.options.watchdogFactor);
+    this.#watchdog = setTimeout(() => {
+      this.stats.watchdogFires += 1;
+      this.log.warn(`No session token for ${ms} ms: the token stream looks half-open; reopening it`);
+      const stream = this.#stream;
+      this.#stream = undefined;
+      if (stream) {
+        stream.removeAllListeners('data');
+        stream.cancel();
+      }
+      void this.#onEnd({ code: GrpcStatus.UNAVAILABLE, details: 'no token within the expected cadence', metadata: undefined as never });
+    }, ms);
+    this.#watchdog.unref();
+  }
+
+  #clearWatchdog(): void {
+    if (this.#watchdog) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+  }
+
+  #clearTimers(): void {
+    this.#clearWatchdog();
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+  }
+
+  #dropStream(): void {
+    const stream = this.#stream;
+    this.#stream = undefined;
+    if (stream) {
+      stream.removeAllListeners('data');
+      stream.removeAllListeners('metadata');
+      stream.cancel();
+    }
+  }
+}

@@ -1,0 +1,413 @@
+import { EventEmitter } from 'node:events';
+import type * as grpc from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { toPayloadBytes } from './codec';
+import { OpenObdError, fromGrpcError } from './errors';
+import type { ChannelLease, ChannelPool, ResolvedEndpoint } from './endpoint';
+import { defaultChannelPool } from './endpoint';
+import { IsotpLink, type IsotpStream } from './isotp-link';
+import { Keepalive } from './keepalive';
+import { safeLogger, type Logger } from './logger';
+import type { BackoffPolicy } from './retry';
+import { Rpc } from './rpc';
+import { Secret } from './secret';
+import { isFinalState, summarize, type SessionInfo, type SessionSummary } from './session-info';
+import { DEFAULT_UDS_TIMING, udsRequest, type UdsExchange, type UdsTiming } from './uds-request';
+import { busConfiguration, sameBus, udsTarget, type CanBusSpec, type EcuSpec } from './vehicle-spec';
+import type {
+  BusConfigurationMessage,
+  ConfigurationMessage,
+  ConnectorInformationMessage,
+  EcuListMessage,
+  EmptyMessage,
+  ResultName,
+  ServiceResultMessage,
+  TokenMessage,
+  UserFeedbackName,
+} from './wire';
+
+export interface SessionOptions {
+  /** Assumed validity of each session token (default 300 s, as openOBD documents). */
+  tokenValidityMs?: number;
+  /** Expected token cadence before one is observed (default 120 s). */
+  tokenIntervalMs?: number;
+  /** Half-open detection: no token for interval × factor reopens the stream (default 1.25). */
+  watchdogFactor?: number;
+  /** Backoff between keepalive reopen attempts (default 250 ms doubling to 5 s, jittered). */
+  reconnect?: BackoffPolicy;
+  /** Deadline of unary session calls (default 15 s). */
+  callTimeoutMs?: number;
+  /** Close an unused ISO-TP stream after this long; openOBD ends sessions whose streams idle for an hour (default 30 min). */
+  isotpIdleCloseMs?: number;
+  /** Default timing of diagnostic requests. */
+  uds?: Partial<UdsTiming>;
+  logger?: Partial<Logger>;
+}
+
+/** What the controller hands a session besides the user's options. */
+export interface SessionInit extends SessionOptions {
+  endpoint: ResolvedEndpoint;
+  channelPool?: ChannelPool;
+  /** Asks openOBD for the session's state (through the session controller). */
+  stateLookup?: (sessionId: string) => Promise<string>;
+}
+
+/**
+ * Local view of a session: the server states, plus `lost` (the token ran out before the keepalive could
+ * renew it) and `closed` (released here without finishing; openOBD may still hold it).
+ */
+export type SessionState = 'available' | 'authenticating' | 'active' | 'finished' | 'interrupted' | 'failed' | 'lost' | 'closed';
+
+export interface SessionEnd {
+  state: SessionState;
+  reason: string;
+  error?: OpenObdError;
+}
+
+export interface FinishOptions {
+  result?: ResultName | ResultName[];
+  userFeedback?: UserFeedbackName;
+  description?: string;
+}
+
+export const RESULT_NAMES: readonly ResultName[] = [
+  'RESULT_UNDEFINED',
+  'RESULT_SUCCESS',
+  'RESULT_INVALID_PRECONDITIONS',
+  'RESULT_NEEDS_VALIDATION',
+  'RESULT_NEEDS_COMPLETION',
+  'RESULT_FAILURE_AUTHENTICATION_ERROR',
+  'RESULT_FAILURE_MISSING_CODING_INFORMATION',
+  'RESULT_FAILURE_NOT_COMPATIBLE',
+  'RESULT_FAILURE_COMMUNICATION_ERROR',
+  'RESULT_FAILURE_RUNTIME_ERROR',
+  'RESULT_FAILURE_EXTERNAL_SERVICE_ERROR',
+  'RESULT_FAILURE',
+];
+
+export const USER_FEEDBACK_NAMES: readonly UserFeedbackName[] = ['USER_FEEDBACK_NOTHING', 'USER_FEEDBACK_SUCCESS', 'USER_FEEDBACK_FAILURE', 'USER_FEEDBACK_ASSISTANCE_REQUESTED'];
+
+/**
+ * One claimed openOBD session: its token, its hidden keepalive, its vehicle link. Events:
+ * `state` (state, reason), `token` ({ count, expiresAt }) without the value, `keepalive`
+ * ('healthy' | 'recovering', error?), `ended` (SessionEnd) once, `closed` once.
+ */
+export class Session extends EventEmitter {
+  readonly id: string;
+  readonly createdAt: string;
+  #state: SessionState;
+  readonly #authToken: Secret;
+  #token?: Secret;
+  #tokenExpiresAt = 0;
+  #tokenCount = 0;
+  readonly #opts: Required<Omit<SessionOptions, 'logger' | 'uds'>> & { uds: UdsTiming };
+  readonly #lease: ChannelLease;
+  readonly #rpc: Rpc;
+  readonly #log: Logger;
+  readonly #keepalive: Keepalive;
+  readonly #isotp: IsotpLink;
+  readonly #stateLookup?: (id: string) => Promise<string>;
+  readonly #buses = new Map<string, BusConfigurationMessage>();
+  #busChain: Promise<unknown> = Promise.resolve();
+  readonly #channelQueues = new Map<string, Promise<unknown>>();
+  readonly #abort = new AbortController();
+  readonly #serverStreams = new Set<grpc.ClientReadableStream<unknown>>();
+  #ended?: SessionEnd;
+  #closed = false;
+
+  constructor(info: SessionInfo, init: SessionInit) {
+    super();
+    this.id = info.id;
+    this.createdAt = info.createdAt;
+    this.#state = isFinalState(info.state) ? (info.state as SessionState) : 'available';
+    this.#authToken = info.authenticationToken;
+    this.#opts = {
+      tokenValidityMs: init.tokenValidityMs ?? 300_000,
+      tokenIntervalMs: init.tokenIntervalMs ?? 120_000,
+      watchdogFactor: init.watchdogFactor ?? 1.25,
+      reconnect: init.reconnect ?? { initialDelayMs: 250, maxDelayMs: 5000, factor: 2 },
+      callTimeoutMs: init.callTimeoutMs ?? 15_000,
+      isotpIdleCloseMs: init.isotpIdleCloseMs ?? 30 * 60_000,
+      uds: { ...DEFAULT_UDS_TIMING, ...init.uds },
+    };
+    this.#log = safeLogger(init.logger);
+    this.#stateLookup = init.stateLookup;
+    this.#lease = (init.channelPool ?? defaultChannelPool).acquire(init.endpoint);
+    this.#rpc = new Rpc(this.#lease.client);
+    this.#keepalive = new Keepalive(
+      { expectedIntervalMs: this.#opts.tokenIntervalMs, watchdogFactor: this.#opts.watchdogFactor, reconnect: this.#opts.reconnect },
+      {
+        open: () => this.#rpc.serverStream<EmptyMessage, TokenMessage>('session', 'openSessionTokenStream', {}, { token: this.#token }),
+        onToken: (value) => this.#acceptToken(value),
+        tokenRemainingMs: () => this.#tokenExpiresAt - Date.now(),
+        sessionEnded: () => this.#checkEndedRemotely(),
+        onLost: (error) => this.#end('lost', error.message, error),
+        onHealth: (health, error) => this.emit('keepalive', health, error),
+      },
+      this.#log,
+    );
+    this.#isotp = new IsotpLink(
+      () => this.#rpc.bidi('can', 'openIsotpStream', { token: this.#token }) as IsotpStream,
+      this.#log,
+      this.#opts.isotpIdleCloseMs,
+    );
+  }
+
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  get active(): boolean {
+    return this.#state === 'active';
+  }
+
+  /** 'healthy' while the token stream is up, 'recovering' while it is being reopened. */
+  get keepaliveHealth(): 'healthy' | 'recovering' {
+    return this.#keepalive.health;
+  }
+
+  get ended(): SessionEnd | undefined {
+    return this.#ended;
+  }
+
+  /** Counters for statistics and leak checks. */
+  get stats() {
+    return { tokens: this.#tokenCount, keepalive: { ...this.#keepalive.stats }, isotpStreams: this.#isotp.opens, isotpOpen: this.#isotp.isOpen, channels: this.#isotp.channelCount };
+  }
+
+  /** When the newest token stops being valid (estimated from its arrival and the documented 5 minutes). */
+  get tokenExpiresAt(): number {
+    return this.#tokenExpiresAt;
+  }
+
+  summary(): SessionSummary {
+    return summarize({ id: this.id, state: this.#state, createdAt: this.createdAt });
+  }
+
+  #setState(state: SessionState, reason: string): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.emit('state', state, reason);
+  }
+
+  #acceptToken(value: string): void {
+    this.#token = new Secret(value);
+    this.#tokenExpiresAt = Date.now() + this.#opts.tokenValidityMs;
+    this.#tokenCount += 1;
+    this.emit('token', { count: this.#tokenCount, expiresAt: this.#tokenExpiresAt });
+  }
+
+  /** Authenticates with the one-time token (claiming the session) and starts the keepalive. */
+  async open(): Promise<void> {
+    if (this.#state !== 'available') throw new OpenObdError('SESSION_ENDED', `Session ${this.id} cannot be claimed: it is ${this.#state}`);
+    this.#setState('authenticating', 'claiming the session');
+    try {
+      const reply = await this.#rpc.unary<EmptyMessage, TokenMessage>('session', 'authenticate', {}, { token: this.#authToken, timeoutMs: this.#opts.callTimeoutMs });
+      this.#acceptToken(reply.value);
+    } catch (err) {
+      const error = fromGrpcError(err, 'session.authenticate');
+      this.#setState('available', error.message);
+      throw error;
+    }
+    if (this.#closed) throw new OpenObdError('CLOSED', 'The session was closed while it was being claimed');
+    this.#setState('active', 'authenticated');
+    this.#keepalive.start();
+    this.#log.info(`openOBD session ${this.id} active`);
+  }
+
+  #assertActive(operation: string): void {
+    if (this.#state === 'active') return;
+    if (this.#ended) {
+      throw new OpenObdError(this.#ended.state === 'lost' ? 'SESSION_LOST' : 'SESSION_ENDED', `Session ${this.id} is ${this.#ended.state} (${this.#ended.reason}); ${operation} is not possible`, { operation });
+    }
+    throw new OpenObdError('SESSION_ENDED', `Session ${this.id} is ${this.#state}; ${operation} is not possible`, { operation });
+  }
+
+  /** Asks openOBD whether the session still runs; ends it locally if not. */
+  async #checkEndedRemotely(): Promise<boolean> {
+    if (!this.#stateLookup) return false;
+    const state = await this.#stateLookup(this.id);
+    if (isFinalState(state)) {
+      this.#end(state as SessionState, `openOBD reports the session as ${state}`);
+      return true;
+    }
+    return false;
+  }
+
+  /** A unary session-level call with the newest token. A "session has ended" answer ends it here too. */
+  async call<Req, Res>(service: Parameters<Rpc['unary']>[0], name: string, request: Req): Promise<Res> {
+    this.#assertActive(`${service}.${name}`);
+    try {
+      return await this.#rpc.unary<Req, Res>(service, name, request, { token: this.#token, timeoutMs: this.#opts.callTimeoutMs });
+    } catch (err) {
+      const error = fromGrpcError(err, `${service}.${name}`);
+      if (error.grpcCode === GrpcStatus.FAILED_PRECONDITION || error.grpcCode === GrpcStatus.UNAUTHENTICATED) await this.#checkEndedRemotely().catch(() => false);
+      throw error;
+    }
+  }
+
+  /**
+   * Ends the session with a service result (default RESULT_SUCCESS) and releases everything it holds.
+   * Finishing an already finished session resolves without another call.
+   */
+  async finish(options: FinishOptions = {}): Promise<SessionSummary> {
+    if (this.#state === 'finished') return this.summary();
+    const results: ResultName[] = options.result === undefined ? ['RESULT_SUCCESS'] : Array.isArray(options.result) ? options.result : [options.result];
+    for (const r of results) if (!RESULT_NAMES.includes(r)) throw new OpenObdError('BAD_REQUEST', `Unknown service result '${String(r)}'; use one of ${RESULT_NAMES.join(', ')}`);
+    if (options.userFeedback !== undefined && !USER_FEEDBACK_NAMES.includes(options.userFeedback)) {
+      throw new OpenObdError('BAD_REQUEST', `Unknown user feedback '${String(options.userFeedback)}'; use one of ${USER_FEEDBACK_NAMES.join(', ')}`);
+    }
+    const message: ServiceResultMessage = { result: results };
+    if (options.userFeedback !== undefined) message.user_feedback = options.userFeedback;
+    if (options.description !== undefined) message.description = String(options.description);
+    await this.call<ServiceResultMessage, EmptyMessage>('session', 'finish', message);
+    this.#end('finished', 'finished with ' + results.join(', '));
+    return this.summary();
+  }
+
+  /**
+   * Configures the buses this session uses. openOBD replaces the whole set on every configureBus, so the
+   * session keeps the union of every bus asked for and sends the union whenever a bus is new or changed.
+   */
+  configureBuses(buses: CanBusSpec[]): Promise<void> {
+    const wanted = buses.map(busConfiguration);
+    const run = async () => {
+      const changed = wanted.filter((b) => {
+        const have = this.#buses.get(b.bus_name);
+        return !have || !sameBus(have, b);
+      });
+      if (changed.length === 0) return;
+      const next = new Map(this.#buses);
+      for (const b of changed) next.set(b.bus_name, b);
+      this.#assertActive('config.configureBus');
+      await this.#rpc.clientStream<BusConfigurationMessage, EmptyMessage>('config', 'configureBus', [...next.values()], {
+        token: this.#token,
+        timeoutMs: this.#opts.callTimeoutMs,
+      });
+      this.#buses.clear();
+      for (const [k, v] of next) this.#buses.set(k, v);
+    };
+    // One configureBus at a time: two concurrent ones would each replace the other's set.
+    const result = this.#busChain.then(run, run);
+    this.#busChain = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Sends one diagnostic request (UDS or OBD-II) to an ECU over ISO-TP and waits for the answer(s).
+   * The bus is configured on first use. Requests to the same channel run one after another, because
+   * answers can only be told apart by their content.
+   */
+  async request(ecu: EcuSpec, payload: unknown, timing: Partial<UdsTiming> = {}): Promise<UdsExchange> {
+    const bytes = toPayloadBytes(payload);
+    const target = udsTarget(ecu);
+    this.#assertActive('uds.request');
+    await this.configureBuses([ecu.bus]);
+    const key = `${target.send.bus_name}|${target.send.request_id}`;
+    const previous = this.#channelQueues.get(key) ?? Promise.resolve();
+    const run = () => {
+      this.#assertActive('uds.request');
+      return udsRequest(this.#isotp, target, bytes, { ...this.#opts.uds, ...timing }, this.#abort.signal);
+    };
+    const result = previous.then(run, run);
+    const tail = result.catch(() => undefined);
+    this.#channelQueues.set(key, tail);
+    void tail.then(() => {
+      if (this.#channelQueues.get(key) === tail) this.#channelQueues.delete(key);
+    });
+    return result;
+  }
+
+  getConfiguration(): Promise<ConfigurationMessage> {
+    return this.call<EmptyMessage, ConfigurationMessage>('config', 'getConfiguration', {});
+  }
+
+  getConnectorInformation(): Promise<ConnectorInformationMessage> {
+    return this.call<EmptyMessage, ConnectorInformationMessage>('connectionMonitor', 'getConnectorInformation', {});
+  }
+
+  getEcuList(): Promise<EcuListMessage> {
+    return this.call<EmptyMessage, EcuListMessage>('vehicleInfo', 'getEcuList', {});
+  }
+
+  /**
+   * Follows the connector information stream (one message a second). Returns a stop function; the
+   * stream also stops when the session ends or closes.
+   */
+  watchConnector(onInfo: (info: ConnectorInformationMessage) => void, onError?: (error: OpenObdError) => void): () => void {
+    this.#assertActive('connectionMonitor.openConnectorInformationStream');
+    const stream = this.#rpc.serverStream<EmptyMessage, ConnectorInformationMessage>('connectionMonitor', 'openConnectorInformationStream', {}, { token: this.#token });
+    return this.#track(stream, onInfo, onError, 'connectionMonitor.openConnectorInformationStream');
+  }
+
+  #track<T>(stream: grpc.ClientReadableStream<T>, onData: (m: T) => void, onError: ((e: OpenObdError) => void) | undefined, operation: string): () => void {
+    const s = stream as grpc.ClientReadableStream<unknown>;
+    this.#serverStreams.add(s);
+    let stopped = false;
+    stream.on('data', onData);
+    stream.on('error', (err: Error) => {
+      this.#serverStreams.delete(s);
+      if (!stopped) onError?.(fromGrpcError(err, operation));
+    });
+    stream.on('end', () => this.#serverStreams.delete(s));
+    return () => {
+      stopped = true;
+      this.#serverStreams.delete(s);
+      stream.removeAllListeners('data');
+      stream.cancel();
+    };
+  }
+
+  /** Marks the session as ended (by a remote state, a loss or an interrupt) and releases it. */
+  markEnded(state: string, reason: string): void {
+    this.#end((isFinalState(state) ? state : 'interrupted') as SessionState, reason);
+  }
+
+  #end(state: SessionState, reason: string, error?: OpenObdError): void {
+    if (this.#ended) return;
+    this.#ended = { state, reason, error };
+    this.#setState(state, reason);
+    if (state === 'lost') this.#log.error(`openOBD session ${this.id} lost: ${reason}`);
+    else this.#log.info(`openOBD session ${this.id} ${state}: ${reason}`);
+    this.emit('ended', this.#ended);
+    this.close();
+  }
+
+  /**
+   * Releases every stream, timer and the channel without finishing the session on openOBD (which then
+   * ends it by itself once its token runs out). Use finish() to end it properly.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#keepalive.stop();
+    this.#abort.abort();
+    this.#isotp.close();
+    for (const s of [...this.#serverStreams]) {
+      s.removeAllListeners('data');
+      s.on('error', () => undefined);
+      s.cancel();
+    }
+    this.#serverStreams.clear();
+    this.#lease.release();
+    if (!this.#ended) {
+      this.#ended = { state: 'closed', reason: 'released locally' };
+      this.#setState('closed', 'released locally');
+      this.emit('ended', this.#ended);
+    }
+    this.emit('closed');
+    this.removeAllListeners();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  override toString(): string {
+    return `Session(${this.id}, ${this.#state})`;
+  }
+
+  toJSON(): SessionSummary {
+    return this.summary();
+  }
+}

@@ -1,0 +1,66 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { BusConfigurationMessage, IsotpChannelMessage } from '../client/wire';
+import type { SimulatedVehicle } from './vehicle/vehicle';
+
+/** A partner's API credentials as the simulator accepts them. */
+export interface PartnerCredentialsRecord {
+  clientId: string;
+  clientSecret: string;
+  clusterId: string;
+}
+
+/** A J-Rex on a car's OBD port. */
+export interface ConnectorRecord {
+  id: string;
+  vehicle: SimulatedVehicle;
+  connectedSince: number;
+  /** Round trip to the J-Rex reported by the connection monitor. */
+  latencyMs: number;
+  /** The session currently holding the connector, if any. */
+  sessionId?: string;
+}
+
+export interface TicketRecord {
+  id: string;
+  connectorId: string;
+}
+
+export type StreamKind = 'token' | 'isotp' | 'connector' | 'terminal15' | 'control' | 'configure';
+
+/** An open server-side stream of a session, so it can be ended with the session. */
+export interface OpenStream {
+  kind: StreamKind;
+  call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>;
+  /** Releases the stream's timers; called exactly once. */
+  dispose(): void;
+  /** ISO-TP channels announced on this stream (receive filters, as on the J-Rex). */
+  channels?: Map<string, IsotpChannelMessage>;
+}
+
+export interface SessionRecord {
+  id: string;
+  partnerClientId: string;
+  connectorId: string;
+  ticketId?: string;
+  state: 'available' | 'active' | 'interrupted' | 'finished' | 'failed';
+  createdAt: string;
+  createdAtMs: number;
+  authToken: string;
+  endedAtMs?: number;
+  /** Why it ended, for the status details of later calls. */
+  endReason?: string;
+  buses: Map<string, BusConfigurationMessage>;
+  streams: Set<OpenStream>;
+  authTimer?: NodeJS.Timeout;
+  /** Newest session token's expiry; the session fails once every token has expired. */
+  tokenExpiresAtMs: number;
+}
+
+export type TokenRecord =
+  | { kind: 'controller'; clientId: string; expiresAtMs: number }
+  | { kind: 'auth'; sessionId: string; expiresAtMs: number }
+  | { kind: 'session'; sessionId: string; expiresAtMs: number };
+
+export function isFinal(state: SessionRecord['state']): boolean {
+  return state === 'interrupted' || state === 'finished' || state === 'failed';
+}
