@@ -298,7 +298,7 @@ export class Session extends EventEmitter {
    * The bus is configured on first use. Requests to the same channel run one after another, because
    * answers can only be told apart by their content.
    */
-  async request(ecu: EcuSpec, payload: unknown, timing: Partial<UdsTiming> = {}): Promise<UdsExchange> {
+  async request(ecu: EcuSpec, payload: unknown, timing: Partial<UdsTiming> = {}, signal?: AbortSignal): Promise<UdsExchange> {
     const bytes = toPayloadBytes(payload);
     const target = udsTarget(ecu);
     this.#assertActive('uds.request');
@@ -307,7 +307,8 @@ export class Session extends EventEmitter {
     const previous = this.#channelQueues.get(key) ?? Promise.resolve();
     const run = () => {
       this.#assertActive('uds.request');
-      return udsRequest(this.#isotp, target, bytes, { ...this.#opts.uds, ...timing }, this.#abort.signal);
+      const abort = signal ? AbortSignal.any([this.#abort.signal, signal]) : this.#abort.signal;
+      return udsRequest(this.#isotp, target, bytes, { ...this.#opts.uds, ...timing }, abort);
     };
     const result = previous.then(run, run);
     const tail = result.catch(() => undefined);

@@ -40,6 +40,20 @@ try {
 
 const nodesSrc = path.join(root, 'nodes');
 const nodesDist = path.join(dist, 'nodes');
-const html = copyDir(nodesSrc, nodesDist, (name) => name.endsWith('.html') || name.endsWith('.json'));
+
+// Every node keeps its editor part (definition, template, help) in nodes/<type>/<type>.html; Node-RED
+// wants one .html beside the one .js of the node set, so they are joined in palette order.
+const NODE_ORDER = ['openobd-account', 'openobd-ecu', 'openobd-start-session', 'openobd-request', 'openobd-finish', 'openobd-interrupt', 'openobd-session-info'];
+const parts = NODE_ORDER.map((type) => {
+  const file = path.join(nodesSrc, type, `${type}.html`);
+  if (!fs.existsSync(file)) throw new Error(`build: missing editor file ${path.relative(root, file)}`);
+  return `<!-- ${type} -->\n${fs.readFileSync(file, 'utf8').trim()}\n`;
+});
+const shared = path.join(nodesSrc, 'editor-shared.html');
+if (fs.existsSync(shared)) parts.unshift(`<!-- shared editor code -->\n${fs.readFileSync(shared, 'utf8').trim()}\n`);
+fs.mkdirSync(nodesDist, { recursive: true });
+fs.writeFileSync(path.join(nodesDist, 'openobd.html'), parts.join('\n'));
+
+const locales = copyDir(path.join(nodesSrc, 'locales'), path.join(nodesDist, 'locales'));
 const icons = copyDir(path.join(root, 'icons'), path.join(nodesDist, 'icons'), (name) => name.endsWith('.svg') || name.endsWith('.png'));
-process.stdout.write(`build: compiled TypeScript, copied ${html} editor/locale files and ${icons} icons into dist/nodes\n`);
+process.stdout.write(`build: compiled TypeScript, joined ${NODE_ORDER.length} editor files, copied ${locales} locale files and ${icons} icons into dist/nodes\n`);

@@ -1,0 +1,208 @@
+import {
+  OpenObdError,
+  SessionController,
+  isFinalState,
+  type ControllerState,
+  type EndpointOptions,
+  type Logger,
+  type SessionInfo,
+  type SessionOptions,
+  type StartTarget,
+} from '../../client';
+import type { SimulatorOptions } from '../../simulator';
+import { acquireBuiltinSimulator, type BuiltinSimulatorLease } from './builtin-simulator';
+import { registry, type LiveSession } from './registry';
+
+export type EndpointMode = 'simulator' | 'cloud' | 'custom';
+
+/** What happens to the account's open sessions when the account node stops (redeploy, delete, shutdown). */
+export type ClosePolicy = 'interrupt' | 'finish';
+
+export interface AccountSettings {
+  mode: EndpointMode;
+  /** For 'custom'. */
+  host?: string;
+  port?: number;
+  tls?: boolean;
+  allowInsecure?: boolean;
+  ca?: string;
+  clientId?: string;
+  clientSecret?: string;
+  clusterId?: string;
+  closePolicy: ClosePolicy;
+  session?: SessionOptions;
+  /** Options of the built-in simulator (from settings.js `openobdAccountSimulator`). */
+  simulator?: SimulatorOptions;
+  env?: NodeJS.ProcessEnv;
+  logger?: Partial<Logger>;
+}
+
+/** The account's link to openOBD, for the status of every flow node that uses it. */
+export interface AccountStatus {
+  state: 'starting' | ControllerState | 'error';
+  message?: string;
+}
+
+/** How long closing may take in total: well under Node-RED's 15-second close timeout. */
+export const CLOSE_BUDGET_MS = 4000;
+/** While openOBD is unreachable, check again this often so the status recovers by itself. */
+export const RECHECK_INTERVAL_MS = 15000;
+
+/**
+ * The runtime half of the "openOBD account" config node, free of Node-RED: the partner credentials,
+ * the one session controller, the built-in simulator lease if used, and the sessions this account
+ * started. Flow nodes that use the account watch its status (the core MQTT broker's users pattern:
+ * every watcher is removed again by the function `watchStatus` returns).
+ */
+export class AccountRuntime {
+  readonly id: string;
+  readonly #watchers = new Set<(status: AccountStatus) => void>();
+  readonly settings: AccountSettings;
+  #controller?: Promise<SessionController>;
+  #simulator?: Promise<BuiltinSimulatorLease>;
+  #status: AccountStatus = { state: 'starting' };
+  #recheck?: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(id: string, settings: AccountSettings) {
+    this.id = id;
+    this.settings = settings;
+  }
+
+  get status(): AccountStatus {
+    return this.#status;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Calls `fn` with the current status and on every change; returns the unsubscribe function. */
+  watchStatus(fn: (status: AccountStatus) => void): () => void {
+    this.#watchers.add(fn);
+    fn(this.#status);
+    return () => this.#watchers.delete(fn);
+  }
+
+  get watcherCount(): number {
+    return this.#watchers.size;
+  }
+
+  #setStatus(status: AccountStatus): void {
+    if (this.#closed) return;
+    if (this.#status.state === status.state && this.#status.message === status.message) return;
+    this.#status = status;
+    for (const fn of [...this.#watchers]) fn(status);
+    if (status.state === 'unavailable') this.#scheduleRecheck();
+  }
+
+  /** Checks the credentials right away, so a wrong secret shows on deploy rather than at the first message. */
+  start(): void {
+    this.controller()
+      .then((c) => c.token())
+      .catch(() => undefined); // the status already says what went wrong
+  }
+
+  /** The session controller, created on first use (after the built-in simulator is up, if chosen). */
+  controller(): Promise<SessionController> {
+    if (this.#closed) return Promise.reject(new OpenObdError('CLOSED', 'The openOBD account node is stopping'));
+    if (!this.#controller) {
+      this.#controller = this.#createController();
+      this.#controller.catch((err: unknown) => {
+        this.#controller = undefined; // a bad configuration can be retried after it is fixed
+        this.#setStatus({ state: 'error', message: err instanceof Error ? err.message : String(err) });
+      });
+    }
+    return this.#controller;
+  }
+
+  async #createController(): Promise<SessionController> {
+    const s = this.settings;
+    let endpoint: EndpointOptions | undefined;
+    let credentials = { clientId: s.clientId, clientSecret: s.clientSecret, clusterId: s.clusterId };
+    if (s.mode === 'simulator') {
+      if (!this.#simulator) this.#simulator = acquireBuiltinSimulator(s.simulator);
+      const lease = await this.#simulator;
+      if (this.#closed) throw new OpenObdError('CLOSED', 'The openOBD account node is stopping');
+      endpoint = { host: '127.0.0.1', port: lease.port, tls: false };
+      credentials = { ...lease.credentials };
+    } else if (s.mode === 'custom') {
+      if (!s.host?.trim()) throw new OpenObdError('BAD_CONFIG', 'The account uses a custom endpoint but has no host');
+      endpoint = { host: s.host.trim(), port: s.port || 443, tls: s.tls ?? true, allowInsecure: s.allowInsecure, ca: s.ca?.trim() ? s.ca : undefined };
+    }
+    // 'cloud' leaves the endpoint to the controller: OPENOBD_GRPC_HOST, or grpc.openobd.com:443 with TLS.
+    const controller = new SessionController({ endpoint, credentials, session: s.session, logger: s.logger, env: s.env });
+    controller.on('state', (state: ControllerState, error?: OpenObdError) => this.#setStatus({ state, message: error?.message }));
+    this.#setStatus({ state: 'idle' });
+    return controller;
+  }
+
+  #scheduleRecheck(): void {
+    if (this.#recheck || this.#closed) return;
+    this.#recheck = setTimeout(() => {
+      this.#recheck = undefined;
+      if (this.#closed || this.#status.state !== 'unavailable') return;
+      this.controller()
+        .then((c) => c.listSessions())
+        .catch(() => undefined);
+    }, RECHECK_INTERVAL_MS);
+    this.#recheck.unref();
+  }
+
+  /** Starts and claims a session; it is registered for every flow node and kept alive until it ends. */
+  async startSession(target: StartTarget): Promise<LiveSession> {
+    const controller = await this.controller();
+    const session = await controller.startSession(target);
+    const live: LiveSession = {
+      id: session.id,
+      session,
+      accountId: this.id,
+      target: 'ticketId' in target ? { ticketId: target.ticketId } : { connectorId: target.connectorId },
+    };
+    registry.add(live);
+    return live;
+  }
+
+  async getSession(sessionId: string): Promise<SessionInfo> {
+    return (await this.controller()).getSession(sessionId);
+  }
+
+  async listSessions(): Promise<SessionInfo[]> {
+    return (await this.controller()).listSessions();
+  }
+
+  async interruptSession(sessionId: string): Promise<SessionInfo> {
+    const info = await (await this.controller()).interruptSession(sessionId);
+    // A session claimed through another account of this process ends there too.
+    const live = registry.get(sessionId);
+    if (live && isFinalState(info.state)) live.session.markEnded(info.state, 'interrupted through the session controller');
+    return info;
+  }
+
+  /**
+   * Stops the account: ends its sessions by the close policy (bounded in time), then releases the
+   * controller, its channel and the simulator lease. Never rejects.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#recheck) clearTimeout(this.#recheck);
+    const controller = await this.#controller?.catch(() => undefined);
+    const mine = registry.list(this.id);
+    if (controller && mine.length > 0) {
+      const ending = Promise.allSettled(
+        mine.map((live) =>
+          this.settings.closePolicy === 'finish'
+            ? live.session.finish({ result: 'RESULT_FAILURE_RUNTIME_ERROR', description: 'Node-RED stopped or redeployed the flow before the session was finished' })
+            : controller.interruptSession(live.id),
+        ),
+      );
+      await Promise.race([ending, new Promise((r) => setTimeout(r, CLOSE_BUDGET_MS - 500).unref())]);
+    }
+    for (const live of mine) live.session.close();
+    controller?.close();
+    const lease = await this.#simulator?.catch(() => undefined);
+    await lease?.release();
+    this.#watchers.clear();
+  }
+}

@@ -1,0 +1,102 @@
+import type { Session } from '../../client';
+
+/** Where a live session came from, as plain data for msg.openobd. */
+export interface SessionTarget {
+  ticketId?: string;
+  connectorId?: string;
+}
+
+/** A session held by an account node, with what a flow node needs to show and use it. */
+export interface LiveSession {
+  readonly id: string;
+  readonly session: Session;
+  readonly target: SessionTarget;
+  /** The id of the account config node that owns it. */
+  readonly accountId: string;
+}
+
+/** Health of a session as flow nodes show it. */
+export type SessionHealth = 'active' | 'recovering' | 'ended';
+
+export interface SessionEvent {
+  id: string;
+  state: string;
+  health: SessionHealth;
+  reason?: string;
+}
+
+type Subscriber = (event: SessionEvent) => void;
+
+/**
+ * Every live session of this Node-RED process by id. Flow messages carry only the id (plain data), so
+ * any node (send request, finish) finds the session here, whichever account started it. Subscribers
+ * hear of every change of a session's state or keepalive health; each subscription is undone by the
+ * function `subscribe` returns, which flow nodes call on close (counted, so tests can see leaks).
+ */
+class SessionRegistry {
+  readonly #live = new Map<string, LiveSession>();
+  readonly #subscribers = new Set<Subscriber>();
+
+  subscribe(fn: Subscriber): () => void {
+    this.#subscribers.add(fn);
+    return () => this.#subscribers.delete(fn);
+  }
+
+  get subscriberCount(): number {
+    return this.#subscribers.size;
+  }
+
+  emit(event: SessionEvent): void {
+    for (const fn of [...this.#subscribers]) {
+      try {
+        fn(event);
+      } catch {
+        // a subscriber's mistake must not stop the others or the session
+      }
+    }
+  }
+
+  add(live: LiveSession): void {
+    this.#live.set(live.id, live);
+    const s = live.session;
+    s.on('keepalive', (health: 'healthy' | 'recovering') => {
+      this.emit({ id: live.id, state: s.state, health: health === 'healthy' ? 'active' : 'recovering' });
+    });
+    s.once('ended', (end: { state: string; reason: string }) => {
+      this.#live.delete(live.id);
+      this.emit({ id: live.id, state: end.state, health: 'ended', reason: end.reason });
+    });
+    this.emit({ id: live.id, state: s.state, health: 'active' });
+  }
+
+  get(id: string): LiveSession | undefined {
+    return this.#live.get(id);
+  }
+
+  /** Live sessions, optionally only those of one account. */
+  list(accountId?: string): LiveSession[] {
+    return [...this.#live.values()].filter((l) => accountId === undefined || l.accountId === accountId);
+  }
+
+  get size(): number {
+    return this.#live.size;
+  }
+}
+
+export const registry = new SessionRegistry();
+
+/*
+ * Sessions that ended are remembered for a while (bounded), so a message that arrives for one gets
+ * "session finished" instead of the less helpful "unknown session".
+ */
+const ENDED_MEMORY = 1000;
+const ended = new Map<string, { state: string; reason?: string }>();
+registry.subscribe((e: SessionEvent) => {
+  if (e.health !== 'ended') return;
+  ended.set(e.id, { state: e.state, reason: e.reason });
+  if (ended.size > ENDED_MEMORY) ended.delete(ended.keys().next().value as string);
+});
+
+export function endedSession(id: string): { state: string; reason?: string } | undefined {
+  return ended.get(id);
+}

@@ -1,0 +1,68 @@
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { RESULT_NAMES, USER_FEEDBACK_NAMES, type FinishOptions } from '../../client';
+import type { ResultName, UserFeedbackName } from '../../client/wire';
+import { ensureContext, evaluate, FlowError, liveSessionOf, toFlowError, type OpenObdMsg } from '../lib/flow';
+import { errorStatus } from '../lib/status';
+import { StatusTracker } from '../lib/status-tracker';
+
+interface FinishDef extends NodeDef {
+  result: string;
+  userFeedback: string;
+  description: string;
+  descriptionSource: string;
+}
+
+/** Accepts 'RESULT_SUCCESS', 'SUCCESS' or 'success' (and the same for user feedback). */
+function normalize<T extends string>(value: unknown, names: readonly T[], prefix: string, what: string): T {
+  if (typeof value !== 'string' || !value.trim()) throw new FlowError('BAD_REQUEST', `The ${what} must be one of ${names.join(', ')}`);
+  const v = value.trim().toUpperCase().replace(/[\s-]+/g, '_');
+  const full = (v.startsWith(prefix) ? v : prefix + v) as T;
+  if (!names.includes(full)) throw new FlowError('BAD_REQUEST', `Unknown ${what} '${value}'; use one of ${names.join(', ')}`);
+  return full;
+}
+
+/**
+ * "finish": ends the message's session with a service result, stops its keepalive and streams, and sends
+ * the final state on. Node settings win; blank ones take msg.result / msg.userFeedback.
+ */
+export function registerFinish(RED: NodeAPI): void {
+  function OpenObdFinishNode(this: Node, def: FinishDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const t = RED._.bind(RED) as (k: string, s?: Record<string, unknown>) => string;
+    const status = new StatusTracker(node, t);
+
+    node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessageInFlow) => void, done: (err?: Error) => void) => {
+      const m = msg as OpenObdMsg;
+      const run = async () => {
+        const live = liveSessionOf(m);
+        const resultRaw = def.result || (m.result as unknown) || 'RESULT_SUCCESS';
+        const results = (Array.isArray(resultRaw) ? resultRaw : [resultRaw]).map((r) => normalize<ResultName>(r, RESULT_NAMES, 'RESULT_', 'service result'));
+        const options: FinishOptions = { result: results };
+        const feedbackRaw = def.userFeedback || (m.userFeedback as unknown);
+        if (feedbackRaw !== undefined && feedbackRaw !== '') options.userFeedback = normalize<UserFeedbackName>(feedbackRaw, USER_FEEDBACK_NAMES, 'USER_FEEDBACK_', 'user feedback');
+        const description = def.description ? await evaluate(RED, node, def.description, def.descriptionSource || 'str', msg) : m.description;
+        if (description !== undefined && description !== null && description !== '') {
+          if (typeof description !== 'string') throw new FlowError('BAD_REQUEST', 'The description must be text');
+          options.description = description.slice(0, 2000);
+        }
+        status.followSession(live.id);
+        const summary = await live.session.finish(options);
+        const ctx = ensureContext(m);
+        ctx.state = summary.state;
+        ctx.result = { result: results, userFeedback: options.userFeedback, description: options.description };
+        send(msg);
+      };
+      run().then(
+        () => done(),
+        (err: unknown) => {
+          const e = toFlowError(err);
+          status.show(errorStatus(e.code, t));
+          done(e);
+        },
+      );
+    });
+    node.on('close', () => status.close());
+  }
+  RED.nodes.registerType('openobd-finish', OpenObdFinishNode);
+}

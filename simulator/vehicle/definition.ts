@@ -1,0 +1,381 @@
+/**
+ * Turns a JSON vehicle definition into a checked, typed model (numbers and Buffers instead of hex text).
+ * Every mistake is reported with its JSON path so that users writing their own vehicle can fix it.
+ */
+import { fromHex } from './bytes';
+import type {
+  DidDefinition,
+  EcuDefinition,
+  ObdPidDefinition,
+  RoutineDefinition,
+  SecurityDefinition,
+  SessionRef,
+  SignalDefinition,
+  VehicleDefinition,
+} from './types';
+import { isWellFormedVin } from './vin';
+
+export const SESSION = { default: 0x01, programming: 0x02, extended: 0x03, safety: 0x04 } as const;
+
+/** UDS services the simulated ECU implements (OBD modes come with `obd: true`). */
+export const UDS_SERVICES: readonly number[] = [0x10, 0x11, 0x14, 0x19, 0x22, 0x27, 0x2e, 0x31, 0x3e];
+
+export class VehicleDefinitionError extends Error {
+  constructor(path: string, problem: string) {
+    super(`vehicle definition ${path}: ${problem}`);
+    this.name = 'VehicleDefinitionError';
+  }
+}
+
+/** Who may use a DID, routine or service: allowed sessions (null = any) and a security level (null = none). */
+export interface Access {
+  sessions: ReadonlySet<number> | null;
+  securityLevel: number | null;
+}
+
+export type DidValue =
+  | { kind: 'bytes'; bytes: Buffer }
+  | { kind: 'vin' }
+  | { kind: 'activeSession' }
+  | { kind: 'obdPid'; pid: number };
+
+export interface CompiledDid {
+  id: number;
+  value: DidValue;
+  writable: boolean;
+  writeLength: number;
+  read: Access;
+  write: Access;
+}
+
+export interface CompiledDtc {
+  code: number;
+  status: number;
+  stillPresent: boolean;
+  permanent: boolean;
+}
+
+export interface CompiledRoutine {
+  id: number;
+  access: Access;
+  pendingResponses: number;
+  pendingIntervalMs: number;
+  busyResponses: number;
+  result: Buffer;
+  runMs: number;
+  inProgressResult: Buffer;
+  stopResult: Buffer;
+}
+
+export interface CompiledSecurityLevel {
+  level: number;
+  seedLength: number;
+  algorithm: 'xor' | 'add';
+  value: Buffer;
+}
+
+export interface CompiledSecurity {
+  levels: ReadonlyMap<number, CompiledSecurityLevel>;
+  maxAttempts: number;
+  lockoutMs: number;
+}
+
+export type CompiledPid =
+  | { kind: 'fixed'; bytes: Buffer }
+  | { kind: 'signal'; signal: SignalDefinition; size: number; scale: number; offset: number }
+  | { kind: 'monitorStatus'; readiness: Buffer };
+
+export interface CompiledEcu {
+  name: string;
+  requestId: number;
+  responseId: number;
+  obd: boolean;
+  responseDelayMs: number;
+  bootTimeMs: number;
+  s3Ms: number;
+  p2Ms: number;
+  p2StarMs: number;
+  sessions: ReadonlySet<number>;
+  /** null = every UDS service the simulator implements. */
+  services: ReadonlySet<number> | null;
+  serviceSessions: ReadonlyMap<number, ReadonlySet<number>>;
+  /** Keyed by SID·256 + sub-function. */
+  subFunctionSessions: ReadonlyMap<number, ReadonlySet<number>>;
+  serviceSecurity: ReadonlyMap<number, number>;
+  clearNeedsEngineOff: boolean;
+  availabilityMask: number;
+  statusAfterClear: number;
+  dids: ReadonlyMap<number, CompiledDid>;
+  dtcs: readonly CompiledDtc[];
+  routines: ReadonlyMap<number, CompiledRoutine>;
+  security: CompiledSecurity | null;
+  pids: ReadonlyMap<number, CompiledPid>;
+  info: { vin: boolean; calibrationIds: string[]; ecuName: string | null };
+}
+
+export interface CompiledVehicle {
+  name: string;
+  vin: string;
+  functionalRequestId: number;
+  ignitionOn: boolean;
+  engineRunning: boolean;
+  batteryVoltage: number;
+  ecus: CompiledEcu[];
+}
+
+// --- small checked readers -------------------------------------------------------------------
+
+function hexNumber(text: unknown, path: string, maxBytes: number): number {
+  if (typeof text !== 'string' || !/^[0-9a-fA-F]+$/.test(text) || text.length > maxBytes * 2) {
+    throw new VehicleDefinitionError(path, `expected a hex string of at most ${maxBytes} byte(s), got ${JSON.stringify(text)}`);
+  }
+  return parseInt(text, 16);
+}
+
+function hexBytes(text: unknown, path: string): Buffer {
+  if (typeof text !== 'string') throw new VehicleDefinitionError(path, 'expected a hex string');
+  try {
+    return fromHex(text);
+  } catch {
+    throw new VehicleDefinitionError(path, `not hex bytes: ${JSON.stringify(text)}`);
+  }
+}
+
+function count(value: unknown, path: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new VehicleDefinitionError(path, `expected a non-negative integer, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function sessionNumber(ref: SessionRef, path: string): number {
+  if (ref in SESSION) return SESSION[ref as keyof typeof SESSION];
+  const sub = hexNumber(ref, path, 1);
+  if (sub < 1 || sub > 0x7e) throw new VehicleDefinitionError(path, `session ${ref} out of range 01–7E`);
+  return sub;
+}
+
+function sessionSet(refs: SessionRef | SessionRef[] | undefined, path: string): Set<number> | null {
+  if (refs === undefined) return null;
+  const list = Array.isArray(refs) ? refs : [refs];
+  return new Set(list.map((ref, i) => sessionNumber(ref, `${path}[${i}]`)));
+}
+
+function securityLevel(level: unknown, path: string): number | null {
+  if (level === undefined) return null;
+  if (typeof level !== 'number' || !Number.isInteger(level) || level < 1 || level > 0x7d || level % 2 === 0) {
+    throw new VehicleDefinitionError(path, `security level must be an odd number 1–125, got ${JSON.stringify(level)}`);
+  }
+  return level;
+}
+
+// --- parts -----------------------------------------------------------------------------------
+
+function compileDid(id: number, def: DidDefinition, path: string): CompiledDid {
+  const sources = [def.ascii, def.hex, def.source, def.obdPid].filter((s) => s !== undefined);
+  if (sources.length !== 1) {
+    throw new VehicleDefinitionError(path, 'needs exactly one of ascii, hex, source, obdPid');
+  }
+  let value: DidValue;
+  if (def.ascii !== undefined) value = { kind: 'bytes', bytes: Buffer.from(def.ascii, 'latin1') };
+  else if (def.hex !== undefined) value = { kind: 'bytes', bytes: hexBytes(def.hex, `${path}.hex`) };
+  else if (def.source === 'vin' || def.source === 'activeSession') value = { kind: def.source };
+  else if (def.obdPid !== undefined) value = { kind: 'obdPid', pid: hexNumber(def.obdPid, `${path}.obdPid`, 1) };
+  else throw new VehicleDefinitionError(`${path}.source`, `unknown source ${JSON.stringify(def.source)}`);
+
+  const writable = def.writable === true;
+  if (writable && value.kind !== 'bytes') {
+    throw new VehicleDefinitionError(path, 'only ascii/hex DIDs can be writable');
+  }
+  const initialLength = value.kind === 'bytes' ? value.bytes.length : 0;
+  return {
+    id,
+    value,
+    writable,
+    writeLength: count(def.length, `${path}.length`, initialLength),
+    read: {
+      sessions: sessionSet(def.readNeedsSession, `${path}.readNeedsSession`),
+      securityLevel: securityLevel(def.readNeedsSecurity, `${path}.readNeedsSecurity`),
+    },
+    write: {
+      sessions: sessionSet(def.needsSession, `${path}.needsSession`),
+      securityLevel: securityLevel(def.needsSecurity, `${path}.needsSecurity`),
+    },
+  };
+}
+
+function compileRoutine(id: number, def: RoutineDefinition, path: string): CompiledRoutine {
+  return {
+    id,
+    access: {
+      sessions: sessionSet(def.needsSession, `${path}.needsSession`),
+      securityLevel: securityLevel(def.needsSecurity, `${path}.needsSecurity`),
+    },
+    pendingResponses: count(def.pendingResponses, `${path}.pendingResponses`, 0),
+    pendingIntervalMs: count(def.pendingIntervalMs, `${path}.pendingIntervalMs`, 1500),
+    busyResponses: count(def.busyResponses, `${path}.busyResponses`, 0),
+    result: hexBytes(def.result ?? '00', `${path}.result`),
+    runMs: count(def.runMs, `${path}.runMs`, 0),
+    inProgressResult: hexBytes(def.inProgressResult ?? '01', `${path}.inProgressResult`),
+    stopResult: hexBytes(def.stopResult ?? '', `${path}.stopResult`),
+  };
+}
+
+function compileSecurity(def: SecurityDefinition, path: string): CompiledSecurity {
+  if (!Array.isArray(def.levels) || def.levels.length === 0) {
+    throw new VehicleDefinitionError(`${path}.levels`, 'needs at least one level');
+  }
+  const levels = new Map<number, CompiledSecurityLevel>();
+  def.levels.forEach((lv, i) => {
+    const p = `${path}.levels[${i}]`;
+    const level = securityLevel(lv.level, `${p}.level`);
+    if (level === null) throw new VehicleDefinitionError(`${p}.level`, 'missing');
+    const seedLength = count(lv.seedLength, `${p}.seedLength`, 0);
+    if (seedLength < 1 || seedLength > 16) throw new VehicleDefinitionError(`${p}.seedLength`, 'must be 1–16');
+    if (lv.key?.algorithm !== 'xor' && lv.key?.algorithm !== 'add') {
+      throw new VehicleDefinitionError(`${p}.key.algorithm`, 'must be "xor" or "add"');
+    }
+    const value = hexBytes(lv.key.value, `${p}.key.value`);
+    if (value.length === 0) throw new VehicleDefinitionError(`${p}.key.value`, 'must not be empty');
+    levels.set(level, { level, seedLength, algorithm: lv.key.algorithm, value });
+  });
+  return {
+    levels,
+    maxAttempts: count(def.maxAttempts, `${path}.maxAttempts`, 3),
+    lockoutMs: count(def.lockoutMs, `${path}.lockoutMs`, 10000),
+  };
+}
+
+function compilePid(def: ObdPidDefinition, path: string): CompiledPid {
+  const kinds = [def.hex, def.signal, def.monitorStatus].filter((k) => k !== undefined);
+  if (kinds.length !== 1) throw new VehicleDefinitionError(path, 'needs exactly one of hex, signal, monitorStatus');
+  if (def.hex !== undefined) return { kind: 'fixed', bytes: hexBytes(def.hex, `${path}.hex`) };
+  if (def.monitorStatus !== undefined) {
+    const readiness = hexBytes(def.monitorStatus, `${path}.monitorStatus`);
+    if (readiness.length !== 3) throw new VehicleDefinitionError(`${path}.monitorStatus`, 'needs 3 bytes (B C D)');
+    return { kind: 'monitorStatus', readiness };
+  }
+  const signal = def.signal as SignalDefinition;
+  if (typeof signal.value !== 'number' && signal.value !== 'batteryVoltage') {
+    throw new VehicleDefinitionError(`${path}.signal.value`, 'must be a number or "batteryVoltage"');
+  }
+  const size = count(def.bytes, `${path}.bytes`, 1);
+  if (size < 1 || size > 4) throw new VehicleDefinitionError(`${path}.bytes`, 'must be 1–4');
+  const scale = def.scale ?? 1;
+  if (typeof scale !== 'number' || scale <= 0) throw new VehicleDefinitionError(`${path}.scale`, 'must be > 0');
+  return { kind: 'signal', signal, size, scale, offset: def.offset ?? 0 };
+}
+
+function keyedMap<T, V>(record: Record<string, T> | undefined, path: string, keyBytes: number,
+  make: (key: number, value: T, path: string) => V): Map<number, V> {
+  const map = new Map<number, V>();
+  for (const [key, value] of Object.entries(record ?? {})) {
+    const id = hexNumber(key, `${path}.${key}`, keyBytes);
+    if (map.has(id)) throw new VehicleDefinitionError(`${path}.${key}`, 'listed twice');
+    map.set(id, make(id, value, `${path}.${key}`));
+  }
+  return map;
+}
+
+function compileEcu(def: EcuDefinition, path: string): CompiledEcu {
+  if (typeof def.name !== 'string' || def.name === '') throw new VehicleDefinitionError(`${path}.name`, 'missing');
+  const obd = def.obd === true;
+  const pids = keyedMap(def.obdPids, `${path}.obdPids`, 1, (pid, pidDef, p) => {
+    // Bitmap PIDs are derived from the others so that they can never disagree (diagnostics.md §1.5).
+    if (pid % 0x20 === 0) throw new VehicleDefinitionError(p, 'bitmap PIDs (00, 20, 40 …) are computed');
+    return compilePid(pidDef, p);
+  });
+  if (pids.size > 0 && !obd) throw new VehicleDefinitionError(`${path}.obdPids`, 'only for ECUs with obd: true');
+
+  const subFunctionSessions = new Map<number, Set<number>>();
+  for (const [key, refs] of Object.entries(def.subFunctionSessions ?? {})) {
+    const p = `${path}.subFunctionSessions.${key}`;
+    const [sid, sub] = key.split('/');
+    const set = sessionSet(refs, p) ?? new Set<number>();
+    subFunctionSessions.set(hexNumber(sid, p, 1) * 256 + hexNumber(sub, p, 1), set);
+  }
+  const dtcs = (def.dtcs ?? []).map((d, i) => {
+    const p = `${path}.dtcs[${i}]`;
+    if (typeof d.code !== 'string' || d.code.length !== 6) throw new VehicleDefinitionError(`${p}.code`, 'needs 3 bytes, e.g. "012345"');
+    return {
+      code: hexNumber(d.code, `${p}.code`, 3),
+      status: hexNumber(d.status, `${p}.status`, 1),
+      stillPresent: d.stillPresent === true,
+      permanent: d.permanent === true,
+    };
+  });
+  const timing = def.timing ?? { p2Ms: 50, p2StarMs: 5000 };
+  const sessions = sessionSet(def.sessions ?? ['default', 'programming', 'extended'], `${path}.sessions`) ?? new Set<number>();
+  if (!sessions.has(SESSION.default)) throw new VehicleDefinitionError(`${path}.sessions`, 'must include "default"');
+  const services = def.services === undefined ? null
+    : new Set(def.services.map((s, i) => hexNumber(s, `${path}.services[${i}]`, 1)));
+  for (const sid of services ?? []) {
+    if (!UDS_SERVICES.includes(sid)) throw new VehicleDefinitionError(`${path}.services`, `SID ${sid.toString(16)} is not simulated`);
+  }
+  if (services?.has(0x27) && !def.security) throw new VehicleDefinitionError(`${path}.services`, '27 needs a security definition');
+  return {
+    name: def.name,
+    requestId: hexNumber(def.requestId, `${path}.requestId`, 4),
+    responseId: hexNumber(def.responseId, `${path}.responseId`, 4),
+    obd,
+    responseDelayMs: count(def.responseDelayMs, `${path}.responseDelayMs`, 5),
+    bootTimeMs: count(def.bootTimeMs, `${path}.bootTimeMs`, 100),
+    s3Ms: count(def.s3Ms, `${path}.s3Ms`, 5000),
+    p2Ms: count(timing.p2Ms, `${path}.timing.p2Ms`, 50),
+    p2StarMs: count(timing.p2StarMs, `${path}.timing.p2StarMs`, 5000),
+    sessions,
+    services,
+    serviceSessions: keyedMap(def.serviceSessions, `${path}.serviceSessions`, 1,
+      (_sid, refs, p) => sessionSet(refs, p) ?? new Set<number>()),
+    subFunctionSessions,
+    serviceSecurity: keyedMap(def.serviceSecurity, `${path}.serviceSecurity`, 1, (_sid, level, p) => {
+      const checked = securityLevel(level, p);
+      if (checked === null) throw new VehicleDefinitionError(p, 'missing level');
+      return checked;
+    }),
+    clearNeedsEngineOff: def.clearNeedsEngineOff === true,
+    availabilityMask: hexNumber(def.dtcAvailabilityMask ?? 'FF', `${path}.dtcAvailabilityMask`, 1),
+    statusAfterClear: hexNumber(def.dtcStatusAfterClear ?? '00', `${path}.dtcStatusAfterClear`, 1),
+    dids: keyedMap(def.dids, `${path}.dids`, 2, compileDid),
+    dtcs,
+    routines: keyedMap(def.routines, `${path}.routines`, 2, compileRoutine),
+    security: def.security ? compileSecurity(def.security, `${path}.security`) : null,
+    pids,
+    info: {
+      vin: def.obdInfo?.vin === true,
+      calibrationIds: def.obdInfo?.calibrationIds ?? [],
+      ecuName: def.obdInfo?.ecuName ?? null,
+    },
+  };
+}
+
+/** Checks a definition and converts it; throws VehicleDefinitionError naming the JSON path. */
+export function compileVehicle(def: VehicleDefinition): CompiledVehicle {
+  if (typeof def !== 'object' || def === null) throw new VehicleDefinitionError('(root)', 'expected an object');
+  if (typeof def.vin !== 'string' || !isWellFormedVin(def.vin)) {
+    throw new VehicleDefinitionError('vin', `needs 17 characters 0-9/A-Z without I, O, Q; got ${JSON.stringify(def.vin)}`);
+  }
+  if (!Array.isArray(def.ecus) || def.ecus.length === 0) throw new VehicleDefinitionError('ecus', 'needs at least one ECU');
+  const functionalRequestId = hexNumber(def.functionalRequestId, 'functionalRequestId', 4);
+  const ecus = def.ecus.map((e, i) => compileEcu(e, `ecus[${i}]`));
+
+  const seen = new Map<number, string>([[functionalRequestId, 'functionalRequestId']]);
+  ecus.forEach((ecu, i) => {
+    for (const [id, field] of [[ecu.requestId, 'requestId'], [ecu.responseId, 'responseId']] as const) {
+      const other = seen.get(id);
+      if (other !== undefined) throw new VehicleDefinitionError(`ecus[${i}].${field}`, `id ${id.toString(16)} already used by ${other}`);
+      seen.set(id, `${ecu.name}.${field}`);
+    }
+    if (ecus.findIndex((e) => e.name === ecu.name) !== i) throw new VehicleDefinitionError(`ecus[${i}].name`, 'names must be unique');
+  });
+  return {
+    name: def.name,
+    vin: def.vin,
+    functionalRequestId,
+    ignitionOn: def.ignitionOn ?? true,
+    engineRunning: def.engineRunning ?? true,
+    batteryVoltage: def.batteryVoltage ?? 12.6,
+    ecus,
+  };
+}

@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { fromHex, toHex } from '../../simulator/vehicle/bytes';
+import { computeKey } from '../../simulator/vehicle/ecu';
+import { loadVehicle, type SimulatedVehicle } from '../../simulator/vehicle/vehicle';
+
+const ENGINE = 0x7e0;
+const ABS = 0x760;
+/** default-vehicle.json: engine level 1 key = seed XOR 4F 50 45 4E. */
+const ENGINE_MASK = [0x4f, 0x50, 0x45, 0x4e];
+
+class Bench {
+  now = 1_000_000;
+  readonly car: SimulatedVehicle = loadVehicle('default', () => this.now);
+  ask(id: number, hex: string): string {
+    const replies = this.car.handleRequest(id, fromHex(hex));
+    if (replies.length === 0) return '(silence)';
+    assert.equal(replies.length, 1);
+    assert.equal(replies[0].frames.length, 1);
+    return toHex(replies[0].frames[0].payload);
+  }
+  wait(ms: number): void {
+    this.now += ms;
+  }
+  /** 27 01 in the engine; returns the 4 seed bytes after checking the `67 01` header. */
+  engineSeed(): Buffer {
+    const answer = fromHex(this.ask(ENGINE, '27 01'));
+    assert.equal(toHex(answer.subarray(0, 2)), '67 01');
+    assert.equal(answer.length, 6);
+    return answer.subarray(2);
+  }
+}
+
+const xorKey = (seed: Buffer): string => toHex(Buffer.from(seed.map((b, i) => b ^ ENGINE_MASK[i])));
+
+describe('vehicle 0x27 security access', () => {
+  it('is only available in the extended/programming session (7F 27 7F in default)', () => {
+    const b = new Bench();
+    assert.equal(b.ask(ENGINE, '27 01'), '7F 27 7F');
+    b.ask(ENGINE, '10 03');
+    b.engineSeed();
+  });
+
+  it('seed → key (seed XOR mask) → 67 02, then the seed is all zeros (U22)', () => {
+    const b = new Bench();
+    b.ask(ENGINE, '10 03');
+    const seed = b.engineSeed();
+    assert.notEqual(toHex(seed), '00 00 00 00');
+    assert.equal(b.ask(ENGINE, `27 02 ${xorKey(seed)}`), '67 02');
+    assert.equal(b.ask(ENGINE, '27 01'), '67 01 00 00 00 00');
+    assert.deepEqual(b.car.ecuStatus('engine').unlockedLevel, 1);
+  });
+
+  it('seeds are clock-derived: the same clock gives the same seed, another request another seed', () => {
+    const a = new Bench();
+    const c = new Bench();
+    a.ask(ENGINE, '10 03');
+    c.ask(ENGINE, '10 03');
+    const first = a.engineSeed();
+    assert.equal(toHex(c.engineSeed()), toHex(first));
+    assert.notEqual(toHex(a.engineSeed()), toHex(first));
+  });
+
+  it('only the latest seed counts', () => {
+    const b = new Bench();
+    b.ask(ENGINE, '10 03');
+    const old = b.engineSeed();
+    const latest = b.engineSeed();
+    assert.equal(b.ask(ENGINE, `27 02 ${xorKey(old)}`), '7F 27 35');
+    const again = b.engineSeed();
+    assert.notEqual(toHex(again), toHex(latest));
+    assert.equal(b.ask(ENGINE, `27 02 ${xorKey(again)}`), '67 02');
+  });
+
+  it('key without seed → 24; a seed is used once, right or wrong', () => {
+    const b = new Bench();
+    b.ask(ENGINE, '10 03');
+    assert.equal(b.ask(ENGINE, '27 02 00 00 00 00'), '7F 27 24');
+    const seed = b.engineSeed();
+    assert.equal(b.ask(ENGINE, '27 02 00 00 00 00'), '7F 27 35');
+    assert.equal(b.ask(ENGINE, `27 02 ${xorKey(seed)}`), '7F 27 24');
+  });
+
+  it('key of the wrong length → 13 and does not count as an attempt', () => {
+    const b = new Bench();
+    b.ask(ENGINE, '10 03');
+    b.engineSeed();
+    assert.equal(b.ask(ENGINE, '27 02 00 00 00'), '7F 27 13');
+    for (let i = 0; i < 2; i++) {
+      b.engineSeed();
+      assert.equal(b.ask(ENGINE, '27 02 00 00 00 00'), '7F 27 35');
+    }
+  });
+
+  it('3 wrong keys: 35, 35, 36; then 37 for 10 s; then seeds again', () => {
+    const b = new Bench();
+    b.ask(ENGINE, '10 03');
+    const answers: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      b.engineSeed();
+      answers.push(b.ask(ENGINE, '27 02 00 00 00 00'));
+      b.wait(100);
+    }
+    assert.deepEqual(answers, ['7F 27 35', '7F 27 35', '7F 27 36']);
+    assert.equal(b.ask(ENGINE, '27 01'), '7F 27 37');
+    assert.equal(b.ask(ENGINE, '27 02 00 00 00 00'), '7F 27 37');
+    b.ask(ENGINE, '3E 80'); // keep the session alive through the lockout
+    b.wait(4000);
+    b.ask(ENGINE, '3E 80');
+    b.wait(4000);
+    b.ask(ENGINE, '3E 80');
+    b.wait(1800); // 9.9 s after the third wrong key
+    assert.equal(b.ask(ENGINE, '27 01'), '7F 27 37');
+    b.wait(100);
+    const seed = b.engineSeed();
+    assert.equal(b.ask(ENGINE, `27 02 ${xorKey(seed)}`), '67 02');
+  });
+
+  it('after the lockout the tester has a full set of attempts again', () => {
+    const b = new Bench();
+    b.ask(ENGINE, '10 03');
+    for (let i = 0; i < 3; i++) {
+      b.engineSeed();
+      b.ask(ENGINE, '27 02 00 00 00 00');
+    }
+    b.wait(10_000);
+    b.ask(ENGINE, '10 03');
+    const answers: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      b.engineSeed();
+      answers.push(b.ask(ENGINE, '27 02 00 00 00 00'));
+    }
+    assert.deepEqual(answers, ['7F 27 35', '7F 27 35', '7F 27 36']);
+  });
+
+  it('a successful unlock resets the failed-attempt counter', () => {
+    const b = new Bench();
+    b.ask(ENGINE, '10 03');
+    for (let i = 0; i < 2; i++) {
+      b.engineSeed();
+      assert.equal(b.ask(ENGINE, '27 02 00 00 00 00'), '7F 27 35');
+    }
+    const seed = b.engineSeed();
+    assert.equal(b.ask(ENGINE, `27 02 ${xorKey(seed)}`), '67 02');
+    b.ask(ENGINE, '10 03');
+    const answers: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      b.engineSeed();
+      answers.push(b.ask(ENGINE, '27 02 00 00 00 00'));
+    }
+    assert.deepEqual(answers, ['7F 27 35', '7F 27 35', '7F 27 36']);
+  });
+
+  it('a new operation cycle ends the lockout', () => {
+    const b = new Bench();
+    b.ask(ENGINE, '10 03');
+    for (let i = 0; i < 3; i++) {
+      b.engineSeed();
+      b.ask(ENGINE, '27 02 00 00 00 00');
+    }
+    b.car.startOperationCycle();
+    b.ask(ENGINE, '10 03');
+    b.engineSeed();
+  });
+
+  it('an ECU reset relocks but keeps the lockout', () => {
+    const b = new Bench();
+    b.ask(ENGINE, '10 03');
+    const seed = b.engineSeed();
+    b.ask(ENGINE, `27 02 ${xorKey(seed)}`);
+    b.ask(ENGINE, '11 01');
+    b.wait(200);
+    b.ask(ENGINE, '10 03');
+    assert.notEqual(b.ask(ENGINE, '27 01'), '67 01 00 00 00 00');
+    for (let i = 0; i < 3; i++) {
+      b.engineSeed();
+      b.ask(ENGINE, '27 02 00 00 00 00');
+    }
+    b.ask(ENGINE, '11 01');
+    b.wait(200);
+    b.ask(ENGINE, '10 03');
+    assert.equal(b.ask(ENGINE, '27 01'), '7F 27 37');
+  });
+
+  it('unknown level → 12 (seed or key), 27 alone → 13', () => {
+    const b = new Bench();
+    b.ask(ENGINE, '10 03');
+    assert.equal(b.ask(ENGINE, '27 05'), '7F 27 12');
+    assert.equal(b.ask(ENGINE, '27'), '7F 27 13');
+    b.ask(ABS, '10 03');
+    b.ask(ABS, '27 03');
+    assert.equal(b.ask(ABS, '27 02 00 00'), '7F 27 12');
+  });
+
+  it('ABS level 3: 2-byte seed, key = seed + 0x1234 (big-endian, carry dropped)', () => {
+    const b = new Bench();
+    assert.equal(b.ask(ABS, '10 03'), '50 03 00 32 01 F4');
+    const answer = fromHex(b.ask(ABS, '27 03'));
+    assert.equal(toHex(answer.subarray(0, 2)), '67 03');
+    assert.equal(answer.length, 4);
+    const key = (answer.readUInt16BE(2) + 0x1234) & 0xffff;
+    assert.equal(b.ask(ABS, `27 04 ${toHex(Buffer.of(key >> 8, key & 0xff))}`), '67 04');
+    assert.equal(b.ask(ABS, '27 03'), '67 03 00 00');
+  });
+
+  it('computeKey follows the documented algorithms', () => {
+    const seed = fromHex('11 22 33 44');
+    assert.equal(toHex(computeKey({ algorithm: 'xor', value: fromHex('4F 50 45 4E') }, seed)), '5E 72 76 0A');
+    assert.equal(toHex(computeKey({ algorithm: 'xor', value: fromHex('FF') }, seed)), 'EE DD CC BB');
+    assert.equal(toHex(computeKey({ algorithm: 'add', value: fromHex('12 34') }, fromHex('FF FF'))), '12 33');
+    assert.equal(toHex(computeKey({ algorithm: 'add', value: fromHex('01') }, fromHex('00 FF FF'))), '01 00 00');
+  });
+
+  it('SPRMIB on requestSeed hides the seed; the key still works with 27 82', () => {
+    const b = new Bench();
+    b.ask(ENGINE, '10 03');
+    assert.equal(b.ask(ENGINE, '27 81'), '(silence)');
+    assert.equal(b.ask(ENGINE, '27 82 00 00 00 00'), '7F 27 35');
+  });
+});
