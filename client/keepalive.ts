@@ -137,12 +137,8 @@ export class Keepalive {
       `The session token stream ended (${grpcStatusName(status.code)}${status.details ? `: ${status.details}` : ''})`,
       { operation: 'session.openSessionTokenStream', grpcCode: status.code, details: status.details, retryable: true },
     );
-    if (this.#health !== 'recovering') {
-      this.#health = 'recovering';
-      this.log.warn(`openOBD session keepalive interrupted: ${error.message}; reopening`);
-      this.hooks.onHealth('recovering', error);
-    }
-    // A transient failure is just reopened; anything else may mean the session is gone, so ask first.
+    // A transient failure is just reopened; anything else may mean the session is gone, so ask first
+    // (and do not claim "recovering" for a session that has in fact ended).
     const transient = status.code === GrpcStatus.UNAVAILABLE || status.code === GrpcStatus.INTERNAL || status.code === GrpcStatus.OK || status.code === GrpcStatus.DEADLINE_EXCEEDED;
     if (!transient) {
       let ended = false;
@@ -155,6 +151,11 @@ export class Keepalive {
         this.stop();
         return;
       }
+    }
+    if (this.#health !== 'recovering') {
+      this.#health = 'recovering';
+      this.log.warn(`openOBD session keepalive interrupted: ${error.message}; reopening`);
+      this.hooks.onHealth('recovering', error);
     }
     this.#scheduleReopen(error);
   }

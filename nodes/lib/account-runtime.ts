@@ -197,7 +197,9 @@ export class AccountRuntime {
             : controller.interruptSession(live.id),
         ),
       );
-      await Promise.race([ending, new Promise((r) => setTimeout(r, CLOSE_BUDGET_MS - 500).unref())]);
+      let budget: NodeJS.Timeout | undefined;
+      await Promise.race([ending, new Promise((r) => (budget = setTimeout(r, CLOSE_BUDGET_MS - 500)))]);
+      clearTimeout(budget);
     }
     for (const live of mine) live.session.close();
     controller?.close();

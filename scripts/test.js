@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * `npm test`: builds, then runs every suite against the compiled output.
+ *   1. unit + integration (client library, simulator, codecs) and the Node-RED nodes on Node-RED 4.1
+ *      with the Node.js running this script (20 or later);
+ *   2. the Node-RED node tests again on Node-RED 5.x, which needs Node.js 22.9 or later: the current
+ *      one if it is new enough, otherwise Node 22 from the npm package `node` (npx -y node@22);
+ *   3. the editor checks (static parse of the editor HTML, every example flow) on both versions.
+ * Options: --skip-build, --only <suite>[,<suite>] with suites unit, integration, nodes, nodes5, editor, browser.
+ */
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const args = process.argv.slice(2);
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined;
+const want = (suite) => !only || only.includes(suite);
+const mocha = path.join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
+const results = [];
+
+function run(label, command, commandArgs, env = {}) {
+  process.stdout.write(`\n=== ${label} ===\n`);
+  const started = Date.now();
+  const r = spawnSync(command, commandArgs, { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } });
+  const ok = r.status === 0;
+  results.push({ label, ok, seconds: ((Date.now() - started) / 1000).toFixed(1) });
+  return ok;
+}
+
+function nodeMajorMinor(version) {
+  const [major, minor] = version.replace(/^v/, '').split('.').map(Number);
+  return major * 1000 + minor;
+}
+
+/** A Node.js that Node-RED 5 accepts (>= 22.9): [command, leading args]. */
+function node22() {
+  if (nodeMajorMinor(process.version) >= 22009) return [process.execPath, []];
+  const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+  return [npx, ['-y', 'node@22']];
+}
+
+const suites = (...names) => names.map((n) => `dist/test/${n}/**/*.test.js`);
+
+if (!args.includes('--skip-build')) {
+  if (!run('build', process.execPath, [path.join(root, 'scripts', 'build.js')])) process.exit(1);
+}
+
+if (want('unit')) run('unit tests (codecs, simulated vehicle)', process.execPath, [mocha, '--no-config', '--timeout', '20000', ...suites('unit')]);
+if (want('integration')) run('integration tests (client library <-> simulator over gRPC)', process.execPath, [mocha, '--no-config', '--timeout', '60000', ...suites('integration')]);
+if (want('nodes')) run(`Node-RED 4.1 node tests (Node ${process.version})`, process.execPath, [mocha, '--no-config', '--timeout', '60000', ...suites('nodes')], { NR_PKG: 'node-red' });
+if (want('nodes5')) {
+  const [cmd, lead] = node22();
+  run('Node-RED 5 node tests (Node 22)', cmd, [...lead, mocha, '--no-config', '--timeout', '60000', ...suites('nodes')], { NR_PKG: 'node-red-5' });
+}
+if (want('editor') && fs.existsSync(path.join(root, 'dist', 'test', 'editor'))) {
+  run('editor checks', process.execPath, [mocha, '--no-config', '--timeout', '60000', ...suites('editor')]);
+}
+if (want('browser') && fs.existsSync(path.join(root, 'dist', 'test', 'browser'))) {
+  run('browser tests (Chromium, Node-RED 4.1)', process.execPath, [mocha, '--no-config', '--timeout', '180000', ...suites('browser')], { NR_PKG: 'node-red' });
+  const [cmd, lead] = node22();
+  run('browser tests (Chromium, Node-RED 5)', cmd, [...lead, mocha, '--no-config', '--timeout', '180000', ...suites('browser')], { NR_PKG: 'node-red-5' });
+}
+
+process.stdout.write('\n=== summary ===\n');
+for (const r of results) process.stdout.write(`${r.ok ? 'PASS' : 'FAIL'}  ${r.label}  (${r.seconds} s)\n`);
+process.exit(results.every((r) => r.ok) ? 0 : 1);

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FAST_SETTINGS, coreNode, helper, nextMessage, nodeRedVersion, openobdNodes, type AnyMsg } from '../support/nodered';
+
+const EXAMPLES = path.resolve(__dirname, '..', '..', '..', 'examples');
+const CONFIG_TYPES = new Set(['openobd-account', 'openobd-ecu']);
+const CORE = ['common/20-inject.js', 'common/25-catch.js', 'common/90-comment.js', 'function/10-function.js', 'function/15-change.js', 'function/10-switch.js'].map(coreNode);
+
+type FlowNode = Record<string, unknown> & { id: string; type: string; name?: string };
+
+/** An example as shipped, on a tab, with every debug node replaced by a test helper that records it. */
+function loadExample(file: string): FlowNode[] {
+  const nodes = JSON.parse(fs.readFileSync(path.join(EXAMPLES, file), 'utf8')) as FlowNode[];
+  return [
+    { id: 'tab', type: 'tab', label: file },
+    ...nodes.map((n) => {
+      if (CONFIG_TYPES.has(n.type)) return n;
+      const placed = { ...n, z: 'tab' };
+      return n.type === 'debug' ? { id: n.id, type: 'helper', name: n.name, z: 'tab', x: n.x, y: n.y, wires: [] } : placed;
+    }),
+  ];
+}
+
+function byName(flow: FlowNode[], type: string, name: string): string {
+  const n = flow.find((x) => x.type === type && x.name === name);
+  if (!n) throw new Error(`no ${type} named "${name}"`);
+  return n.id;
+}
+
+/** Each example flow loads unchanged on the built-in simulator and produces what its comment promises. */
+describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, function () {
+  this.timeout(30000);
+  let flow: FlowNode[];
+  let errors: AnyMsg[];
+
+  beforeEach(function () {
+    helper.settings(FAST_SETTINGS as never);
+  });
+
+  afterEach(async function () {
+    await helper.unload();
+    helper.settings({});
+  });
+
+  async function run(file: string): Promise<void> {
+    flow = loadExample(file);
+    await helper.load([openobdNodes, ...CORE] as never, flow as never);
+    errors = [];
+    const errorDebug = flow.find((n) => n.type === 'helper' && n.name === 'error');
+    if (errorDebug) helper.getNode(errorDebug.id).on('input', (m: AnyMsg) => errors.push(m));
+  }
+
+  function press(name: string): void {
+    helper.getNode(byName(flow, 'inject', name)).receive({});
+  }
+
+  function output(name: string, timeoutMs?: number): Promise<AnyMsg> {
+    return nextMessage(helper.getNode(byName(flow, 'helper', name)), timeoutMs);
+  }
+
+  it('every file is a JSON array of nodes, and together they use every openOBD node type', function () {
+    const files = fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
+    assert.ok(files.length >= 5);
+    const types = new Set<string>();
+    for (const f of files) {
+      const nodes = JSON.parse(fs.readFileSync(path.join(EXAMPLES, f), 'utf8')) as FlowNode[];
+      assert.ok(Array.isArray(nodes), f);
+      for (const n of nodes) types.add(n.type);
+      assert.ok(nodes.some((n) => n.type === 'comment'), `${f} explains itself in a Comment node`);
+      assert.ok(nodes.some((n) => n.type === 'catch'), `${f} has a Catch node`);
+      const account = nodes.find((n) => n.type === 'openobd-account');
+      assert.equal(account?.mode, 'simulator', `${f} runs on the built-in simulator`);
+      assert.ok(!('credentials' in (account ?? {})), `${f} carries no credentials`);
+    }
+    for (const t of ['openobd-start-session', 'openobd-request', 'openobd-finish', 'openobd-interrupt', 'openobd-session-info']) assert.ok(types.has(t), `${t} appears in an example`);
+  });
+
+  it('01 reads the VIN and identifies the car', async function () {
+    await run('01 Read the VIN and identify the car.json');
+    const vin = output('VIN');
+    const finished = output('session finished');
+    press('read VIN');
+    const v = await vin;
+    assert.equal(v.payload.vin, 'WVWZZZAU6KW204711');
+    assert.equal(v.payload.manufacturer, 'Volkswagen');
+    assert.equal(v.payload.checkDigit.valid, true);
+    assert.equal((await finished).openobd.state, 'finished');
+    assert.deepEqual(errors, []);
+  });
+
+  it('02 reads, clears and re-reads DTCs (UDS and OBD-II)', async function () {
+    await run('02 Read, clear and re-read DTCs.json');
+    const uds = output('DTC report');
+    press('UDS: engine DTCs');
+    const u = (await uds).payload;
+    assert.ok(u.before.includes('P0301-00'), JSON.stringify(u));
+    assert.deepEqual(u.remaining, []);
+    assert.deepEqual([...u.cleared].sort(), [...u.before].sort());
+    const obd = output('OBD DTC report', 10000);
+    press('OBD-II: all ECUs');
+    const o = (await obd).payload;
+    assert.ok(o.before.includes('P0301'), JSON.stringify(o));
+    assert.deepEqual(o.after, []);
+    assert.deepEqual(errors, []);
+  });
+
+  it('03 polls live data while the session is kept, then stops', async function () {
+    await run('03 Live data from OBD-II PIDs.json');
+    const session = output('session');
+    press('start');
+    await session;
+    const live = output('live data', 5000);
+    const d = (await live).payload;
+    assert.ok(d.engineSpeed > 700 && d.engineSpeed < 900, JSON.stringify(d));
+    assert.equal(d.vehicleSpeed, 0);
+    assert.equal(typeof d.engineCoolantTemperature, 'number');
+    const finished = output('finished');
+    press('stop');
+    assert.equal((await finished).openobd.state, 'finished');
+    assert.deepEqual(errors, []);
+  });
+
+  it('04 lists, gets and interrupts a session', async function () {
+    await run('04 Session management (list, get, interrupt).json');
+    const started = output('started');
+    press('start on connector');
+    const id = (await started).openobd.sessionId;
+    const sessions = output('sessions');
+    const got = output('session');
+    const interrupted = output('interrupted');
+    press('list sessions');
+    assert.ok((await sessions).payload.some((s: AnyMsg) => s.id === id && s.state === 'active'));
+    assert.equal((await got).payload.id, id);
+    const i = await interrupted;
+    assert.equal(i.payload.state, 'interrupted');
+    assert.equal(i.openobd.state, 'interrupted');
+    assert.deepEqual(errors, []);
+  });
+
+  it('05 shows every error kind to the Catch node, and the negative answer on output 2', async function () {
+    await run('05 Error handling with Catch.json');
+    const expectError = async (inject: string, code: string) => {
+      const e = output('error');
+      press(inject);
+      assert.equal((await e).error.code, code);
+    };
+    await expectError('unknown session', 'NO_SESSION');
+    await expectError('start for bad input', 'BAD_PAYLOAD');
+    await expectError('unknown ticket', 'FAILED_PRECONDITION');
+    const negative = output('negative response');
+    const second = output('negative (output 2)');
+    press('unsupported DID');
+    assert.equal((await negative).openobd.response.nrcName, 'requestOutOfRange');
+    assert.equal((await second).openobd.response.nrc, '31');
+  });
+
+  it('06 unlocks security and waits through three "response pending" answers', async function () {
+    await run('06 Run a routine with security access.json');
+    const result = output('routine result', 15000);
+    const finished = output('finished', 15000);
+    press('run routine FF00');
+    const r = (await result).openobd.response;
+    assert.equal(r.hex, '7101FF0000');
+    assert.equal(r.pendingCount, 3);
+    assert.equal((await finished).openobd.state, 'finished');
+    assert.deepEqual(errors, []);
+  });
+});

@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { OpenObdSimulator } from '../../simulator';
+import { FAST_SETTINGS, baseFlow, catchNode, helper, nextMessage, nodeRedVersion, openobdNodes, type AnyMsg } from '../support/nodered';
+
+/**
+ * Every failure goes through done(err): a Catch node receives the message that failed with
+ * msg.error.code and a sentence a person understands, and the flow keeps working afterwards.
+ */
+describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, function () {
+  this.timeout(20000);
+
+  beforeEach(function () {
+    helper.settings(FAST_SETTINGS as never);
+  });
+
+  afterEach(async function () {
+    await helper.unload();
+    helper.settings({});
+  });
+
+  const flow = (extra: Array<Record<string, unknown>> = [], account: Record<string, unknown> = {}) =>
+    baseFlow(
+      [
+        { id: 'start', type: 'openobd-start-session', account: 'account', targetType: 'ticket', target: 'payload', targetSource: 'msg', wires: [['started']] },
+        { id: 'req', type: 'openobd-request', ecu: 'engine', request: '', output: 'hex', negative: 'error', decode: true, outputs: 1, timeout: '300', wires: [['answered']] },
+        { id: 'req2', type: 'openobd-request', ecu: 'engine', request: '', output: 'hex', negative: 'output', decode: true, outputs: 2, wires: [['answered'], ['refused']] },
+        { id: 'finish', type: 'openobd-finish', result: '', userFeedback: '', description: '', descriptionSource: 'str', wires: [['finished']] },
+        { id: 'started', type: 'helper' },
+        { id: 'answered', type: 'helper' },
+        { id: 'refused', type: 'helper' },
+        { id: 'finished', type: 'helper' },
+        ...extra,
+      ],
+      account,
+    );
+
+  async function session(): Promise<AnyMsg> {
+    const started = nextMessage(helper.getNode('started'));
+    helper.getNode('start').receive({ payload: '1001' });
+    return started;
+  }
+
+  async function caughtFrom(nodeId: string, msg: AnyMsg): Promise<AnyMsg> {
+    const caught = nextMessage(helper.getNode('caught'));
+    helper.getNode(nodeId).receive(msg);
+    const c = await caught;
+    assert.equal(c.error.source.id, nodeId);
+    return c;
+  }
+
+  it('NO_SESSION: a message without msg.openobd.sessionId', async function () {
+    await helper.load([openobdNodes, catchNode] as never, flow() as never);
+    const c = await caughtFrom('req', { payload: '22F190', topic: 'kept' });
+    assert.equal(c.error.code, 'NO_SESSION');
+    assert.match(c.error.message, /connect this node after a "start session" node/);
+    assert.equal(c.topic, 'kept', 'the message that failed is the one caught');
+  });
+
+  it('NO_SESSION: an id this Node-RED never started', async function () {
+    await helper.load([openobdNodes, catchNode] as never, flow() as never);
+    const c = await caughtFrom('req', { payload: '22F190', openobd: { sessionId: '11111111-2222-4333-8444-555555555555' } });
+    assert.equal(c.error.code, 'NO_SESSION');
+  });
+
+  for (const [label, payload, pattern] of [
+    ['malformed hex', '22G190', /'G' at position 3/],
+    ['odd-length hex', '22F19', /odd number of hex digits/],
+    ['an empty payload', '', /empty/],
+    ['a payload over 4095 bytes', 'AA'.repeat(4096), /4095/],
+    ['a number', 42, /number/],
+    ['a byte out of range', [0x22, 256], /256/],
+  ] as Array<[string, unknown, RegExp]>) {
+    it(`BAD_PAYLOAD: ${label}`, async function () {
+      await helper.load([openobdNodes, catchNode] as never, flow() as never);
+      const s = await session();
+      const c = await caughtFrom('req', { payload, openobd: s.openobd });
+      assert.equal(c.error.code, 'BAD_PAYLOAD');
+      assert.match(c.error.message, pattern);
+      // The flow keeps running: the same session answers the next valid request.
+      const ok = nextMessage(helper.getNode('answered'));
+      helper.getNode('req').receive({ payload: '3E00', openobd: s.openobd });
+      assert.equal((await ok).payload, '7E00');
+    });
+  }
+
+  it('FAILED_PRECONDITION: an unknown ticket, with the ticket number in the message', async function () {
+    await helper.load([openobdNodes, catchNode] as never, flow() as never);
+    const c = await caughtFrom('start', { payload: '424242' });
+    assert.equal(c.error.code, 'FAILED_PRECONDITION');
+    assert.match(c.error.message, /No ticket found with the ticket number: "424242"/);
+  });
+
+  it('BAD_REQUEST: an empty or non-text ticket', async function () {
+    await helper.load([openobdNodes, catchNode] as never, flow() as never);
+    assert.equal((await caughtFrom('start', { payload: '  ' })).error.code, 'BAD_REQUEST');
+    assert.equal((await caughtFrom('start', { payload: { ticket: 1 } })).error.code, 'BAD_REQUEST');
+  });
+
+  it('UNAVAILABLE "Resource already in use": a second session on a busy ticket', async function () {
+    await helper.load([openobdNodes, catchNode] as never, flow() as never);
+    await session();
+    const c = await caughtFrom('start', { payload: '1001' });
+    assert.equal(c.error.code, 'UNAVAILABLE');
+    assert.match(c.error.message, /interrupt the old session first/);
+  });
+
+  it('NEGATIVE_RESPONSE to Catch, with the NRC and its name; or to the second output', async function () {
+    await helper.load([openobdNodes, catchNode] as never, flow() as never);
+    const s = await session();
+    const c = await caughtFrom('req', { payload: '22FFFF', openobd: s.openobd });
+    assert.equal(c.error.code, 'NEGATIVE_RESPONSE');
+    assert.match(c.error.message, /NRC 31 requestOutOfRange/);
+    assert.equal(c.error.cause.nrcName, 'requestOutOfRange');
+    assert.equal(c.openobd.response.nrc, '31');
+    assert.equal(c.openobd.response.hex, '7F2231');
+
+    const refused = nextMessage(helper.getNode('refused'));
+    helper.getNode('req2').receive({ payload: '22FFFF', openobd: s.openobd });
+    const r = await refused;
+    assert.equal(r.payload, '7F2231');
+    assert.equal(r.openobd.response.nrcName, 'requestOutOfRange');
+    assert.equal(r.openobd.response.positive, false);
+  });
+
+  it('TIMEOUT: an ECU that does not answer; the next request works', async function () {
+    await helper.load([openobdNodes, catchNode] as never, flow() as never);
+    const s = await session();
+    const { currentBuiltinSimulator } = await import('../../nodes/lib/builtin-simulator');
+    const sim = (await currentBuiltinSimulator()) as OpenObdSimulator;
+    sim.faults.withholdResponses('engine');
+    const c = await caughtFrom('req', { payload: '22F190', openobd: s.openobd });
+    assert.equal(c.error.code, 'TIMEOUT');
+    assert.match(c.error.message, /No response from ECU 7E0 .* within 300 ms/);
+    sim.faults.clear();
+    const ok = nextMessage(helper.getNode('answered'));
+    helper.getNode('req').receive({ payload: '3E00', openobd: s.openobd });
+    assert.equal((await ok).payload, '7E00');
+  });
+
+  it('SESSION_ENDED: a request or a second finish after finish', async function () {
+    await helper.load([openobdNodes, catchNode] as never, flow() as never);
+    const s = await session();
+    const finished = nextMessage(helper.getNode('finished'));
+    helper.getNode('finish').receive({ openobd: s.openobd, result: 'success' });
+    assert.equal((await finished).openobd.state, 'finished');
+    const c = await caughtFrom('req', { payload: '3E00', openobd: s.openobd });
+    assert.equal(c.error.code, 'SESSION_ENDED');
+    assert.match(c.error.message, /is finished/);
+    assert.equal((await caughtFrom('finish', { openobd: s.openobd })).error.code, 'SESSION_ENDED');
+  });
+
+  it('BAD_REQUEST: a service result or user feedback out of range; the session stays usable', async function () {
+    await helper.load([openobdNodes, catchNode] as never, flow() as never);
+    const s = await session();
+    const c = await caughtFrom('finish', { openobd: s.openobd, result: 'RESULT_MAYBE' });
+    assert.equal(c.error.code, 'BAD_REQUEST');
+    assert.match(c.error.message, /Unknown service result 'RESULT_MAYBE'/);
+    assert.equal((await caughtFrom('finish', { openobd: s.openobd, result: 7 })).error.code, 'BAD_REQUEST');
+    assert.equal((await caughtFrom('finish', { openobd: s.openobd, userFeedback: 'happy' })).error.code, 'BAD_REQUEST');
+    const finished = nextMessage(helper.getNode('finished'));
+    helper.getNode('finish').receive({ openobd: s.openobd, result: 'failure_communication_error', userFeedback: 'assistance requested', description: 'ECU asleep' });
+    const f = await finished;
+    assert.deepEqual(f.openobd.result, { result: ['RESULT_FAILURE_COMMUNICATION_ERROR'], userFeedback: 'USER_FEEDBACK_ASSISTANCE_REQUESTED', description: 'ECU asleep' });
+  });
+
+  it('BAD_CONFIG: a start node without an account, a request node whose ECU is misconfigured', async function () {
+    await helper.load(
+      [openobdNodes, catchNode] as never,
+      flow([
+        { id: 'orphan', type: 'openobd-start-session', account: '', targetType: 'ticket', target: '1001', targetSource: 'str', wires: [[]] },
+        { id: 'badEcu', type: 'openobd-ecu', name: 'Broken', busName: 'OBD-CAN', pinPlus: 6, pinMinus: 14, bitRate: 500, requestId: 'XYZ', responseId: '7E8', functional: false, padding: 'default', keepAlive: false },
+        { id: 'reqBad', type: 'openobd-request', ecu: 'badEcu', request: '3E00', output: 'hex', negative: 'error', decode: true, outputs: 1, wires: [[]] },
+      ]) as never,
+    );
+    const c = await caughtFrom('orphan', {});
+    assert.equal(c.error.code, 'BAD_CONFIG');
+    assert.match(c.error.message, /No openOBD account/);
+    const s = await session();
+    const b = await caughtFrom('reqBad', { openobd: s.openobd });
+    assert.equal(b.error.code, 'BAD_CONFIG');
+    assert.match(b.error.message, /'XYZ' is not a hexadecimal CAN id/);
+  });
+
+  it('INVALID_ARGUMENT: wrong credentials, shown on deploy as a red status and caught per message', async function () {
+    const sim = new OpenObdSimulator();
+    await sim.start();
+    try {
+      await helper.load(
+        [openobdNodes, catchNode] as never,
+        flow([], { mode: 'custom', host: '127.0.0.1', port: sim.port, tls: false }) as never,
+        { account: { clientId: 'simulator-partner', clientSecret: 'not-the-secret' } } as never,
+      );
+      const c = await caughtFrom('start', { payload: '1001' });
+      assert.equal(c.error.code, 'INVALID_ARGUMENT');
+      assert.match(c.error.message, /rejected the partner credentials/);
+      assert.ok(!JSON.stringify(c).includes('not-the-secret'));
+      // Bounded attempts: deploy check + this message make one call; the cooldown answers the rest.
+      for (let i = 0; i < 5; i++) assert.equal((await caughtFrom('start', { payload: '1001' })).error.code, 'INVALID_ARGUMENT');
+      assert.equal(sim.callCounts.get('sessionController.getSessionControllerToken'), 1);
+    } finally {
+      await helper.unload();
+      await sim.stop();
+    }
+  });
+
+  it('INSECURE_ENDPOINT: plaintext to a non-loopback host is refused unless allowed', async function () {
+    await helper.load(
+      [openobdNodes, catchNode] as never,
+      flow([], { mode: 'custom', host: 'diag.example.com', port: 50051, tls: false, allowInsecure: false }) as never,
+      { account: { clientId: 'x', clientSecret: 'y' } } as never,
+    );
+    const c = await caughtFrom('start', { payload: '1001' });
+    assert.equal(c.error.code, 'INSECURE_ENDPOINT');
+    assert.match(c.error.message, /Refusing plaintext gRPC to diag\.example\.com/);
+  });
+});

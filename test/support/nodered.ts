@@ -1,0 +1,83 @@
+import * as path from 'node:path';
+import helper = require('node-red-node-test-helper');
+import type { Node } from 'node-red';
+
+/**
+ * node-red-node-test-helper on the Node-RED version under test: `NR_PKG=node-red` (4.1, the declared
+ * minimum) by default, `NR_PKG=node-red-5` for 5.x. The package's compiled node set is what is tested.
+ */
+export const NR_PKG = process.env.NR_PKG || 'node-red';
+const nrDir = path.dirname(require.resolve(`${NR_PKG}/package.json`));
+
+export function nodeRedVersion(): string {
+  return (require(`${NR_PKG}/package.json`) as { version: string }).version;
+}
+
+helper.init(require.resolve(NR_PKG));
+
+/** A core node module of the Node-RED under test, e.g. 'common/25-catch.js'. */
+export function coreNode(file: string): unknown {
+  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [nrDir] }));
+}
+
+export const catchNode = coreNode('common/25-catch.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const openobdNodes = require('../../nodes/openobd') as unknown;
+
+export { helper };
+
+/** Fast keepalive cadence for the built-in simulator and the sessions, so tests see rotations. */
+export const FAST_SETTINGS = {
+  credentialSecret: false,
+  openobdAccountSimulator: { tokenIntervalMs: 300, tokenValidityMs: 3000 },
+  openobdAccountSession: { tokenIntervalMs: 300, tokenValidityMs: 3000, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } },
+};
+
+export type AnyMsg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Resolves with the next message a helper node receives. */
+export function nextMessage(node: Node, timeoutMs = 10000): Promise<AnyMsg> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no message at ${node.id} within ${timeoutMs} ms`)), timeoutMs);
+    node.once('input', (msg: AnyMsg) => {
+      clearTimeout(timer);
+      resolve(msg);
+    });
+  });
+}
+
+/** Collects every message a helper node receives. */
+export function collect(node: Node): AnyMsg[] {
+  const out: AnyMsg[] = [];
+  node.on('input', (msg: AnyMsg) => out.push(msg));
+  return out;
+}
+
+type Status = { fill?: string; shape?: string; text?: string };
+
+/** Every status a node has shown since the flow started (test-helper spies on Node.prototype.status). */
+export function statusHistory(node: Node): Status[] {
+  const spy = node.status as unknown as { getCalls?: () => Array<{ thisValue: unknown; args: Status[] }> };
+  return (spy.getCalls?.() ?? []).filter((c) => c.thisValue === node).map((c) => c.args[0]);
+}
+
+/** The statuses a node has shown, recorded from now on. */
+export function recordStatus(node: Node): Status[] {
+  const out: Status[] = [];
+  (node as unknown as NodeJS.EventEmitter).on('call:status', (call: { args: Status[] }) => out.push(call.args[0]));
+  return out;
+}
+
+/** A standard tab with an account on the built-in simulator, the engine ECU, and a Catch → helper. */
+export function baseFlow(extra: Array<Record<string, unknown>>, accountOverrides: Record<string, unknown> = {}): Array<Record<string, unknown>> {
+  return [
+    { id: 'tab', type: 'tab', label: 'test' },
+    { id: 'account', type: 'openobd-account', name: 'sim', mode: 'simulator', clusterId: '001', closePolicy: 'interrupt', ...accountOverrides },
+    { id: 'engine', type: 'openobd-ecu', name: 'Engine', busName: 'OBD-CAN', pinPlus: 6, pinMinus: 14, bitRate: 500, requestId: '7E0', responseId: '7E8', functional: false, padding: 'default', keepAlive: false },
+    { id: 'obd', type: 'openobd-ecu', name: 'All OBD ECUs', busName: 'OBD-CAN', pinPlus: 6, pinMinus: 14, bitRate: 500, requestId: '7DF', responseId: '7E8', functional: true, responderIds: '7E8-7EF', padding: 'default', keepAlive: false },
+    { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, x: 0, y: 0, wires: [['caught']] },
+    { id: 'caught', z: 'tab', type: 'helper', x: 0, y: 0 },
+    // x/y make them flow nodes: Node-RED treats positionless nodes as config nodes.
+    ...extra.map((n) => ({ z: 'tab', x: 0, y: 0, ...n })),
+  ];
+}
