@@ -119,6 +119,13 @@ export class Keepalive {
     this.#armWatchdog();
   }
 
+  #markRecovering(error: OpenObdError): void {
+    if (this.#health === 'recovering') return;
+    this.#health = 'recovering';
+    this.log.warn(`openOBD session keepalive interrupted: ${error.message}; reopening`);
+    this.hooks.onHealth('recovering', error);
+  }
+
   #markHealthy(): void {
     this.#attempt = 0;
     if (this.#health !== 'healthy') {
@@ -137,9 +144,13 @@ export class Keepalive {
       `The session token stream ended (${grpcStatusName(status.code)}${status.details ? `: ${status.details}` : ''})`,
       { operation: 'session.openSessionTokenStream', grpcCode: status.code, details: status.details, retryable: true },
     );
-    // A transient failure is just reopened; anything else may mean the session is gone, so ask first
-    // (and do not claim "recovering" for a session that has in fact ended).
-    const transient = status.code === GrpcStatus.UNAVAILABLE || status.code === GrpcStatus.INTERNAL || status.code === GrpcStatus.OK || status.code === GrpcStatus.DEADLINE_EXCEEDED;
+    // A transient failure is just reopened; anything else may mean the session is gone, so ask. A
+    // status that speaks of the session itself (e.g. FAILED_PRECONDITION after an interrupt) is asked
+    // about before claiming "recovering", so an ended session is not shown as reconnecting.
+    const code = status.code;
+    const transient = code === GrpcStatus.UNAVAILABLE || code === GrpcStatus.INTERNAL || code === GrpcStatus.OK || code === GrpcStatus.DEADLINE_EXCEEDED;
+    const aboutSession = code === GrpcStatus.FAILED_PRECONDITION || code === GrpcStatus.PERMISSION_DENIED || code === GrpcStatus.UNAUTHENTICATED || code === GrpcStatus.NOT_FOUND;
+    if (!aboutSession) this.#markRecovering(error);
     if (!transient) {
       let ended = false;
       try {
@@ -152,11 +163,7 @@ export class Keepalive {
         return;
       }
     }
-    if (this.#health !== 'recovering') {
-      this.#health = 'recovering';
-      this.log.warn(`openOBD session keepalive interrupted: ${error.message}; reopening`);
-      this.hooks.onHealth('recovering', error);
-    }
+    this.#markRecovering(error);
     this.#scheduleReopen(error);
   }
 
