@@ -19,7 +19,6 @@ export type LocalErrorCode =
   | 'NEGATIVE_RESPONSE' // an ECU answered 7F SID NRC
   | 'INVALID_RESPONSE' // an ECU answer that cannot be a response to the request
   | 'INSECURE_ENDPOINT' // plaintext to a non-loopback host without the explicit switch
-  | 'AUTH_BACKOFF' // credentials were just rejected; not retrying yet
   | 'CLOSED'; // the object was closed while the operation was pending
 
 export type ErrorCode = GrpcStatusName | LocalErrorCode;

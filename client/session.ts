@@ -70,6 +70,9 @@ export interface FinishOptions {
   description?: string;
 }
 
+/** A functional request is a single ISO-TP frame: 7 data bytes on classic CAN with normal addressing. */
+export const MAX_FUNCTIONAL_BYTES = 7;
+
 export const RESULT_NAMES: readonly ResultName[] = [
   'RESULT_UNDEFINED',
   'RESULT_SUCCESS',
@@ -301,6 +304,10 @@ export class Session extends EventEmitter {
   async request(ecu: EcuSpec, payload: unknown, timing: Partial<UdsTiming> = {}, signal?: AbortSignal): Promise<UdsExchange> {
     const bytes = toPayloadBytes(payload);
     const target = udsTarget(ecu);
+    if (target.functional && bytes.length > MAX_FUNCTIONAL_BYTES) {
+      // ECUs ignore a functional first frame (diagnostics.md §1.6): it would only ever time out.
+      throw new OpenObdError('BAD_PAYLOAD', `A functional request must fit in one CAN frame (at most ${MAX_FUNCTIONAL_BYTES} bytes); this one has ${bytes.length}`);
+    }
     this.#assertActive('uds.request');
     await this.configureBuses([ecu.bus]);
     const key = `${target.send.bus_name}|${target.send.request_id}`;

@@ -2,6 +2,7 @@ import {
   OpenObdError,
   SessionController,
   isFinalState,
+  parseAddress,
   type ControllerState,
   type EndpointOptions,
   type Logger,
@@ -40,6 +41,8 @@ export interface AccountSettings {
 /** The account's link to openOBD, for the status of every flow node that uses it. */
 export interface AccountStatus {
   state: 'starting' | ControllerState | 'error';
+  /** The error code behind 'error', 'rejected' or 'unavailable'. */
+  code?: string;
   message?: string;
 }
 
@@ -110,7 +113,7 @@ export class AccountRuntime {
       this.#controller = this.#createController();
       this.#controller.catch((err: unknown) => {
         this.#controller = undefined; // a bad configuration can be retried after it is fixed
-        this.#setStatus({ state: 'error', message: err instanceof Error ? err.message : String(err) });
+        this.#setStatus({ state: 'error', code: (err as { code?: string }).code ?? 'UNKNOWN', message: err instanceof Error ? err.message : String(err) });
       });
     }
     return this.#controller;
@@ -128,11 +131,13 @@ export class AccountRuntime {
       credentials = { ...lease.credentials };
     } else if (s.mode === 'custom') {
       if (!s.host?.trim()) throw new OpenObdError('BAD_CONFIG', 'The account uses a custom endpoint but has no host');
-      endpoint = { host: s.host.trim(), port: s.port || 443, tls: s.tls ?? true, allowInsecure: s.allowInsecure, ca: s.ca?.trim() ? s.ca : undefined };
+      // "host", "host:port", "[v6]:port" or "grpcs://host:port": what is in the address wins over the separate fields.
+      const address = parseAddress(s.host);
+      endpoint = { host: address.host, port: address.port ?? (s.port || 443), tls: address.tls ?? s.tls ?? true, allowInsecure: s.allowInsecure, ca: s.ca?.trim() ? s.ca : undefined };
     }
     // 'cloud' leaves the endpoint to the controller: OPENOBD_GRPC_HOST, or grpc.openobd.com:443 with TLS.
     const controller = new SessionController({ endpoint, credentials, session: s.session, logger: s.logger, env: s.env });
-    controller.on('state', (state: ControllerState, error?: OpenObdError) => this.#setStatus({ state, message: error?.message }));
+    controller.on('state', (state: ControllerState, error?: OpenObdError) => this.#setStatus({ state, code: error?.code, message: error?.message }));
     this.#setStatus({ state: 'idle' });
     return controller;
   }

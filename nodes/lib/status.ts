@@ -22,7 +22,7 @@ export function accountStatus(s: AccountStatus, t: Translate): NodeStatus {
     case 'rejected':
       return { fill: 'red', shape: 'ring', text: t('openobd.status.rejected') };
     case 'error':
-      return { fill: 'red', shape: 'ring', text: shortText(s.message ?? t('openobd.status.error')) };
+      return s.code ? errorStatus(s.code, t) : { fill: 'red', shape: 'ring', text: t('openobd.status.error') };
     case 'closed':
       return {};
   }

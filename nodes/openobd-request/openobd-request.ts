@@ -163,7 +163,7 @@ export function registerRequest(RED: NodeAPI): void {
           return;
         }
         throw new FlowError('NEGATIVE_RESPONSE', `ECU ${ecuName ?? canIdText(spec.requestId)} answered ${requestHex} negatively: ${nrcText} (${codec.nrcDescription(first.nrc ?? 0)})`, {
-          nrc: first.nrc,
+          nrc: hexByte(first.nrc ?? 0),
           nrcName: first.nrcName,
           response: first.hex,
         });

@@ -396,6 +396,16 @@ describe('client library <-> simulator: diagnostic requests to the default car',
       longest.set([0x22, 0xf1, 0x90]);
       assert.equal(only(await session.request(ENGINE, longest)).hex, `62F190${VIN_HEX}`);
     });
+
+    it('a functional request longer than one CAN frame (7 bytes) is refused instead of timing out', async function () {
+      const session = await boot();
+      await assert.rejects(session.request(FUNCTIONAL, '0100200040006000'), (err: OpenObdError) => {
+        assert.equal(err.code, 'BAD_PAYLOAD');
+        assert.match(err.message, /must fit in one CAN frame \(at most 7 bytes\); this one has 8/);
+        return true;
+      });
+      assert.equal((await session.request(FUNCTIONAL, '01000C0D05')).responses.length, 2);
+    });
   });
 
   describe('bus configuration', function () {
