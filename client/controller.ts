@@ -167,7 +167,12 @@ export class SessionController extends EventEmitter {
     };
     try {
       const reply = await retrying(
-        () => this.#rpc.unary<Authenticate, TokenMessage>('sessionController', 'getSessionControllerToken', request, { timeoutMs: this.#options.callTimeoutMs }),
+        // Only the first attempt waits for a reconnecting channel: retries must not multiply that wait.
+        (attempt) =>
+          this.#rpc.unary<Authenticate, TokenMessage>('sessionController', 'getSessionControllerToken', request, {
+            timeoutMs: this.#options.callTimeoutMs,
+            connectWaitMs: attempt === 0 ? undefined : 0,
+          }),
         this.#retry,
         (err) => err instanceof OpenObdError && isTransientStatus(err.grpcCode),
       );
@@ -196,10 +201,11 @@ export class SessionController extends EventEmitter {
    */
   async #call<Req, Res>(name: string, request: Req, idempotent: boolean): Promise<Res> {
     this.#assertOpen();
-    const once = async (): Promise<Res> => {
+    const once = async (attempt = 0): Promise<Res> => {
       const token = await this.token();
       try {
-        return await this.#rpc.unary<Req, Res>('sessionController', name, request, { token, timeoutMs: this.#options.callTimeoutMs });
+        // Only the first attempt waits for a reconnecting channel: retries must not multiply that wait.
+        return await this.#rpc.unary<Req, Res>('sessionController', name, request, { token, timeoutMs: this.#options.callTimeoutMs, connectWaitMs: attempt === 0 ? undefined : 0 });
       } catch (err) {
         if (err instanceof OpenObdError && err.grpcCode === GrpcStatus.UNAUTHENTICATED && this.#token?.value === token) {
           this.#token = undefined;

@@ -134,6 +134,11 @@ export class ChannelPool {
         // Our own keepalive watches the token stream; HTTP/2 pings are left to the caller's options
         // because servers punish pings they did not allow (GOAWAY too_many_pings).
         'grpc.max_receive_message_length': 16 * 1024 * 1024,
+        // grpc-js backs off reconnecting up to 120 s: after a long outage the channel would keep failing
+        // every call for up to two minutes after openOBD is back. Bounded here: one attempt per ≤ 3 s
+        // (a single TCP connect per endpoint and process), matched by Rpc's CONNECT_WAIT_MS.
+        'grpc.initial_reconnect_backoff_ms': 500,
+        'grpc.max_reconnect_backoff_ms': 3000,
         ...endpoint.channelOptions,
       };
       const channel = new grpc.Channel(endpoint.target, credentials, options);

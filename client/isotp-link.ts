@@ -10,7 +10,24 @@ export function channelKey(c: Pick<IsotpChannelMessage, 'bus_name' | 'request_id
   return `${c.bus_name}|${c.request_id}|${c.response_id}|${c.extended_request_address ?? ''}|${c.extended_response_address ?? ''}`;
 }
 
-export type PayloadListener = (payload: Buffer) => void;
+/*
+ * Keys of frozen channel objects (the session prepares an ECU's channels once and freezes them), so the
+ * request path does not build the same text twice per request.
+ */
+const frozenKeys = new WeakMap<IsotpChannelMessage, string>();
+
+function keyOf(channel: IsotpChannelMessage): string {
+  if (!Object.isFrozen(channel)) return channelKey(channel);
+  let key = frozenKeys.get(channel);
+  if (key === undefined) {
+    key = channelKey(channel);
+    frozenKeys.set(channel, key);
+  }
+  return key;
+}
+
+/** `hex` is the payload as it came off the wire, in upper case; `responseId` the CAN id it came from. */
+export type PayloadListener = (payload: Buffer, hex: string, responseId: number) => void;
 export type FailureListener = (error: OpenObdError) => void;
 
 /**
@@ -22,9 +39,13 @@ export type FailureListener = (error: OpenObdError) => void;
 export class IsotpLink {
   #stream?: IsotpStream;
   readonly #channels = new Map<string, IsotpChannelMessage>();
-  readonly #listeners = new Map<string, Set<PayloadListener>>();
-  readonly #failureListeners = new Set<FailureListener>();
+  readonly #listeners = new Map<string, PayloadListener[]>();
+  /** An array: it holds the requests in flight, usually zero or one, and changes on every request. */
+  readonly #failureListeners: FailureListener[] = [];
   #idleTimer?: NodeJS.Timeout;
+  /** When the last request was written; the idle timer checks it instead of being re-armed on every send. */
+  #lastSendAt = 0;
+  #lastIncoming?: Pick<IsotpChannelMessage, 'bus_name' | 'request_id' | 'response_id' | 'extended_request_address' | 'extended_response_address'> & { key: string };
   #closed = false;
   /** Streams opened over the life of the link (for statistics and tests). */
   opens = 0;
@@ -45,7 +66,7 @@ export class IsotpLink {
 
   /** Makes sure the channel is announced on the current stream (opening it if needed). */
   ensureChannel(channel: IsotpChannelMessage): string {
-    const key = channelKey(channel);
+    const key = keyOf(channel);
     if (!this.#channels.has(key)) {
       this.#channels.set(key, channel);
       if (this.#stream) this.#write({ channel, payload: '' });
@@ -54,32 +75,51 @@ export class IsotpLink {
     return key;
   }
 
-  subscribe(key: string, listener: PayloadListener): () => void {
-    let set = this.#listeners.get(key);
-    if (!set) {
-      set = new Set();
-      this.#listeners.set(key, set);
+  /*
+   * Listener lists are arrays that stay once created (a session has a handful of channels, a channel one
+   * request at a time): a Set or map entry emptied and refilled on every request shows in profiles of
+   * request loops. The add/remove pairs are what a request uses; subscribe/onFailure wrap them.
+   */
+  addListener(key: string, listener: PayloadListener): void {
+    let list = this.#listeners.get(key);
+    if (!list) {
+      list = [];
+      this.#listeners.set(key, list);
     }
-    set.add(listener);
-    return () => {
-      const s = this.#listeners.get(key);
-      if (!s) return;
-      s.delete(listener);
-      if (s.size === 0) this.#listeners.delete(key);
-    };
+    list.push(listener);
+  }
+
+  removeListener(key: string, listener: PayloadListener): void {
+    const list = this.#listeners.get(key);
+    const i = list ? list.indexOf(listener) : -1;
+    if (i >= 0) list!.splice(i, 1);
+  }
+
+  subscribe(key: string, listener: PayloadListener): () => void {
+    this.addListener(key, listener);
+    return () => this.removeListener(key, listener);
+  }
+
+  addFailureListener(listener: FailureListener): void {
+    this.#failureListeners.push(listener);
+  }
+
+  removeFailureListener(listener: FailureListener): void {
+    const i = this.#failureListeners.indexOf(listener);
+    if (i >= 0) this.#failureListeners.splice(i, 1);
   }
 
   /** Called when the stream fails, so pending requests stop waiting for answers that cannot come. */
   onFailure(listener: FailureListener): () => void {
-    this.#failureListeners.add(listener);
-    return () => this.#failureListeners.delete(listener);
+    this.addFailureListener(listener);
+    return () => this.removeFailureListener(listener);
   }
 
   send(channel: IsotpChannelMessage, payloadHex: string): void {
     if (this.#closed) throw new OpenObdError('CLOSED', 'The session is closed');
     this.ensureChannel(channel);
     this.#write({ channel, payload: payloadHex });
-    this.#armIdleTimer();
+    this.#lastSendAt = Date.now();
   }
 
   #write(message: IsotpMessageMessage): void {
@@ -101,10 +141,41 @@ export class IsotpLink {
 
   #deliver(m: IsotpMessageMessage): void {
     if (!m.channel || !m.payload) return; // an empty payload is a channel announcement, not data
-    const listeners = this.#listeners.get(channelKey(m.channel));
-    if (!listeners || listeners.size === 0) return;
+    const listeners = this.#listeners.get(this.#incomingKey(m.channel));
+    if (!listeners || listeners.length === 0) return;
     const payload = Buffer.from(m.payload, 'hex');
-    for (const l of [...listeners]) l(payload);
+    const hex = m.payload.toUpperCase();
+    const responseId = m.channel.response_id;
+    if (listeners.length === 1) {
+      listeners[0](payload, hex, responseId);
+      return;
+    }
+    for (const l of [...listeners]) l(payload, hex, responseId);
+  }
+
+  /** The key of an incoming message's channel; answers keep coming on the same channel, so the last key is reused. */
+  #incomingKey(c: IsotpChannelMessage): string {
+    const last = this.#lastIncoming;
+    if (
+      last &&
+      last.bus_name === c.bus_name &&
+      last.request_id === c.request_id &&
+      last.response_id === c.response_id &&
+      last.extended_request_address === c.extended_request_address &&
+      last.extended_response_address === c.extended_response_address
+    ) {
+      return last.key;
+    }
+    const key = channelKey(c);
+    this.#lastIncoming = {
+      bus_name: c.bus_name,
+      request_id: c.request_id,
+      response_id: c.response_id,
+      extended_request_address: c.extended_request_address,
+      extended_response_address: c.extended_response_address,
+      key,
+    };
+    return key;
   }
 
   #lost(stream: IsotpStream, error: OpenObdError): void {
@@ -123,16 +194,26 @@ export class IsotpLink {
   #armIdleTimer(): void {
     this.#clearIdleTimer();
     if (!(this.idleCloseMs > 0)) return;
-    this.#idleTimer = setTimeout(() => {
+    this.#lastSendAt = Date.now();
+    const check = () => {
+      this.#idleTimer = undefined;
       const stream = this.#stream;
       if (!stream) return;
+      const idleFor = Date.now() - this.#lastSendAt;
+      if (idleFor < this.idleCloseMs) {
+        // A request was sent since the timer was armed: wait for the rest of the idle time.
+        this.#idleTimer = setTimeout(check, this.idleCloseMs - idleFor);
+        this.#idleTimer.unref();
+        return;
+      }
       this.log.debug('Closing the idle ISO-TP stream');
       this.#stream = undefined;
       stream.removeAllListeners('data');
       stream.on('error', () => undefined);
       stream.end();
       stream.cancel();
-    }, this.idleCloseMs);
+    };
+    this.#idleTimer = setTimeout(check, this.idleCloseMs);
     this.#idleTimer.unref();
   }
 
@@ -154,7 +235,7 @@ export class IsotpLink {
     }
     const error = new OpenObdError('CLOSED', 'The session was closed');
     for (const l of [...this.#failureListeners]) l(error);
-    this.#failureListeners.clear();
+    this.#failureListeners.length = 0;
     this.#listeners.clear();
   }
 }

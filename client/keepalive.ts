@@ -76,9 +76,14 @@ export class Keepalive {
     this.#dropStream();
   }
 
-  /** The cadence to watch: what the server actually does once two tokens have been seen. */
+  /**
+   * The cadence to watch: what the server actually does once two tokens have been seen, but never less
+   * than the expected cadence. Gaps shorter than that are not the server's cadence: they are tokens
+   * bunched after this process (or the network) held one up, and watching them would reopen healthy
+   * streams; with hundreds of sessions that reopening itself keeps the process busy enough to go on.
+   */
   get intervalMs(): number {
-    return this.#learntIntervalMs ?? this.options.expectedIntervalMs;
+    return Math.max(this.#learntIntervalMs ?? 0, this.options.expectedIntervalMs);
   }
 
   #open(): void {
@@ -94,7 +99,12 @@ export class Keepalive {
     this.#stream = stream;
     this.#lastTokenAt = undefined; // learn the cadence only from two tokens of the same stream
     // Response headers mean the server accepted the call: the stream is back even before the next token.
-    stream.on('metadata', () => this.#markHealthy());
+    stream.on('metadata', () => {
+      this.#markHealthy();
+      // The server's cadence starts when it accepts the stream: time the first token from here, not
+      // from the open call, which may have waited behind many others (hundreds of sessions starting).
+      if (this.#lastTokenAt === undefined && this.#stream === stream) this.#armWatchdog();
+    });
     stream.on('data', (m: TokenMessage) => this.#onToken(m));
     stream.on('error', () => undefined); // the outcome is read from 'status'
     stream.on('status', (s: grpc.StatusObject) => {
@@ -192,18 +202,28 @@ export class Keepalive {
   #armWatchdog(): void {
     this.#clearWatchdog();
     const ms = Math.round(this.intervalMs * this.options.watchdogFactor);
-    this.#watchdog = setTimeout(() => {
-      this.stats.watchdogFires += 1;
-      this.log.warn(`No session token for ${ms} ms: the token stream looks half-open; reopening it`);
-      const stream = this.#stream;
-      this.#stream = undefined;
-      if (stream) {
-        stream.removeAllListeners('data');
-        stream.cancel();
-      }
-      void this.#onEnd({ code: GrpcStatus.UNAVAILABLE, details: 'no token within the expected cadence', metadata: undefined as never });
+    const armed = setTimeout(() => {
+      // Timers run before the event loop reads sockets: after this process was busy for a while, a
+      // token may be waiting unread. Decide after one turn of the loop, once pending input is read.
+      setImmediate(() => {
+        if (this.#watchdog === armed && !this.#stopped) this.#watchdogFired(ms);
+      });
     }, ms);
-    this.#watchdog.unref();
+    armed.unref();
+    this.#watchdog = armed;
+  }
+
+  #watchdogFired(ms: number): void {
+    this.#watchdog = undefined;
+    this.stats.watchdogFires += 1;
+    this.log.warn(`No session token for ${ms} ms: the token stream looks half-open; reopening it`);
+    const stream = this.#stream;
+    this.#stream = undefined;
+    if (stream) {
+      stream.removeAllListeners('data');
+      stream.cancel();
+    }
+    void this.#onEnd({ code: GrpcStatus.UNAVAILABLE, details: 'no token within the expected cadence', metadata: undefined as never });
   }
 
   #clearWatchdog(): void {

@@ -8,6 +8,11 @@ export interface CallOptions {
   token?: Secret;
   /** Deadline for unary and client-streaming calls. */
   timeoutMs?: number;
+  /**
+   * Unary calls: how long to wait for a reconnect first while the channel is in TRANSIENT_FAILURE
+   * (default CONNECT_WAIT_MS, capped by `timeoutMs`; 0 sends at once, e.g. for retries).
+   */
+  connectWaitMs?: number;
 }
 
 function metadataFor(token: Secret | undefined): grpc.Metadata {
@@ -21,6 +26,13 @@ function deadline(timeoutMs: number | undefined): grpc.CallOptions {
 }
 
 /**
+ * Longest wait for a connection before a unary call while the channel is in TRANSIENT_FAILURE (the
+ * server was unreachable and grpc-js is between reconnect attempts). Covers one reconnect attempt at the
+ * pool's maximum reconnect backoff (3 s, plus grpc-js' 20 % jitter), with room for a busy event loop.
+ */
+export const CONNECT_WAIT_MS = 5000;
+
+/**
  * Typed calls over one shared grpc-js client. Methods are looked up by their wire names in the loaded
  * proto, so a typo fails at the first call instead of reaching the server. Every failure comes back as
  * an OpenObdError naming the operation.
@@ -28,7 +40,56 @@ function deadline(timeoutMs: number | undefined): grpc.CallOptions {
 export class Rpc {
   constructor(private readonly client: grpc.Client) {}
 
+  /**
+   * Resolves once the channel is not in TRANSIENT_FAILURE any more, or after `timeoutMs`; never rejects.
+   * grpc-js fails a call at once while its channel waits for the next reconnect attempt, so right after
+   * openOBD comes back every call would fail for up to a backoff period (and a session start, which is
+   * never retried, would fail outright). Waiting here is not a retry: nothing has been sent yet.
+   */
+  whenConnected(timeoutMs: number = CONNECT_WAIT_MS): Promise<void> {
+    const channel = this.client.getChannel();
+    const TF = grpc.connectivityState.TRANSIENT_FAILURE;
+    let state: grpc.connectivityState;
+    try {
+      state = channel.getConnectivityState(false);
+    } catch {
+      return Promise.resolve(); // closed: the call itself reports that
+    }
+    if (state !== TF || timeoutMs <= 0) return Promise.resolve();
+    const until = Date.now() + timeoutMs;
+    return new Promise<void>((resolve) => {
+      const watch = (current: grpc.connectivityState) => {
+        if (current !== TF || Date.now() >= until) {
+          resolve();
+          return;
+        }
+        try {
+          channel.watchConnectivityState(current, until, (err?: Error) => (err ? resolve() : watch(channel.getConnectivityState(false))));
+        } catch {
+          resolve(); // the channel was closed meanwhile
+        }
+      };
+      watch(state);
+    });
+  }
+
+  /** A unary call; while the channel is reconnecting it first waits for the connection (see `connectWaitMs`). */
   unary<Req, Res>(service: ServiceName, name: string, request: Req, options: CallOptions = {}): Promise<Res> {
+    let wait = options.connectWaitMs ?? CONNECT_WAIT_MS;
+    if (options.timeoutMs && options.timeoutMs > 0) wait = Math.min(wait, options.timeoutMs);
+    if (wait > 0 && this.#reconnecting()) return this.whenConnected(wait).then(() => this.#unary<Req, Res>(service, name, request, options));
+    return this.#unary<Req, Res>(service, name, request, options);
+  }
+
+  #reconnecting(): boolean {
+    try {
+      return this.client.getChannel().getConnectivityState(false) === grpc.connectivityState.TRANSIENT_FAILURE;
+    } catch {
+      return false;
+    }
+  }
+
+  #unary<Req, Res>(service: ServiceName, name: string, request: Req, options: CallOptions): Promise<Res> {
     const def = method(service, name);
     const operation = `${service}.${name}`;
     return new Promise<Res>((resolve, reject) => {

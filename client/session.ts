@@ -12,7 +12,7 @@ import type { BackoffPolicy } from './retry';
 import { Rpc } from './rpc';
 import { Secret } from './secret';
 import { isFinalState, summarize, type SessionInfo, type SessionSummary } from './session-info';
-import { DEFAULT_UDS_TIMING, udsRequest, type UdsExchange, type UdsTiming } from './uds-request';
+import { DEFAULT_UDS_TIMING, udsRequest, type UdsExchange, type UdsTarget, type UdsTiming } from './uds-request';
 import { busConfiguration, sameBus, udsTarget, type CanBusSpec, type EcuSpec } from './vehicle-spec';
 import type {
   BusConfigurationMessage,
@@ -73,6 +73,62 @@ export interface FinishOptions {
 /** A functional request is a single ISO-TP frame: 7 data bytes on classic CAN with normal addressing. */
 export const MAX_FUNCTIONAL_BYTES = 7;
 
+/*
+ * The channels and bus message of an ECU spec, kept per spec object: flows and testers pass the same
+ * spec with every request. An entry is used only while every field of the spec is what it was (compared
+ * one by one, no text built); its channel objects are frozen, so the ISO-TP link can remember their keys.
+ */
+interface PreparedEcu {
+  readonly fields: readonly unknown[];
+  readonly responders?: readonly number[];
+  readonly target: UdsTarget;
+  readonly bus: BusConfigurationMessage;
+}
+
+const prepared = new WeakMap<EcuSpec, PreparedEcu>();
+
+function ecuFields(ecu: EcuSpec): unknown[] {
+  const b = ecu.bus;
+  return [b, b?.name, b?.pinPlus, b?.pinMinus, b?.bitRateKbps, b?.protocol, b?.transceiver, ecu.requestId, ecu.responseId, ecu.extendedRequestAddress, ecu.extendedResponseAddress, ecu.padding, ecu.keepAlive, ecu.functional, ecu.responderIds];
+}
+
+function unchanged(p: PreparedEcu, ecu: EcuSpec): boolean {
+  const f = p.fields;
+  const b = ecu.bus;
+  if (
+    f[0] !== b || f[1] !== b.name || f[2] !== b.pinPlus || f[3] !== b.pinMinus || f[4] !== b.bitRateKbps || f[5] !== b.protocol || f[6] !== b.transceiver ||
+    f[7] !== ecu.requestId || f[8] !== ecu.responseId || f[9] !== ecu.extendedRequestAddress || f[10] !== ecu.extendedResponseAddress ||
+    f[11] !== ecu.padding || f[12] !== ecu.keepAlive || f[13] !== ecu.functional || f[14] !== ecu.responderIds
+  ) {
+    return false;
+  }
+  const r = ecu.responderIds;
+  if (!r) return true;
+  const was = p.responders!;
+  if (r.length !== was.length) return false;
+  for (let i = 0; i < r.length; i++) if (r[i] !== was[i]) return false;
+  return true;
+}
+
+function prepare(ecu: EcuSpec): PreparedEcu {
+  const cacheable = ecu !== null && typeof ecu === 'object' && ecu.bus !== null && typeof ecu.bus === 'object';
+  if (cacheable) {
+    const hit = prepared.get(ecu);
+    if (hit && unchanged(hit, ecu)) return hit;
+  }
+  const target = udsTarget(ecu);
+  for (const c of target.listen) Object.freeze(c);
+  Object.freeze(target.send);
+  const entry: PreparedEcu = { fields: ecuFields(ecu), responders: ecu.responderIds ? [...ecu.responderIds] : undefined, target, bus: busConfiguration(ecu.bus) };
+  if (cacheable) prepared.set(ecu, entry);
+  return entry;
+}
+
+function hasOwnKeys(o: object): boolean {
+  for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) return true;
+  return false;
+}
+
 export const RESULT_NAMES: readonly ResultName[] = [
   'RESULT_UNDEFINED',
   'RESULT_SUCCESS',
@@ -112,8 +168,7 @@ export class Session extends EventEmitter {
   readonly #stateLookup?: (id: string) => Promise<string>;
   readonly #buses = new Map<string, BusConfigurationMessage>();
   #busChain: Promise<unknown> = Promise.resolve();
-  readonly #channelQueues = new Map<string, Promise<unknown>>();
-  readonly #abort = new AbortController();
+  readonly #channelQueues = new Map<string, { tail: Promise<unknown> | undefined; pending: number }>();
   readonly #serverStreams = new Set<grpc.ClientReadableStream<unknown>>();
   #ended?: SessionEnd;
   #closed = false;
@@ -256,6 +311,8 @@ export class Session extends EventEmitter {
   async finish(options: FinishOptions = {}): Promise<SessionSummary> {
     if (this.#state === 'finished') return this.summary();
     const results: ResultName[] = options.result === undefined ? ['RESULT_SUCCESS'] : Array.isArray(options.result) ? options.result : [options.result];
+    // An empty list would finish the session with no result at all.
+    if (results.length === 0) throw new OpenObdError('BAD_REQUEST', `The service result list is empty; give at least one of ${RESULT_NAMES.join(', ')}`);
     for (const r of results) if (!RESULT_NAMES.includes(r)) throw new OpenObdError('BAD_REQUEST', `Unknown service result '${String(r)}'; use one of ${RESULT_NAMES.join(', ')}`);
     if (options.userFeedback !== undefined && !USER_FEEDBACK_NAMES.includes(options.userFeedback)) {
       throw new OpenObdError('BAD_REQUEST', `Unknown user feedback '${String(options.userFeedback)}'; use one of ${USER_FEEDBACK_NAMES.join(', ')}`);
@@ -300,29 +357,68 @@ export class Session extends EventEmitter {
    * Sends one diagnostic request (UDS or OBD-II) to an ECU over ISO-TP and waits for the answer(s).
    * The bus is configured on first use. Requests to the same channel run one after another, because
    * answers can only be told apart by their content.
+   *
+   * This is the hot path of a tester looping live data, so it stays synchronous up to the write when it
+   * can: a bus that is already configured skips the configureBus chain, and a channel with nothing in
+   * flight starts the request at once.
    */
-  async request(ecu: EcuSpec, payload: unknown, timing: Partial<UdsTiming> = {}, signal?: AbortSignal): Promise<UdsExchange> {
-    const bytes = toPayloadBytes(payload);
-    const target = udsTarget(ecu);
-    if (target.functional && bytes.length > MAX_FUNCTIONAL_BYTES) {
-      // ECUs ignore a functional first frame (diagnostics.md §1.6): it would only ever time out.
-      throw new OpenObdError('BAD_PAYLOAD', `A functional request must fit in one CAN frame (at most ${MAX_FUNCTIONAL_BYTES} bytes); this one has ${bytes.length}`);
+  request(ecu: EcuSpec, payload: unknown, timing: Partial<UdsTiming> = {}, signal?: AbortSignal): Promise<UdsExchange> {
+    let bytes: Buffer;
+    let target: UdsTarget;
+    try {
+      bytes = toPayloadBytes(payload);
+      const ready = prepare(ecu);
+      target = ready.target;
+      if (target.functional && bytes.length > MAX_FUNCTIONAL_BYTES) {
+        // ECUs ignore a functional first frame (diagnostics.md §1.6): it would only ever time out.
+        throw new OpenObdError('BAD_PAYLOAD', `A functional request must fit in one CAN frame (at most ${MAX_FUNCTIONAL_BYTES} bytes); this one has ${bytes.length}`);
+      }
+      this.#assertActive('uds.request');
+      if (!this.#busReady(ready.bus)) return this.configureBuses([ecu.bus]).then(() => this.#enqueue(target, bytes, timing, signal));
+    } catch (err) {
+      return Promise.reject(err);
     }
-    this.#assertActive('uds.request');
-    await this.configureBuses([ecu.bus]);
+    return this.#enqueue(target, bytes, timing, signal);
+  }
+
+  /** Whether openOBD already has this bus exactly so (no configureBus needed). */
+  #busReady(wanted: BusConfigurationMessage): boolean {
+    const have = this.#buses.get(wanted.bus_name);
+    return have !== undefined && sameBus(have, wanted);
+  }
+
+  #enqueue(target: UdsTarget, bytes: Buffer, timing: Partial<UdsTiming>, signal: AbortSignal | undefined): Promise<UdsExchange> {
     const key = `${target.send.bus_name}|${target.send.request_id}`;
-    const previous = this.#channelQueues.get(key) ?? Promise.resolve();
+    const effective = hasOwnKeys(timing) ? { ...this.#opts.uds, ...timing } : this.#opts.uds;
+    // Closing the session closes the link, which cancels the requests in flight (no signal needed here).
     const run = () => {
       this.#assertActive('uds.request');
-      const abort = signal ? AbortSignal.any([this.#abort.signal, signal]) : this.#abort.signal;
-      return udsRequest(this.#isotp, target, bytes, { ...this.#opts.uds, ...timing }, abort);
+      return udsRequest(this.#isotp, target, bytes, effective, signal);
     };
-    const result = previous.then(run, run);
-    const tail = result.catch(() => undefined);
-    this.#channelQueues.set(key, tail);
-    void tail.then(() => {
-      if (this.#channelQueues.get(key) === tail) this.#channelQueues.delete(key);
-    });
+    // Entries stay per channel (a handful per session); `tail` is the last request queued on it.
+    let queue = this.#channelQueues.get(key);
+    if (!queue) {
+      queue = { tail: undefined, pending: 0 };
+      this.#channelQueues.set(key, queue);
+    }
+    const q = queue;
+    let result: Promise<UdsExchange>;
+    if (q.tail) {
+      result = q.tail.then(run, run);
+    } else {
+      try {
+        result = run();
+      } catch (err) {
+        result = Promise.reject(err);
+      }
+    }
+    q.pending += 1;
+    q.tail = result;
+    const settled = (): void => {
+      q.pending -= 1;
+      if (q.pending === 0) q.tail = undefined;
+    };
+    result.then(settled, settled);
     return result;
   }
 
@@ -389,7 +485,6 @@ export class Session extends EventEmitter {
     if (this.#closed) return;
     this.#closed = true;
     this.#keepalive.stop();
-    this.#abort.abort();
     this.#isotp.close();
     for (const s of [...this.#serverStreams]) {
       s.removeAllListeners('data');

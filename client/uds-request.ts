@@ -1,6 +1,6 @@
 import { OpenObdError } from './errors';
 import { classifyResponse, nrcName, suppressesPositiveResponse, toHex } from './codec';
-import type { IsotpLink } from './isotp-link';
+import type { FailureListener, IsotpLink, PayloadListener } from './isotp-link';
 import type { IsotpChannelMessage } from './wire';
 
 /** Timing of one diagnostic request. All values in milliseconds. */
@@ -76,137 +76,253 @@ function hex3(n: number): string {
  * an overall deadline bounds everything; frames that do not answer this request (by SID and echo) are
  * ignored, not taken as the answer; a functional request collects every ECU that answers.
  */
-export function udsRequest(link: IsotpLink, target: UdsTarget, request: Buffer, timing: UdsTiming, signal?: AbortSignal): Promise<UdsExchange> {
-  return new Promise<UdsExchange>((resolve, reject) => {
-    const started = Date.now();
-    const requestHex = toHex(request);
-    const suppress = suppressesPositiveResponse(request);
-    const sid = request[0];
-    const answers = new Map<number, UdsResponse>(); // by response CAN id
-    const pending = new Map<number, number>(); // response id -> pending count
-    const pendingDeadline = new Map<number, number>(); // response id -> time its P2* ends
-    let busyRetries = 0;
-    let strays = 0;
-    let phaseTimer: NodeJS.Timeout | undefined;
-    let overallTimer: NodeJS.Timeout | undefined;
-    let retryTimer: NodeJS.Timeout | undefined;
-    let settled = false;
-    const unsubscribers: Array<() => void> = [];
+export function udsRequest(link: IsotpLink, target: UdsTarget, request: Buffer, timing: UdsTiming, signal?: AbortSignal | readonly AbortSignal[]): Promise<UdsExchange> {
+  return new Promise<UdsExchange>((resolve, reject) => new UdsRun(link, target, request, timing, signal, resolve, reject).start());
+}
 
-    const cleanup = () => {
-      settled = true;
-      for (const t of [phaseTimer, overallTimer, retryTimer]) if (t) clearTimeout(t);
-      for (const u of unsubscribers) u();
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const fail = (error: OpenObdError) => {
-      if (settled) return;
-      cleanup();
-      reject(error);
-    };
-    const finish = () => {
-      if (settled) return;
-      cleanup();
-      const responses = [...answers.values()];
-      if (responses.length === 0 && !suppress) {
-        fail(timeoutError());
+/** What the phase timer waits for. */
+const enum Phase {
+  /** The first answer to a physical request (or, suppressed, the short wait for a negative one). */
+  First,
+  /** The next answer after a "response pending" (P2*). */
+  Pending,
+  /** The end of a functional request's collection window. */
+  Functional,
+}
+
+/*
+ * The state of one request. It is a class rather than a closure over a dozen functions because it is
+ * created for every request of a tester looping live data: its timers take it as an argument and it
+ * listens with one function per request, so little is allocated besides the answer itself.
+ */
+class UdsRun {
+  readonly #started = Date.now();
+  readonly #requestHex: string;
+  readonly #suppress: boolean;
+  readonly #sid: number;
+  /** Several signals are watched one by one: AbortSignal.any() costs more than the whole rest of a request. */
+  readonly #signals: readonly AbortSignal[];
+  /** Answers by response CAN id. */
+  readonly #answers = new Map<number, UdsResponse>();
+  /** Response id → "response pending" answers so far, and when its P2* ends; created on the first one. */
+  #pending?: Map<number, number>;
+  #pendingDeadline?: Map<number, number>;
+  #busyRetries = 0;
+  #strays = 0;
+  #phaseTimer?: NodeJS.Timeout;
+  #overallTimer?: NodeJS.Timeout;
+  #retryTimer?: NodeJS.Timeout;
+  #settled = false;
+  /** Channel keys listened on. */
+  #keys: string[] = [];
+  readonly #onPayload: PayloadListener = (payload, hex, responseId) => this.#payload(payload, hex, responseId);
+  readonly #onFailure: FailureListener = (error) => {
+    // The link is closed only when its session closes: the request is cancelled, not cut off.
+    if (error.code === 'CLOSED') this.#onAbort();
+    else this.#fail(new OpenObdError(error.code, `The request ${this.#requestHex} was cut off: ${error.message}`, { operation: 'uds.request', grpcCode: error.grpcCode, details: error.details, retryable: true }));
+  };
+  readonly #onAbort = (): void => this.#fail(new OpenObdError('CLOSED', 'The request was cancelled', { operation: 'uds.request' }));
+
+  constructor(
+    private readonly link: IsotpLink,
+    private readonly target: UdsTarget,
+    private readonly request: Buffer,
+    private readonly timing: UdsTiming,
+    signal: AbortSignal | readonly AbortSignal[] | undefined,
+    private readonly resolve: (exchange: UdsExchange) => void,
+    private readonly reject: (error: OpenObdError) => void,
+  ) {
+    this.#signals = signal === undefined ? NO_SIGNALS : Array.isArray(signal) ? (signal as readonly AbortSignal[]) : [signal as AbortSignal];
+    this.#requestHex = toHex(request);
+    this.#suppress = suppressesPositiveResponse(request);
+    this.#sid = request[0];
+  }
+
+  start(): void {
+    const signals = this.#signals;
+    for (const s of signals) {
+      if (s.aborted) {
+        this.#onAbort();
         return;
       }
-      resolve({ requestHex, functional: target.functional, suppressed: responses.length === 0, responses, busyRetries, strays, elapsedMs: Date.now() - started });
-    };
-    const ecuLabel = () => `ECU ${hex3(target.send.request_id)}${target.functional ? ' (functional)' : ` (answers on ${hex3(target.send.response_id)})`}`;
-    const timeoutError = () => {
-      const pendingTotal = [...pending.values()].reduce((a, b) => a + b, 0);
-      const message =
-        pendingTotal > 0
-          ? `${ecuLabel()} answered "response pending" ${pendingTotal} time(s) to ${requestHex}, then nothing within ${timing.pendingTimeoutMs} ms`
-          : target.functional
-            ? `No ECU answered the functional request ${requestHex} within ${timing.functionalWindowMs} ms`
-            : `No response from ${ecuLabel()} within ${timing.timeoutMs} ms to ${requestHex}`;
-      return new OpenObdError('TIMEOUT', message, { operation: 'uds.request' });
-    };
-
-    const armPhase = (ms: number, onExpiry: () => void) => {
-      if (phaseTimer) clearTimeout(phaseTimer);
-      phaseTimer = setTimeout(onExpiry, Math.max(0, ms));
-    };
-
-    // Physical: one answer ends the exchange. Functional: the window (and any P2* still running) does.
-    const armFunctionalEnd = () => {
-      const now = Date.now();
-      let end = started + (suppress ? Math.min(timing.suppressedWaitMs, timing.functionalWindowMs) : timing.functionalWindowMs);
-      for (const [id, deadline] of pendingDeadline) if (!answers.has(id)) end = Math.max(end, deadline);
-      armPhase(end - now, () => {
-        const stillPending = [...pendingDeadline].some(([id, d]) => !answers.has(id) && d > Date.now());
-        if (stillPending) armFunctionalEnd();
-        else finish();
-      });
-    };
-
-    const send = () => {
-      try {
-        link.send(target.send, requestHex);
-      } catch (err) {
-        fail(err instanceof OpenObdError ? err : new OpenObdError('UNKNOWN', String(err)));
-        return;
-      }
-      if (target.functional) armFunctionalEnd();
-      else armPhase(suppress ? timing.suppressedWaitMs : timing.timeoutMs, () => (suppress && pending.size === 0 ? finish() : fail(timeoutError())));
-    };
-
-    const onPayload = (responseId: number) => (payload: Buffer) => {
-      if (settled) return;
-      const kind = classifyResponse(request, payload);
-      if (kind === 'unrelated') {
-        strays += 1;
-        return;
-      }
-      if (kind === 'pending') {
-        pending.set(responseId, (pending.get(responseId) ?? 0) + 1);
-        pendingDeadline.set(responseId, Date.now() + timing.pendingTimeoutMs);
-        if (target.functional) armFunctionalEnd();
-        else armPhase(timing.pendingTimeoutMs, () => fail(timeoutError()));
-        return;
-      }
-      if (kind === 'busy' && !target.functional && busyRetries < timing.busyRetries && Date.now() + timing.busyRetryDelayMs < started + timing.overallTimeoutMs) {
-        busyRetries += 1;
-        if (phaseTimer) clearTimeout(phaseTimer);
-        retryTimer = setTimeout(() => {
-          retryTimer = undefined;
-          if (!settled) send();
-        }, timing.busyRetryDelayMs);
-        return;
-      }
-      const positive = kind === 'positive';
-      const nrc = positive ? undefined : payload[2];
-      answers.set(responseId, {
-        ecu: { requestId: target.functional ? 0 : target.send.request_id, responseId },
-        payload,
-        hex: toHex(payload),
-        positive,
-        sid,
-        nrc,
-        nrcName: nrc === undefined ? undefined : nrcName(nrc),
-        pendingCount: pending.get(responseId) ?? 0,
-        elapsedMs: Date.now() - started,
-      });
-      pendingDeadline.delete(responseId);
-      if (!target.functional) finish();
-    };
-
-    const onAbort = () => fail(new OpenObdError('CLOSED', 'The request was cancelled', { operation: 'uds.request' }));
-    if (signal?.aborted) {
-      onAbort();
-      return;
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
-
+    for (const s of signals) s.addEventListener('abort', this.#onAbort, { once: true });
+    const { link, target, timing } = this;
     for (const channel of target.listen) {
       const key = link.ensureChannel(channel);
-      unsubscribers.push(link.subscribe(key, onPayload(channel.response_id)));
+      link.addListener(key, this.#onPayload);
+      this.#keys.push(key);
     }
-    unsubscribers.push(link.onFailure((error) => fail(new OpenObdError(error.code, `The request ${requestHex} was cut off: ${error.message}`, { operation: 'uds.request', grpcCode: error.grpcCode, details: error.details, retryable: true }))));
-    overallTimer = setTimeout(() => fail(new OpenObdError('TIMEOUT', `The request ${requestHex} to ${ecuLabel()} did not complete within the overall ${timing.overallTimeoutMs} ms`, { operation: 'uds.request' })), timing.overallTimeoutMs);
-    send();
-  });
+    link.addFailureListener(this.#onFailure);
+    // The overall deadline only matters once a phase can outlast it (pending answers, busy retries, or
+    // a first phase as long as the whole): one timer less per ordinary request.
+    const firstPhaseMs = target.functional ? timing.functionalWindowMs : this.#suppress ? timing.suppressedWaitMs : timing.timeoutMs;
+    if (firstPhaseMs >= timing.overallTimeoutMs) this.#armOverall();
+    this.#send();
+  }
+
+  #cleanup(): void {
+    this.#settled = true;
+    if (this.#phaseTimer) clearTimeout(this.#phaseTimer);
+    if (this.#overallTimer) clearTimeout(this.#overallTimer);
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    for (const key of this.#keys) this.link.removeListener(key, this.#onPayload);
+    this.link.removeFailureListener(this.#onFailure);
+    for (const s of this.#signals) s.removeEventListener('abort', this.#onAbort);
+  }
+
+  #fail(error: OpenObdError): void {
+    if (this.#settled) return;
+    this.#cleanup();
+    this.reject(error);
+  }
+
+  #finish(): void {
+    if (this.#settled) return;
+    this.#cleanup();
+    const responses = [...this.#answers.values()];
+    if (responses.length === 0 && !this.#suppress) {
+      this.#fail(this.#timeoutError());
+      return;
+    }
+    this.resolve({
+      requestHex: this.#requestHex,
+      functional: this.target.functional,
+      suppressed: responses.length === 0,
+      responses,
+      busyRetries: this.#busyRetries,
+      strays: this.#strays,
+      elapsedMs: Date.now() - this.#started,
+    });
+  }
+
+  #ecuLabel(): string {
+    const send = this.target.send;
+    return `ECU ${hex3(send.request_id)}${this.target.functional ? ' (functional)' : ` (answers on ${hex3(send.response_id)})`}`;
+  }
+
+  #timeoutError(): OpenObdError {
+    let pendingTotal = 0;
+    for (const n of this.#pending?.values() ?? []) pendingTotal += n;
+    const { timing } = this;
+    const message =
+      pendingTotal > 0
+        ? `${this.#ecuLabel()} answered "response pending" ${pendingTotal} time(s) to ${this.#requestHex}, then nothing within ${timing.pendingTimeoutMs} ms`
+        : this.target.functional
+          ? `No ECU answered the functional request ${this.#requestHex} within ${timing.functionalWindowMs} ms`
+          : `No response from ${this.#ecuLabel()} within ${timing.timeoutMs} ms to ${this.#requestHex}`;
+    return new OpenObdError('TIMEOUT', message, { operation: 'uds.request' });
+  }
+
+  #armOverall(): void {
+    if (this.#overallTimer || this.#settled) return;
+    this.#overallTimer = setTimeout(overallExpired, Math.max(0, this.#started + this.timing.overallTimeoutMs - Date.now()), this);
+  }
+
+  /** @internal timer callback */
+  overallExpired(): void {
+    this.#fail(new OpenObdError('TIMEOUT', `The request ${this.#requestHex} to ${this.#ecuLabel()} did not complete within the overall ${this.timing.overallTimeoutMs} ms`, { operation: 'uds.request' }));
+  }
+
+  #armPhase(ms: number, phase: Phase): void {
+    if (this.#phaseTimer) clearTimeout(this.#phaseTimer);
+    this.#phaseTimer = setTimeout(phaseExpired, Math.max(0, ms), this, phase);
+  }
+
+  /** @internal timer callback */
+  phaseExpired(phase: Phase): void {
+    if (phase === Phase.First) {
+      if (this.#suppress && (this.#pending?.size ?? 0) === 0) this.#finish();
+      else this.#fail(this.#timeoutError());
+    } else if (phase === Phase.Pending) {
+      this.#fail(this.#timeoutError());
+    } else {
+      const now = Date.now();
+      let stillPending = false;
+      for (const [id, d] of this.#pendingDeadline ?? []) if (!this.#answers.has(id) && d > now) stillPending = true;
+      if (stillPending) this.#armFunctionalEnd();
+      else this.#finish();
+    }
+  }
+
+  // Physical: one answer ends the exchange. Functional: the window (and any P2* still running) does.
+  #armFunctionalEnd(): void {
+    const now = Date.now();
+    const { timing } = this;
+    let end = this.#started + (this.#suppress ? Math.min(timing.suppressedWaitMs, timing.functionalWindowMs) : timing.functionalWindowMs);
+    for (const [id, deadline] of this.#pendingDeadline ?? []) if (!this.#answers.has(id)) end = Math.max(end, deadline);
+    this.#armPhase(end - now, Phase.Functional);
+  }
+
+  #send(): void {
+    try {
+      this.link.send(this.target.send, this.#requestHex);
+    } catch (err) {
+      this.#fail(err instanceof OpenObdError ? err : new OpenObdError('UNKNOWN', String(err)));
+      return;
+    }
+    if (this.target.functional) this.#armFunctionalEnd();
+    else this.#armPhase(this.#suppress ? this.timing.suppressedWaitMs : this.timing.timeoutMs, Phase.First);
+  }
+
+  /** @internal timer callback */
+  retryNow(): void {
+    this.#retryTimer = undefined;
+    if (!this.#settled) this.#send();
+  }
+
+  #payload(payload: Buffer, hex: string | undefined, responseId: number): void {
+    if (this.#settled) return;
+    const { target, timing } = this;
+    const kind = classifyResponse(this.request, payload);
+    if (kind === 'unrelated') {
+      this.#strays += 1;
+      return;
+    }
+    if (kind === 'pending') {
+      this.#armOverall();
+      const pending = (this.#pending ??= new Map());
+      const deadlines = (this.#pendingDeadline ??= new Map());
+      pending.set(responseId, (pending.get(responseId) ?? 0) + 1);
+      deadlines.set(responseId, Date.now() + timing.pendingTimeoutMs);
+      if (target.functional) this.#armFunctionalEnd();
+      else this.#armPhase(timing.pendingTimeoutMs, Phase.Pending);
+      return;
+    }
+    if (kind === 'busy' && !target.functional && this.#busyRetries < timing.busyRetries && Date.now() + timing.busyRetryDelayMs < this.#started + timing.overallTimeoutMs) {
+      this.#busyRetries += 1;
+      this.#armOverall();
+      if (this.#phaseTimer) clearTimeout(this.#phaseTimer);
+      this.#retryTimer = setTimeout(retryNow, timing.busyRetryDelayMs, this);
+      return;
+    }
+    const positive = kind === 'positive';
+    const nrc = positive ? undefined : payload[2];
+    this.#answers.set(responseId, {
+      ecu: { requestId: target.functional ? 0 : target.send.request_id, responseId },
+      payload,
+      hex: hex ?? toHex(payload),
+      positive,
+      sid: this.#sid,
+      nrc,
+      nrcName: nrc === undefined ? undefined : nrcName(nrc),
+      pendingCount: this.#pending?.get(responseId) ?? 0,
+      elapsedMs: Date.now() - this.#started,
+    });
+    this.#pendingDeadline?.delete(responseId);
+    if (!target.functional) this.#finish();
+  }
+}
+
+const NO_SIGNALS: readonly AbortSignal[] = [];
+
+// Timer callbacks that take the run as an argument: no closure per timer.
+function overallExpired(run: UdsRun): void {
+  run.overallExpired();
+}
+function phaseExpired(run: UdsRun, phase: Phase): void {
+  run.phaseExpired(phase);
+}
+function retryNow(run: UdsRun): void {
+  run.retryNow();
 }

@@ -98,6 +98,20 @@ export function busConfiguration(bus: CanBusSpec): BusConfigurationMessage {
 
 /** Equality of two bus definitions as openOBD sees them. */
 export function sameBus(a: BusConfigurationMessage, b: BusConfigurationMessage): boolean {
+  // Checked on every request: field by field for CAN buses (what busConfiguration makes), JSON otherwise.
+  const x = a.can_bus;
+  const y = b.can_bus;
+  const onlyCan = (m: BusConfigurationMessage) => m.kline_bus == null && m.terminal15_bus == null && m.doip_bus == null;
+  if (x && y && onlyCan(a) && onlyCan(b)) {
+    return (
+      a.bus_name === b.bus_name &&
+      x.pin_plus === y.pin_plus &&
+      x.pin_min === y.pin_min &&
+      x.can_protocol === y.can_protocol &&
+      x.can_bit_rate === y.can_bit_rate &&
+      x.transceiver === y.transceiver
+    );
+  }
   return JSON.stringify(a) === JSON.stringify(b);
 }
 

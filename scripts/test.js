@@ -54,6 +54,7 @@ if (want('nodes5')) {
   const [cmd, lead] = node22();
   run('Node-RED 5 node tests (Node 22)', cmd, [...lead, mocha, '--no-config', '--timeout', '60000', ...suites('nodes')], { NR_PKG: 'node-red-5' });
 }
+if (want('reliability')) run('reliability tests (faults, bad input, deploys, security; Node-RED 4.1)', process.execPath, [mocha, '--no-config', '--timeout', '180000', ...suites('reliability')], { NR_PKG: 'node-red' });
 if (want('editor') && fs.existsSync(path.join(root, 'dist', 'test', 'editor'))) {
   run('editor checks', process.execPath, [mocha, '--no-config', '--timeout', '60000', ...suites('editor')]);
 }

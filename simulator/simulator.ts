@@ -68,6 +68,9 @@ export const DEFAULT_SIMULATOR_CREDENTIALS: PartnerCredentialsRecord = {
 
 export const FIRST_TICKET = 1001;
 
+/** How many issued token values `issuedTokenHistory()` keeps (security tests; about 40 bytes each). */
+export const ISSUED_TOKEN_HISTORY = 10_000;
+
 /** Fixed connector ids, so example flows can name them: connector n ends in n, zero padded. */
 export function connectorIdFor(n: number): string {
   return `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -91,6 +94,8 @@ export class OpenObdSimulator extends EventEmitter {
   readonly tokens = new Map<string, TokenRecord>();
   /** Calls handled per `service.method` (statistics). */
   readonly callCounts = new Map<string, number>();
+  /** For security tests only: every token value issued, newest last, bounded (see `issuedTokenHistory`). */
+  readonly #issuedTokens: string[] = [];
   #server?: grpc.Server;
   #port?: number;
   #sweep?: NodeJS.Timeout;
@@ -238,7 +243,19 @@ export class OpenObdSimulator extends EventEmitter {
   issueToken(record: TokenRecord): string {
     const value = randomBytes(24).toString('base64url');
     this.tokens.set(value, record);
+    this.#issuedTokens.push(value);
+    if (this.#issuedTokens.length > ISSUED_TOKEN_HISTORY) this.#issuedTokens.shift();
     return value;
+  }
+
+  /**
+   * For security tests only (not part of openOBD): the values of the last ISSUED_TOKEN_HISTORY tokens
+   * this simulator issued, of every kind (controller, one-time authentication, session), including
+   * expired ones that `tokens` no longer holds, so a test can assert that none of them appears in any
+   * message, status, log line or error.
+   */
+  issuedTokenHistory(): readonly string[] {
+    return [...this.#issuedTokens];
   }
 
   /** @internal The bearer token of a call, or UNAUTHENTICATED. */

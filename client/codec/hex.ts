@@ -33,6 +33,8 @@ function hexDigitValue(code: number): number {
   return -1;
 }
 
+const PLAIN_HEX = /^[0-9A-Fa-f]+$/;
+
 function isWhitespace(ch: string): boolean {
   return /\s/.test(ch);
 }
@@ -46,6 +48,8 @@ export function parseHex(text: string): Buffer {
   if (typeof text !== 'string') {
     throw badPayload(`Payload must be hex text; got ${describeValue(text)}`);
   }
+  // The common case on the request path, plain digits ("3E00", "22F190"), without the scan below.
+  if (text.length % 2 === 0 && PLAIN_HEX.test(text)) return Buffer.from(text, 'hex');
   let start = 0;
   while (start < text.length && isWhitespace(text[start]!)) start++;
   if (text[start] === '0' && (text[start + 1] === 'x' || text[start + 1] === 'X')) start += 2;

@@ -36,6 +36,8 @@ export interface AccountSettings {
   simulator?: SimulatorOptions;
   env?: NodeJS.ProcessEnv;
   logger?: Partial<Logger>;
+  /** While openOBD is unreachable, how often to check again (default RECHECK_INTERVAL_MS). */
+  recheckIntervalMs?: number;
 }
 
 /** The account's link to openOBD, for the status of every flow node that uses it. */
@@ -149,8 +151,11 @@ export class AccountRuntime {
       if (this.#closed || this.#status.state !== 'unavailable') return;
       this.controller()
         .then((c) => c.listSessions())
-        .catch(() => undefined);
-    }, RECHECK_INTERVAL_MS);
+        .catch(() => {
+          // Still unreachable: the status does not change, so nothing else would schedule the next check.
+          if (this.#status.state === 'unavailable') this.#scheduleRecheck();
+        });
+    }, this.settings.recheckIntervalMs ?? RECHECK_INTERVAL_MS);
     this.#recheck.unref();
   }
 

@@ -28,9 +28,14 @@ export class StatusTracker {
     });
   }
 
-  /** From now on the node shows this session. */
-  followSession(id: string): void {
+  /**
+   * From now on the node shows this session's changes. `showNow` false leaves the current status alone:
+   * for a node that sets its own status right after (send request does, on every message), translating
+   * and sending a session status that is replaced at once is wasted work on the hot path.
+   */
+  followSession(id: string, showNow = true): void {
     this.#sessionId = id;
+    if (!showNow) return;
     const live = registry.get(id);
     if (live) this.show(sessionStatus({ id, state: live.session.state, health: live.session.keepaliveHealth === 'recovering' ? 'recovering' : 'active' }, this.t));
   }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { codec, type EcuSpec, type UdsExchange, type UdsResponse, type UdsTiming } from '../../client';
 import type { EcuNode } from '../openobd-ecu/openobd-ecu';
@@ -88,7 +89,10 @@ export function registerRequest(RED: NodeAPI): void {
     const negativeToOutput = def.negative === 'output';
     const asBuffer = def.output === 'buffer';
     const decode = def.decode !== false;
-    const inFlight = new Set<AbortController>();
+    // One controller for the node's life: closing the node cancels every request in flight. (A controller
+    // per message would cost more than the rest of the node's work: creating an AbortSignal is slow.)
+    const closing = new AbortController();
+    setMaxListeners(0, closing.signal); // one listener per request in flight: many sessions, many at once
 
     const details = (r: UdsResponse, ecuName: string | undefined, request: Buffer): ResponseDetails => {
       const out: ResponseDetails = {
@@ -114,8 +118,6 @@ export function registerRequest(RED: NodeAPI): void {
 
     node.on('input', (msg: NodeMessageInFlow, send: (m: Array<NodeMessageInFlow | null> | NodeMessageInFlow) => void, done: (err?: Error) => void) => {
       const m = msg as OpenObdMsg;
-      const abort = new AbortController();
-      inFlight.add(abort);
       const run = async (): Promise<void> => {
         const live = liveSessionOf(m);
         let spec: EcuSpec;
@@ -133,7 +135,7 @@ export function registerRequest(RED: NodeAPI): void {
         const request = codec.toPayloadBytes(fixedRequest || m.payload);
         const requestHex = codec.toHex(request);
         status.show(busyStatus(`${requestHex} → ${ecuName ?? canIdText(spec.requestId)}`));
-        const exchange: UdsExchange = await live.session.request(spec, request, timing, abort.signal);
+        const exchange: UdsExchange = await live.session.request(spec, request, timing, closing.signal);
         const ctx = ensureContext(m);
         ctx.state = live.session.state;
         ctx.request = { hex: requestHex, ecu: ecuName, functional: exchange.functional };
@@ -148,11 +150,12 @@ export function registerRequest(RED: NodeAPI): void {
           m.payload = exchange.suppressed ? null : asBuffer ? Buffer.from(exchange.responses[0].payload) : exchange.responses[0].hex;
         }
         const negative = exchange.responses.length > 0 && exchange.responses.every((r) => !r.positive);
-        status.followSession(live.id);
+        // Its own status follows at once: no session status in between (that costs a translation per message).
+        status.followSession(live.id, false);
         if (!negative) {
           const first = answers[0];
           status.show({ fill: 'green', shape: 'dot', text: shortText(first ? `${first.hex.slice(0, 16)} ${first.elapsedMs} ms` : t('openobd.status.noAnswerExpected')) });
-          send([msg, null]);
+          send(msg); // the first output; Node-RED's fast path for one message on one wire
           return;
         }
         const first = exchange.responses[0];
@@ -170,11 +173,9 @@ export function registerRequest(RED: NodeAPI): void {
       };
       run().then(
         () => {
-          inFlight.delete(abort);
           done();
         },
         (err: unknown) => {
-          inFlight.delete(abort);
           const e = toFlowError(err);
           if (e.code !== 'NEGATIVE_RESPONSE') status.show(errorStatus(e.code, t));
           done(e);
@@ -183,8 +184,7 @@ export function registerRequest(RED: NodeAPI): void {
     });
 
     node.on('close', () => {
-      for (const a of inFlight) a.abort();
-      inFlight.clear();
+      closing.abort();
       status.close();
     });
   }
