@@ -1,0 +1,205 @@
+/*
+ * Benchmark section 3: many concurrent active sessions in one Node-RED process. Each session is started
+ * by a "start session" node (account on the simulator child), then gets one ISO-TP channel from one
+ * request through "send request"; every session keeps its hidden keepalive, with token rotations at a
+ * short cadence. Measured here, in the Node-RED process only (the simulator is a child process and its
+ * CPU is reported apart): time to start them all, memory per session, CPU while idle.
+ * Run by bench.ts; standalone: `node --expose-gc dist/bench/scale.js --sessions 1000 [--quick]`.
+ */
+import { performance } from 'node:perf_hooks';
+import { registry } from '../nodes/lib/registry';
+import { FlowSink, REQUEST_HEX, SimChild, baseFlow, cpuMs, delay, flowNode, gc, nowUs, startNodeRed, waitUntil } from './common';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+
+export interface ScaleResult {
+  sessions: number;
+  tokenIntervalMs: number;
+  tokenValidityMs: number;
+  /** From the first "start session" message to the last session active (all sent at once). */
+  startAllMs: number;
+  /** Then one request per session through "send request" (opens its ISO-TP stream and channel). */
+  openChannelsMs: number;
+  active: number;
+  errors: number;
+  /** Keepalive streams reopened while the sessions were being started (watchdog fires, stream drops). */
+  startKeepaliveReopens: { watchdogFires: number; drops: number };
+  rssBaselineBytes: number;
+  rssBytes: number;
+  heapBaselineBytes: number;
+  heapBytes: number;
+  rssPerSessionBytes: number;
+  heapPerSessionBytes: number;
+  idle: {
+    seconds: number;
+    /** CPU of the Node-RED process over the idle window, in % of one core. */
+    cpuPercent: number;
+    eventLoopUtilization: number;
+    tokensRotated: number;
+    cpuPerRotationUs: number;
+    simCpuPercent: number;
+    /** Keepalive reopens and watchdog fires during the window (0 expected). */
+    keepaliveDrops: number;
+    watchdogFires: number;
+    /** Heap after the window minus before (leak check), per session. */
+    heapGrowthPerSessionBytes: number;
+  };
+  simRssBytes: number;
+  /** Open streams on the simulator by kind (one token and one ISO-TP stream per session expected). */
+  simStreams: Record<string, number>;
+}
+
+function keepaliveTotals() {
+  let tokens = 0;
+  let drops = 0;
+  let watchdogFires = 0;
+  for (const live of registry.list()) {
+    const s = live.session.stats;
+    tokens += s.tokens;
+    drops += s.keepalive.drops;
+    watchdogFires += s.keepalive.watchdogFires;
+  }
+  return { tokens, drops, watchdogFires };
+}
+
+export async function runScale(options: { sessions: number; quick?: boolean; idleSeconds?: number }): Promise<ScaleResult> {
+  const n = options.sessions;
+  const tokenIntervalMs = Number(process.env.BENCH_TOKEN_INTERVAL_MS || 1000);
+  const tokenValidityMs = 60_000;
+  const idleSeconds = options.idleSeconds ?? (options.quick ? 4 : 10);
+  const sim = await SimChild.start({ vehicles: n + 2, instant: true, tokenIntervalMs, tokenValidityMs });
+  try {
+    const red = await startNodeRed(
+      [
+        ...baseFlow(sim.port),
+        flowNode({ id: 'start', type: 'openobd-start-session', account: 'account', targetType: 'ticket', target: 'payload', targetSource: 'msg', wires: [['started']] }),
+        flowNode({ id: 'started', type: 'junction', wires: [] }),
+        flowNode({ id: 'in', type: 'junction', wires: [['req']] }),
+        flowNode({ id: 'req', type: 'openobd-request', ecu: 'engine', request: '', output: 'hex', negative: 'error', timeout: '', pendingTimeout: '', overallTimeout: '', decode: true, outputs: 1, wires: [['out']] }),
+        flowNode({ id: 'out', type: 'junction', wires: [] }),
+        flowNode({ id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }),
+        flowNode({ id: 'caught', type: 'junction', wires: [] }),
+      ],
+      // The keepalive cadence of every session this Node-RED starts (settings.js openobdAccountSession).
+      { openobdAccountSession: { tokenIntervalMs, tokenValidityMs } },
+    );
+    const startedSink = new FlowSink(red.getNode('started'), red.getNode('caught'), (m: Any) => String(m.benchKey));
+    const outSink = new FlowSink(red.getNode('out'), red.getNode('caught'), (m: Any) => String(m.benchKey));
+    // The account checks its credentials on deploy; wait for that, so the baseline holds a ready controller.
+    await waitUntil(() => red.getNode('account').runtime.status.state === 'ready', 10000, 'the account to be ready');
+    await delay(500);
+    gc();
+    const rss0 = process.memoryUsage().rss;
+    const heap0 = process.memoryUsage().heapUsed;
+
+    let errors = 0;
+    const t0 = nowUs();
+    const starts: Array<Promise<string>> = [];
+    for (let i = 0; i < n; i++) {
+      const key = `s${i}`;
+      const p = startedSink.next(key).then(
+        (m: Any) => String(m.openobd.sessionId),
+        (err: Error) => {
+          errors += 1;
+          process.stderr.write(`bench scale: start ${i}: ${err.message}\n`);
+          return '';
+        },
+      );
+      red.getNode('start').receive({ payload: String(1001 + i), benchKey: key });
+      starts.push(p);
+    }
+    const ids = (await Promise.all(starts)).filter(Boolean);
+    const t1 = nowUs();
+    const opened = ids.map((sessionId, i) => {
+      const key = `c${i}`;
+      const p = outSink.next(key).then(
+        () => undefined,
+        (err: Error) => {
+          errors += 1;
+          process.stderr.write(`bench scale: channel ${i}: ${err.message}\n`);
+        },
+      );
+      red.getNode('in').receive({ payload: REQUEST_HEX, openobd: { sessionId }, benchKey: key });
+      return p;
+    });
+    await Promise.all(opened);
+    const t2 = nowUs();
+
+    // Let the start-up garbage go, then measure what the sessions hold.
+    await delay(2000);
+    gc();
+    const rss1 = process.memoryUsage().rss;
+    const heap1 = process.memoryUsage().heapUsed;
+
+    // Idle: nothing but keepalives (token rotations every tokenIntervalMs for every session).
+    const sim0 = await sim.stats();
+    const s0 = nowUs();
+    const ka0 = keepaliveTotals();
+    const startReopens = { watchdogFires: ka0.watchdogFires, drops: ka0.drops };
+    const elu0 = performance.eventLoopUtilization();
+    const c0 = cpuMs();
+    const w0 = nowUs();
+    await delay(idleSeconds * 1000);
+    const c1 = cpuMs();
+    const seconds = (nowUs() - w0) / 1e6;
+    const elu = performance.eventLoopUtilization(elu0);
+    const ka1 = keepaliveTotals();
+    const sim1 = await sim.stats();
+    const simSeconds = (nowUs() - s0) / 1e6;
+    gc();
+    const heap2 = process.memoryUsage().heapUsed;
+    const active = registry.list().filter((l) => l.session.active).length;
+    const tokensRotated = ka1.tokens - ka0.tokens;
+
+    const result: ScaleResult = {
+      sessions: n,
+      tokenIntervalMs,
+      tokenValidityMs,
+      startAllMs: (t1 - t0) / 1000,
+      openChannelsMs: (t2 - t1) / 1000,
+      active,
+      errors: errors + startedSink.unexpected + outSink.unexpected,
+      startKeepaliveReopens: startReopens,
+      rssBaselineBytes: rss0,
+      rssBytes: rss1,
+      heapBaselineBytes: heap0,
+      heapBytes: heap1,
+      rssPerSessionBytes: (rss1 - rss0) / n,
+      heapPerSessionBytes: (heap1 - heap0) / n,
+      idle: {
+        seconds,
+        cpuPercent: ((c1 - c0) / 1000 / seconds) * 100,
+        eventLoopUtilization: elu.utilization,
+        tokensRotated,
+        cpuPerRotationUs: tokensRotated > 0 ? ((c1 - c0) * 1000) / tokensRotated : NaN,
+        simCpuPercent: ((sim1.cpuMs - sim0.cpuMs) / 1000 / simSeconds) * 100,
+        keepaliveDrops: ka1.drops - ka0.drops,
+        watchdogFires: ka1.watchdogFires - ka0.watchdogFires,
+        heapGrowthPerSessionBytes: (heap2 - heap1) / n,
+      },
+      simRssBytes: sim1.rssBytes,
+      simStreams: sim1.streams,
+    };
+    // Leaving: the sessions are dropped with the process (the simulator goes too); no 1,000 interrupts.
+    return result;
+  } finally {
+    await sim.stop();
+  }
+}
+
+if (require.main === module) {
+  const at = process.argv.indexOf('--sessions');
+  const sessions = at > 0 ? Number(process.argv[at + 1]) : 100;
+  const idleAt = process.argv.indexOf('--idle-seconds');
+  runScale({ sessions, quick: process.argv.includes('--quick'), idleSeconds: idleAt > 0 ? Number(process.argv[idleAt + 1]) : undefined })
+    .then((r) => {
+      if (process.send) process.send({ type: 'result', result: r });
+      else process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      process.exit(0);
+    })
+    .catch((err: unknown) => {
+      process.stderr.write(`bench scale: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    });
+}
