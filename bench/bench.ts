@@ -92,7 +92,8 @@ function table(r: Results): string {
     out.push(row('(a) raw @grpc/grpc-js: IsotpMessage write → read on can/openIsotpStream', L.raw, L.cpuPerRequestUs.raw, false));
     out.push(row('(b) client library: `session.request(ENGINE, "3E00")`', L.library, L.cpuPerRequestUs.library, true));
     out.push(row('(c) Node-RED flow: junction → **send request** → junction', L.node, L.cpuPerRequestUs.node, true));
-    out.push(row('Node-RED alone, for reference: junction → junction → junction (no wire)', L.hops, L.cpuPerRequestUs.hops, false));
+    out.push(row('(c₀) for reference: the same flow with a minimal node (its handler only calls `session.request` and sends msg on)', L.minimal, L.cpuPerRequestUs.minimal, true));
+    out.push(row('for reference: Node-RED alone, junction → junction → junction (no wire)', L.hops, L.cpuPerRequestUs.hops, false));
     out.push('');
     out.push(`Ratios as the median of the ${L.rounds} per-round p50 ratios: b/a ${ratio(L.roundRatioLibrary)}, c/a ${ratio(L.roundRatioNode)}. Errors: ${L.errors}.`);
     out.push('');

@@ -4,16 +4,20 @@
  *       itself: write one IsotpMessage on can/openIsotpStream, wait for the answer (the floor);
  *   (b) this package's client library: `session.request(ENGINE, '3E00')`;
  *   (c) a message through "send request" in a running, embedded Node-RED: junction → send request →
- *       junction, msg.payload '3E00'.
- * The simulator runs in a child process (instant-answer ECU), the same one for (a), (b) and (c). The
- * three are measured in interleaved rounds (rotating order) so drift and noise hit them alike.
- * Run by bench.ts; standalone: `node --expose-gc dist/bench/latency.js [--quick]` prints JSON.
+ *       junction, msg.payload '3E00';
+ *   and two references: (c0) the same two hops with a minimal node that only calls session.request and
+ *   sends msg on (what Node-RED itself costs around a request), and Node-RED's hops alone, no wire.
+ * The simulator runs in a child process (instant-answer ECU), the same one for every path. The paths
+ * are measured in interleaved rounds (rotating order) so drift and noise hit them alike.
+ * Run by bench.ts; standalone: `node --expose-gc dist/bench/latency.js [--quick]` prints JSON;
+ * `--profile-mode <raw|library|node|minimal|hops>` runs one path for a --cpu-prof profile.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { SessionController, type EcuSpec, type Session } from '../client';
+import { registry } from '../nodes/lib/registry';
 import {
   ANSWER_HEX,
   FlowSink,
@@ -44,8 +48,10 @@ export interface LatencyResult {
   node: Summary;
   /** Node-RED alone: the same two message hops between core junction nodes, no openOBD node, no wire. */
   hops: Summary;
+  /** A minimal node on the same two hops: only session.request and send (the Node-RED floor of (c)). */
+  minimal: Summary;
   /** CPU time of this process (client side: gRPC client, library, Node-RED) per request, in µs. */
-  cpuPerRequestUs: { raw: number; library: number; node: number; hops: number };
+  cpuPerRequestUs: { raw: number; library: number; node: number; minimal: number; hops: number };
   /** Medians of the per-round p50 ratios (more robust to drift than the ratio of pooled p50s). */
   roundRatioLibrary: number;
   roundRatioNode: number;
@@ -157,6 +163,11 @@ export async function runLatency(options: { quick?: boolean; profileMode?: strin
       flowNode({ id: 'hopIn', type: 'junction', wires: [['hopMid']] }),
       flowNode({ id: 'hopMid', type: 'junction', wires: [['hopOut']] }),
       flowNode({ id: 'hopOut', type: 'junction', wires: [] }),
+      // A minimal node on the same two hops: its input handler is replaced below by one that only calls
+      // session.request on the same session and sends msg on (the Node-RED floor of a request node).
+      flowNode({ id: 'minIn', type: 'junction', wires: [['minNode']] }),
+      flowNode({ id: 'minNode', type: 'junction', wires: [['minOut']] }),
+      flowNode({ id: 'minOut', type: 'junction', wires: [] }),
       flowNode({ id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }),
       flowNode({ id: 'caught', type: 'junction', wires: [] }),
     ]);
@@ -173,6 +184,17 @@ export async function runLatency(options: { quick?: boolean; profileMode?: strin
       return String((await p).openobd.sessionId);
     };
     const nodeSessionId = await startSession('1003');
+    const nodeSession = registry.get(nodeSessionId)!.session;
+    const engineSpec = red.getNode('engine').spec as EcuSpec;
+    const minSink = new FlowSink(red.getNode('minOut'), red.getNode('caught'), (m: Any) => String(m.benchKey));
+    const minIn = red.getNode('minIn');
+    red.getNode('minNode')._inputCallback = (msg: Any, send: (m: Any) => void, done: (err?: Error) => void) => {
+      nodeSession.request(engineSpec, msg.payload).then((x) => {
+        msg.payload = x.responses[0]?.hex;
+        send(msg);
+        done();
+      }, done);
+    };
 
     const modes = {
       raw: async () => {
@@ -190,6 +212,13 @@ export async function runLatency(options: { quick?: boolean; profileMode?: strin
         const m = await p;
         if (m.payload !== ANSWER_HEX) errors += 1;
       },
+      minimal: async () => {
+        const k = String(++key);
+        const p = minSink.next(k);
+        minIn.receive({ payload: REQUEST_HEX, benchKey: k });
+        const m = await p;
+        if (m.payload !== ANSWER_HEX) errors += 1;
+      },
       hops: async () => {
         const k = String(++key);
         const p = hopSink.next(k);
@@ -198,17 +227,17 @@ export async function runLatency(options: { quick?: boolean; profileMode?: strin
       },
     } as const;
     type Mode = keyof typeof modes;
-    const order: Mode[] = ['raw', 'library', 'node', 'hops'];
-    const samples: Record<Mode, number[]> = { raw: [], library: [], node: [], hops: [] };
-    const roundP50: Record<Mode, number[]> = { raw: [], library: [], node: [], hops: [] };
-    const cpuUs: Record<Mode, number> = { raw: 0, library: 0, node: 0, hops: 0 };
+    const order: Mode[] = ['raw', 'library', 'node', 'minimal', 'hops'];
+    const samples: Record<Mode, number[]> = { raw: [], library: [], node: [], minimal: [], hops: [] };
+    const roundP50: Record<Mode, number[]> = { raw: [], library: [], node: [], minimal: [], hops: [] };
+    const cpuUs: Record<Mode, number> = { raw: 0, library: 0, node: 0, minimal: 0, hops: 0 };
 
     for (const mode of order) for (let i = 0; i < warmup; i++) await modes[mode]();
     gc();
     if (options.profileMode) {
       // For --cpu-prof: one mode only, long enough for a clear profile; nothing else is measured.
       const run = modes[options.profileMode as Mode];
-      if (!run) throw new Error(`unknown mode ${options.profileMode}: use raw, library or node`);
+      if (!run) throw new Error(`unknown mode ${options.profileMode}: use raw, library, node, minimal or hops`);
       const mine: number[] = [];
       for (let i = 0; i < 30000; i++) {
         const t0 = nowUs();
@@ -299,7 +328,8 @@ export async function runLatency(options: { quick?: boolean; profileMode?: strin
       library: summarize(samples.library),
       node: summarize(samples.node),
       hops: summarize(samples.hops),
-      cpuPerRequestUs: { raw: cpuUs.raw / (rounds * perRound), library: cpuUs.library / (rounds * perRound), node: cpuUs.node / (rounds * perRound), hops: cpuUs.hops / (rounds * perRound) },
+      minimal: summarize(samples.minimal),
+      cpuPerRequestUs: { raw: cpuUs.raw / (rounds * perRound), library: cpuUs.library / (rounds * perRound), node: cpuUs.node / (rounds * perRound), minimal: cpuUs.minimal / (rounds * perRound), hops: cpuUs.hops / (rounds * perRound) },
       roundRatioLibrary: mid(ratios('library')),
       roundRatioNode: mid(ratios('node')),
       throughput,

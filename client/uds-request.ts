@@ -118,10 +118,9 @@ class UdsRun {
   readonly #onPayload: PayloadListener = (payload, hex, responseId) => this.#payload(payload, hex, responseId);
   readonly #onFailure: FailureListener = (error) => {
     // The link is closed only when its session closes: the request is cancelled, not cut off.
-    if (error.code === 'CLOSED') this.#onAbort();
+    if (error.code === 'CLOSED') this.cancel();
     else this.#fail(new OpenObdError(error.code, `The request ${this.#requestHex} was cut off: ${error.message}`, { operation: 'uds.request', grpcCode: error.grpcCode, details: error.details, retryable: true }));
   };
-  readonly #onAbort = (): void => this.#fail(new OpenObdError('CLOSED', 'The request was cancelled', { operation: 'uds.request' }));
 
   constructor(
     private readonly link: IsotpLink,
@@ -142,11 +141,11 @@ class UdsRun {
     const signals = this.#signals;
     for (const s of signals) {
       if (s.aborted) {
-        this.#onAbort();
+        this.cancel();
         return;
       }
     }
-    for (const s of signals) s.addEventListener('abort', this.#onAbort, { once: true });
+    for (const s of signals) watch(s, this);
     const { link, target, timing } = this;
     for (const channel of target.listen) {
       const key = link.ensureChannel(channel);
@@ -168,7 +167,12 @@ class UdsRun {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     for (const key of this.#keys) this.link.removeListener(key, this.#onPayload);
     this.link.removeFailureListener(this.#onFailure);
-    for (const s of this.#signals) s.removeEventListener('abort', this.#onAbort);
+    for (const s of this.#signals) unwatch(s, this);
+  }
+
+  /** @internal The request's signal aborted (or its session closed). */
+  cancel(): void {
+    this.#fail(new OpenObdError('CLOSED', 'The request was cancelled', { operation: 'uds.request' }));
   }
 
   #fail(error: OpenObdError): void {
@@ -315,6 +319,32 @@ class UdsRun {
 }
 
 const NO_SIGNALS: readonly AbortSignal[] = [];
+
+/*
+ * The requests watching each signal, with one 'abort' listener per signal added the first time a
+ * request uses it. A flow node passes the same signal with every message, and an EventTarget listener
+ * added and removed per request costs more than the rest of the request's bookkeeping.
+ */
+const watchers = new WeakMap<AbortSignal, UdsRun[]>();
+
+function watch(signal: AbortSignal, run: UdsRun): void {
+  let runs = watchers.get(signal);
+  if (!runs) {
+    const list: UdsRun[] = [];
+    runs = list;
+    watchers.set(signal, list);
+    signal.addEventListener('abort', () => {
+      for (const r of list.splice(0)) r.cancel();
+    }, { once: true });
+  }
+  runs.push(run);
+}
+
+function unwatch(signal: AbortSignal, run: UdsRun): void {
+  const runs = watchers.get(signal);
+  const i = runs ? runs.indexOf(run) : -1;
+  if (i >= 0) runs!.splice(i, 1);
+}
 
 // Timer callbacks that take the run as an argument: no closure per timer.
 function overallExpired(run: UdsRun): void {

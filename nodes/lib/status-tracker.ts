@@ -8,11 +8,17 @@ import { accountStatus, sessionStatus, type Translate } from './status';
  * session, then that session's state and keepalive health as they change (a lost keepalive turns the
  * node red even when no message passes). Every subscription is released by `close()`.
  */
+/** Per-message statuses reach Node-RED at most this often; the latest one is shown when the interval ends. */
+export const FREQUENT_STATUS_MS = 100;
+
 export class StatusTracker {
   #sessionId?: string;
   #unwatchAccount?: () => void;
   readonly #unsubscribe: () => void;
   #closed = false;
+  #frequentAt = 0;
+  #frequentPending?: NodeStatus;
+  #frequentTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly node: Node,
@@ -44,11 +50,49 @@ export class StatusTracker {
     if (e.id === this.#sessionId) this.show(sessionStatus(e, this.t));
   }
 
+  /** Shows a status now (and drops a per-message one still waiting, which is older). */
   show(status: NodeStatus): void {
+    this.#dropFrequent();
     if (!this.#closed) this.node.status(status);
   }
 
+  /**
+   * A status that changes with every message (a request in flight, its answer). Each one is an event
+   * in the runtime and, with an editor open, a websocket message to every editor: a tester looping live
+   * data would send thousands a second that nobody can read. The first one in an interval is shown at
+   * once, later ones are coalesced and the newest is shown when the interval ends, so the node always
+   * ends up showing the last message's status.
+   */
+  showFrequent(status: NodeStatus): void {
+    if (this.#closed) return;
+    const now = Date.now();
+    const wait = this.#frequentAt + FREQUENT_STATUS_MS - now;
+    if (wait <= 0 && !this.#frequentTimer) {
+      this.#frequentAt = now;
+      this.node.status(status);
+      return;
+    }
+    this.#frequentPending = status;
+    if (this.#frequentTimer) return;
+    this.#frequentTimer = setTimeout(() => {
+      this.#frequentTimer = undefined;
+      const pending = this.#frequentPending;
+      this.#frequentPending = undefined;
+      if (!pending || this.#closed) return;
+      this.#frequentAt = Date.now();
+      this.node.status(pending);
+    }, Math.max(0, wait));
+    this.#frequentTimer.unref();
+  }
+
+  #dropFrequent(): void {
+    if (this.#frequentTimer) clearTimeout(this.#frequentTimer);
+    this.#frequentTimer = undefined;
+    this.#frequentPending = undefined;
+  }
+
   close(): void {
+    this.#dropFrequent();
     this.#closed = true;
     this.#unsubscribe();
     this.#unwatchAccount?.();

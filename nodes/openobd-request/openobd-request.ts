@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { codec, type EcuSpec, type UdsExchange, type UdsResponse, type UdsTiming } from '../../client';
 import type { EcuNode } from '../openobd-ecu/openobd-ecu';
@@ -92,7 +91,6 @@ export function registerRequest(RED: NodeAPI): void {
     // One controller for the node's life: closing the node cancels every request in flight. (A controller
     // per message would cost more than the rest of the node's work: creating an AbortSignal is slow.)
     const closing = new AbortController();
-    setMaxListeners(0, closing.signal); // one listener per request in flight: many sessions, many at once
 
     const details = (r: UdsResponse, ecuName: string | undefined, request: Buffer): ResponseDetails => {
       const out: ResponseDetails = {
@@ -134,7 +132,7 @@ export function registerRequest(RED: NodeAPI): void {
         // A request set in the node wins; a blank one takes msg.payload (the core "nooverride" rule).
         const request = codec.toPayloadBytes(fixedRequest || m.payload);
         const requestHex = codec.toHex(request);
-        status.show(busyStatus(`${requestHex} → ${ecuName ?? canIdText(spec.requestId)}`));
+        status.showFrequent(busyStatus(`${requestHex} → ${ecuName ?? canIdText(spec.requestId)}`));
         const exchange: UdsExchange = await live.session.request(spec, request, timing, closing.signal);
         const ctx = ensureContext(m);
         ctx.state = live.session.state;
@@ -154,13 +152,13 @@ export function registerRequest(RED: NodeAPI): void {
         status.followSession(live.id, false);
         if (!negative) {
           const first = answers[0];
-          status.show({ fill: 'green', shape: 'dot', text: shortText(first ? `${first.hex.slice(0, 16)} ${first.elapsedMs} ms` : t('openobd.status.noAnswerExpected')) });
+          status.showFrequent({ fill: 'green', shape: 'dot', text: shortText(first ? `${first.hex.slice(0, 16)} ${first.elapsedMs} ms` : t('openobd.status.noAnswerExpected')) });
           send(msg); // the first output; Node-RED's fast path for one message on one wire
           return;
         }
         const first = exchange.responses[0];
         const nrcText = `NRC ${hexByte(first.nrc ?? 0)} ${first.nrcName ?? ''}`.trim();
-        status.show({ fill: 'yellow', shape: 'dot', text: shortText(nrcText) });
+        status.showFrequent({ fill: 'yellow', shape: 'dot', text: shortText(nrcText) });
         if (negativeToOutput) {
           send([null, msg]);
           return;
