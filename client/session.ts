@@ -382,6 +382,22 @@ export class Session extends EventEmitter {
   }
 
   /** Whether openOBD already has this bus exactly so (no configureBus needed). */
+  /**
+   * A request cut off because its session ended (the server ends the session's streams, or the session
+   * was closed here) says so, instead of surfacing the stream's status.
+   */
+  readonly #requestFailed = async (err: unknown): Promise<never> => {
+    const code = (err as OpenObdError).code;
+    if (code === 'FAILED_PRECONDITION' || code === 'UNAUTHENTICATED' || code === 'PERMISSION_DENIED' || code === 'CLOSED') {
+      if (!this.#ended && code !== 'CLOSED') await this.#checkEndedRemotely().catch(() => false);
+      const ended = this.#ended;
+      if (ended) {
+        throw new OpenObdError(ended.state === 'lost' ? 'SESSION_LOST' : 'SESSION_ENDED', `Session ${this.id} was ${ended.state} before the request was answered (${ended.reason})`, { operation: 'uds.request' });
+      }
+    }
+    throw err;
+  };
+
   #busReady(wanted: BusConfigurationMessage): boolean {
     const have = this.#buses.get(wanted.bus_name);
     return have !== undefined && sameBus(have, wanted);
@@ -393,7 +409,7 @@ export class Session extends EventEmitter {
     // Closing the session closes the link, which cancels the requests in flight (no signal needed here).
     const run = () => {
       this.#assertActive('uds.request');
-      return udsRequest(this.#isotp, target, bytes, effective, signal);
+      return udsRequest(this.#isotp, target, bytes, effective, signal).catch(this.#requestFailed);
     };
     // Entries stay per channel (a handful per session); `tail` is the last request queued on it.
     let queue = this.#channelQueues.get(key);

@@ -130,6 +130,21 @@ describe('client library <-> simulator: session life cycle', function () {
     await assert.rejects(session.request(ENGINE, '3E00'), (err: OpenObdError) => err.code === 'SESSION_ENDED' && /interrupted/.test(err.message));
   });
 
+  it('a request in flight when the session is interrupted fails with SESSION_ENDED, not a stream status', async function () {
+    const session = await controller.startSession({ ticketId: '1001' });
+    open.push(session);
+    await session.request(ENGINE, '3E00');
+    sim.faults.delayResponses(500, 'engine');
+    const pending = session.request(ENGINE, '22F190');
+    await delay(50);
+    sim.interrupt(session.id); // from the operator side: the server ends the session's streams
+    await assert.rejects(pending, (err: OpenObdError) => {
+      assert.equal(err.code, 'SESSION_ENDED');
+      assert.match(err.message, /was interrupted before the request was answered/);
+      return true;
+    });
+  });
+
   it('an interrupt from the operator side is noticed through the token stream', async function () {
     const session = await controller.startSession({ ticketId: '1002' });
     open.push(session);
