@@ -386,17 +386,18 @@ export class Session extends EventEmitter {
    * A request cut off because its session ended (the server ends the session's streams, or the session
    * was closed here) says so, instead of surfacing the stream's status.
    */
-  readonly #requestFailed = async (err: unknown): Promise<never> => {
-    const code = (err as OpenObdError).code;
+  readonly #explainFailure = async (error: OpenObdError): Promise<OpenObdError> => {
+    const code = error.code;
     if (code === 'FAILED_PRECONDITION' || code === 'UNAUTHENTICATED' || code === 'PERMISSION_DENIED' || code === 'CLOSED') {
       if (!this.#ended && code !== 'CLOSED') await this.#checkEndedRemotely().catch(() => false);
       const ended = this.#ended;
       if (ended) {
-        throw new OpenObdError(ended.state === 'lost' ? 'SESSION_LOST' : 'SESSION_ENDED', `Session ${this.id} was ${ended.state} before the request was answered (${ended.reason})`, { operation: 'uds.request' });
+        return new OpenObdError(ended.state === 'lost' ? 'SESSION_LOST' : 'SESSION_ENDED', `Session ${this.id} was ${ended.state} before the request was answered (${ended.reason})`, { operation: 'uds.request' });
       }
     }
-    throw err;
+    return error;
   };
+
 
   #busReady(wanted: BusConfigurationMessage): boolean {
     const have = this.#buses.get(wanted.bus_name);
@@ -409,7 +410,7 @@ export class Session extends EventEmitter {
     // Closing the session closes the link, which cancels the requests in flight (no signal needed here).
     const run = () => {
       this.#assertActive('uds.request');
-      return udsRequest(this.#isotp, target, bytes, effective, signal).catch(this.#requestFailed);
+      return udsRequest(this.#isotp, target, bytes, effective, signal, this.#explainFailure);
     };
     // Entries stay per channel (a handful per session); `tail` is the last request queued on it.
     let queue = this.#channelQueues.get(key);

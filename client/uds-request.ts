@@ -76,8 +76,19 @@ function hex3(n: number): string {
  * an overall deadline bounds everything; frames that do not answer this request (by SID and echo) are
  * ignored, not taken as the answer; a functional request collects every ECU that answers.
  */
-export function udsRequest(link: IsotpLink, target: UdsTarget, request: Buffer, timing: UdsTiming, signal?: AbortSignal | readonly AbortSignal[]): Promise<UdsExchange> {
-  return new Promise<UdsExchange>((resolve, reject) => new UdsRun(link, target, request, timing, signal, resolve, reject).start());
+export function udsRequest(
+  link: IsotpLink,
+  target: UdsTarget,
+  request: Buffer,
+  timing: UdsTiming,
+  signal?: AbortSignal | readonly AbortSignal[],
+  explainFailure?: (error: OpenObdError) => Promise<OpenObdError>,
+): Promise<UdsExchange> {
+  return new Promise<UdsExchange>((resolve, reject) => {
+    // Failures may be explained by the caller (e.g. "the session ended"); successes pay nothing for it.
+    const fail = explainFailure ? (error: OpenObdError) => void explainFailure(error).then(reject, reject) : reject;
+    new UdsRun(link, target, request, timing, signal, resolve, fail).start();
+  });
 }
 
 /** What the phase timer waits for. */

@@ -17,7 +17,7 @@ export class StatusTracker {
   readonly #unsubscribe: () => void;
   #closed = false;
   #frequentAt = 0;
-  #frequentPending?: NodeStatus;
+  #frequentPending?: NodeStatus | (() => NodeStatus);
   #frequentTimer?: NodeJS.Timeout;
 
   constructor(
@@ -63,15 +63,16 @@ export class StatusTracker {
    * once, later ones are coalesced and the newest is shown when the interval ends, so the node always
    * ends up showing the last message's status.
    */
-  showFrequent(status: NodeStatus): void {
+  showFrequent(status: NodeStatus | (() => NodeStatus)): void {
     if (this.#closed) return;
     const now = Date.now();
     const wait = this.#frequentAt + FREQUENT_STATUS_MS - now;
     if (wait <= 0 && !this.#frequentTimer) {
       this.#frequentAt = now;
-      this.node.status(status);
+      this.node.status(typeof status === 'function' ? status() : status);
       return;
     }
+    // Built only if it is still the newest when the timer fires: most per-message statuses never are.
     this.#frequentPending = status;
     if (this.#frequentTimer) return;
     this.#frequentTimer = setTimeout(() => {
@@ -80,10 +81,11 @@ export class StatusTracker {
       this.#frequentPending = undefined;
       if (!pending || this.#closed) return;
       this.#frequentAt = Date.now();
-      this.node.status(pending);
+      this.node.status(typeof pending === 'function' ? pending() : pending);
     }, Math.max(0, wait));
     this.#frequentTimer.unref();
   }
+
 
   #dropFrequent(): void {
     if (this.#frequentTimer) clearTimeout(this.#frequentTimer);

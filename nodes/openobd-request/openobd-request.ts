@@ -32,6 +32,17 @@ export interface ResponseDetails {
   decoded?: Record<string, unknown>;
 }
 
+/** CAN ids as text, formatted once: a node talks to the same few ECUs message after message. */
+const canIdTexts = new Map<number, string>();
+function canIdOnce(id: number): string {
+  let text = canIdTexts.get(id);
+  if (text === undefined) {
+    text = canIdText(id);
+    if (canIdTexts.size < 4096) canIdTexts.set(id, text);
+  }
+  return text;
+}
+
 function hexByte(n: number): string {
   return n.toString(16).toUpperCase().padStart(2, '0');
 }
@@ -84,7 +95,18 @@ export function registerRequest(RED: NodeAPI): void {
     const status = new StatusTracker(node, t);
     const ecuNode = def.ecu ? (RED.nodes.getNode(def.ecu) as EcuNode | null) : null;
     const timing = timingOf(def);
-    const fixedRequest = (def.request ?? '').trim();
+    // A request set in the node wins; a blank one takes msg.payload (the core "nooverride" rule). A fixed
+    // request is parsed once here; a bad one fails every message with the same BAD_PAYLOAD.
+    const fixedText = (def.request ?? '').trim();
+    let fixed: { bytes: Buffer; hex: string } | { error: unknown } | undefined;
+    if (fixedText) {
+      try {
+        const bytes = codec.toPayloadBytes(fixedText);
+        fixed = { bytes, hex: codec.toHex(bytes) };
+      } catch (error) {
+        fixed = { error };
+      }
+    }
     const negativeToOutput = def.negative === 'output';
     const asBuffer = def.output === 'buffer';
     const decode = def.decode !== false;
@@ -98,7 +120,7 @@ export function registerRequest(RED: NodeAPI): void {
         positive: r.positive,
         sid: hexByte(r.sid),
         service: codec.serviceName(r.sid),
-        ecu: { name: ecuName, requestId: r.ecu.requestId ? canIdText(r.ecu.requestId) : canIdText(0), responseId: canIdText(r.ecu.responseId) },
+        ecu: { name: ecuName, requestId: canIdOnce(r.ecu.requestId), responseId: canIdOnce(r.ecu.responseId) },
         pendingCount: r.pendingCount,
         elapsedMs: r.elapsedMs,
       };
@@ -129,10 +151,17 @@ export function registerRequest(RED: NodeAPI): void {
         } else {
           ({ spec, label: ecuName } = ecuFromMsg(m));
         }
-        // A request set in the node wins; a blank one takes msg.payload (the core "nooverride" rule).
-        const request = codec.toPayloadBytes(fixedRequest || m.payload);
-        const requestHex = codec.toHex(request);
-        status.showFrequent(busyStatus(`${requestHex} → ${ecuName ?? canIdText(spec.requestId)}`));
+        let request: Buffer;
+        let requestHex: string;
+        if (fixed) {
+          if ('error' in fixed) throw fixed.error;
+          ({ bytes: request, hex: requestHex } = fixed);
+        } else {
+          request = codec.toPayloadBytes(m.payload);
+          requestHex = codec.toHex(request);
+        }
+        const target = ecuName ?? canIdOnce(spec.requestId);
+        status.showFrequent(() => busyStatus(`${requestHex} → ${target}`));
         const exchange: UdsExchange = await live.session.request(spec, request, timing, closing.signal);
         const ctx = ensureContext(m);
         ctx.state = live.session.state;
@@ -152,13 +181,13 @@ export function registerRequest(RED: NodeAPI): void {
         status.followSession(live.id, false);
         if (!negative) {
           const first = answers[0];
-          status.showFrequent({ fill: 'green', shape: 'dot', text: shortText(first ? `${first.hex.slice(0, 16)} ${first.elapsedMs} ms` : t('openobd.status.noAnswerExpected')) });
+          status.showFrequent(() => ({ fill: 'green', shape: 'dot', text: shortText(first ? `${first.hex.slice(0, 16)} ${first.elapsedMs} ms` : t('openobd.status.noAnswerExpected')) }));
           send(msg); // the first output; Node-RED's fast path for one message on one wire
           return;
         }
         const first = exchange.responses[0];
         const nrcText = `NRC ${hexByte(first.nrc ?? 0)} ${first.nrcName ?? ''}`.trim();
-        status.showFrequent({ fill: 'yellow', shape: 'dot', text: shortText(nrcText) });
+        status.showFrequent(() => ({ fill: 'yellow', shape: 'dot', text: shortText(nrcText) }));
         if (negativeToOutput) {
           send([null, msg]);
           return;
