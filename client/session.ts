@@ -79,6 +79,8 @@ export const MAX_FUNCTIONAL_BYTES = 7;
  * one by one, no text built); its channel objects are frozen, so the ISO-TP link can remember their keys.
  */
 interface PreparedEcu {
+  /** Requests to one channel (bus and request id) run one after another: this names the queue. */
+  readonly queueKey: string;
   readonly fields: readonly unknown[];
   readonly responders?: readonly number[];
   readonly target: UdsTarget;
@@ -86,6 +88,14 @@ interface PreparedEcu {
 }
 
 const prepared = new WeakMap<EcuSpec, PreparedEcu>();
+
+/** The requests of one channel: how many are queued or running, and the last one. */
+interface ChannelQueue {
+  tail: Promise<unknown> | undefined;
+  pending: number;
+  /** Called once per request when it settles (by the request itself: no extra promise per request). */
+  readonly settled: () => void;
+}
 
 function ecuFields(ecu: EcuSpec): unknown[] {
   const b = ecu.bus;
@@ -119,7 +129,7 @@ function prepare(ecu: EcuSpec): PreparedEcu {
   const target = udsTarget(ecu);
   for (const c of target.listen) Object.freeze(c);
   Object.freeze(target.send);
-  const entry: PreparedEcu = { fields: ecuFields(ecu), responders: ecu.responderIds ? [...ecu.responderIds] : undefined, target, bus: busConfiguration(ecu.bus) };
+  const entry: PreparedEcu = { queueKey: `${target.send.bus_name}|${target.send.request_id}`, fields: ecuFields(ecu), responders: ecu.responderIds ? [...ecu.responderIds] : undefined, target, bus: busConfiguration(ecu.bus) };
   if (cacheable) prepared.set(ecu, entry);
   return entry;
 }
@@ -168,7 +178,7 @@ export class Session extends EventEmitter {
   readonly #stateLookup?: (id: string) => Promise<string>;
   readonly #buses = new Map<string, BusConfigurationMessage>();
   #busChain: Promise<unknown> = Promise.resolve();
-  readonly #channelQueues = new Map<string, { tail: Promise<unknown> | undefined; pending: number }>();
+  readonly #channelQueues = new Map<string, ChannelQueue>();
   readonly #serverStreams = new Set<grpc.ClientReadableStream<unknown>>();
   #ended?: SessionEnd;
   #closed = false;
@@ -365,20 +375,24 @@ export class Session extends EventEmitter {
   request(ecu: EcuSpec, payload: unknown, timing: Partial<UdsTiming> = {}, signal?: AbortSignal): Promise<UdsExchange> {
     let bytes: Buffer;
     let target: UdsTarget;
+    let ready: PreparedEcu;
     try {
       bytes = toPayloadBytes(payload);
-      const ready = prepare(ecu);
+      ready = prepare(ecu);
       target = ready.target;
       if (target.functional && bytes.length > MAX_FUNCTIONAL_BYTES) {
         // ECUs ignore a functional first frame (diagnostics.md §1.6): it would only ever time out.
         throw new OpenObdError('BAD_PAYLOAD', `A functional request must fit in one CAN frame (at most ${MAX_FUNCTIONAL_BYTES} bytes); this one has ${bytes.length}`);
       }
       this.#assertActive('uds.request');
-      if (!this.#busReady(ready.bus)) return this.configureBuses([ecu.bus]).then(() => this.#enqueue(target, bytes, timing, signal));
+      if (!this.#busReady(ready.bus)) {
+        const queueKey = ready.queueKey;
+        return this.configureBuses([ecu.bus]).then(() => this.#enqueue(queueKey, target, bytes, timing, signal));
+      }
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#enqueue(target, bytes, timing, signal);
+    return this.#enqueue(ready.queueKey, target, bytes, timing, signal);
   }
 
   /** Whether openOBD already has this bus exactly so (no configureBus needed). */
@@ -404,24 +418,37 @@ export class Session extends EventEmitter {
     return have !== undefined && sameBus(have, wanted);
   }
 
-  #enqueue(target: UdsTarget, bytes: Buffer, timing: Partial<UdsTiming>, signal: AbortSignal | undefined): Promise<UdsExchange> {
-    const key = `${target.send.bus_name}|${target.send.request_id}`;
+  #enqueue(queueKey: string, target: UdsTarget, bytes: Buffer, timing: Partial<UdsTiming>, signal: AbortSignal | undefined): Promise<UdsExchange> {
     const effective = hasOwnKeys(timing) ? { ...this.#opts.uds, ...timing } : this.#opts.uds;
+    // Entries stay per channel (a handful per session); `tail` is the last request queued on it.
+    let q = this.#channelQueues.get(queueKey);
+    if (!q) {
+      const queue: ChannelQueue = {
+        tail: undefined,
+        pending: 0,
+        settled: () => {
+          queue.pending -= 1;
+          if (queue.pending === 0) queue.tail = undefined;
+        },
+      };
+      q = queue;
+      this.#channelQueues.set(queueKey, q);
+    }
+    const queue = q;
     // Closing the session closes the link, which cancels the requests in flight (no signal needed here).
     const run = () => {
-      this.#assertActive('uds.request');
-      return udsRequest(this.#isotp, target, bytes, effective, signal, this.#explainFailure);
+      try {
+        this.#assertActive('uds.request');
+      } catch (err) {
+        queue.settled();
+        throw err;
+      }
+      return udsRequest(this.#isotp, target, bytes, effective, { signal, explainFailure: this.#explainFailure, onSettled: queue.settled });
     };
-    // Entries stay per channel (a handful per session); `tail` is the last request queued on it.
-    let queue = this.#channelQueues.get(key);
-    if (!queue) {
-      queue = { tail: undefined, pending: 0 };
-      this.#channelQueues.set(key, queue);
-    }
-    const q = queue;
     let result: Promise<UdsExchange>;
-    if (q.tail) {
-      result = q.tail.then(run, run);
+    queue.pending += 1;
+    if (queue.tail) {
+      result = queue.tail.then(run, run);
     } else {
       try {
         result = run();
@@ -429,15 +456,10 @@ export class Session extends EventEmitter {
         result = Promise.reject(err);
       }
     }
-    q.pending += 1;
-    q.tail = result;
-    const settled = (): void => {
-      q.pending -= 1;
-      if (q.pending === 0) q.tail = undefined;
-    };
-    result.then(settled, settled);
+    if (queue.pending > 0) queue.tail = result;
     return result;
   }
+
 
   getConfiguration(): Promise<ConfigurationMessage> {
     return this.call<EmptyMessage, ConfigurationMessage>('config', 'getConfiguration', {});

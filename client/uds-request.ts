@@ -76,18 +76,21 @@ function hex3(n: number): string {
  * an overall deadline bounds everything; frames that do not answer this request (by SID and echo) are
  * ignored, not taken as the answer; a functional request collects every ECU that answers.
  */
-export function udsRequest(
-  link: IsotpLink,
-  target: UdsTarget,
-  request: Buffer,
-  timing: UdsTiming,
-  signal?: AbortSignal | readonly AbortSignal[],
-  explainFailure?: (error: OpenObdError) => Promise<OpenObdError>,
-): Promise<UdsExchange> {
+/** What a caller can add to a request besides its bytes and timing. */
+export interface UdsRequestHooks {
+  /** Cancels the request (CLOSED). */
+  signal?: AbortSignal | readonly AbortSignal[];
+  /** Turns a failure into a better one (e.g. "the session ended"); successes pay nothing for it. */
+  explainFailure?: (error: OpenObdError) => Promise<OpenObdError>;
+  /** Called once, synchronously, when the request settles (before its promise does). */
+  onSettled?: () => void;
+}
+
+export function udsRequest(link: IsotpLink, target: UdsTarget, request: Buffer, timing: UdsTiming, hooks: UdsRequestHooks = {}): Promise<UdsExchange> {
   return new Promise<UdsExchange>((resolve, reject) => {
-    // Failures may be explained by the caller (e.g. "the session ended"); successes pay nothing for it.
-    const fail = explainFailure ? (error: OpenObdError) => void explainFailure(error).then(reject, reject) : reject;
-    new UdsRun(link, target, request, timing, signal, resolve, fail).start();
+    const explain = hooks.explainFailure;
+    const fail = explain ? (error: OpenObdError) => void explain(error).then(reject, reject) : reject;
+    new UdsRun(link, target, request, timing, hooks, resolve, fail).start();
   });
 }
 
@@ -138,10 +141,11 @@ class UdsRun {
     private readonly target: UdsTarget,
     private readonly request: Buffer,
     private readonly timing: UdsTiming,
-    signal: AbortSignal | readonly AbortSignal[] | undefined,
+    private readonly hooks: UdsRequestHooks,
     private readonly resolve: (exchange: UdsExchange) => void,
     private readonly reject: (error: OpenObdError) => void,
   ) {
+    const signal = hooks.signal;
     this.#signals = signal === undefined ? NO_SIGNALS : Array.isArray(signal) ? (signal as readonly AbortSignal[]) : [signal as AbortSignal];
     this.#requestHex = toHex(request);
     this.#suppress = suppressesPositiveResponse(request);
@@ -179,6 +183,7 @@ class UdsRun {
     for (const key of this.#keys) this.link.removeListener(key, this.#onPayload);
     this.link.removeFailureListener(this.#onFailure);
     for (const s of this.#signals) unwatch(s, this);
+    this.hooks.onSettled?.();
   }
 
   /** @internal The request's signal aborted (or its session closed). */
