@@ -2,12 +2,14 @@
 'use strict';
 /**
  * `npm test`: builds, then runs every suite against the compiled output.
- *   1. unit + integration (client library, simulator, codecs) and the Node-RED nodes on Node-RED 4.1
- *      with the Node.js running this script (20 or later);
- *   2. the Node-RED node tests again on Node-RED 5.x, which needs Node.js 22.9 or later: the current
- *      one if it is new enough, otherwise Node 22 from the npm package `node` (npx -y node@22);
- *   3. the editor checks (static parse of the editor HTML, every example flow) on both versions.
- * Options: --skip-build, --only <suite>[,<suite>] with suites unit, integration, nodes, nodes5, editor, browser.
+ *   1. unit (codecs, simulated vehicle) and integration (client library <-> simulator over real gRPC);
+ *   2. the Node-RED node tests (test-helper, examples) on Node-RED 4.1 with the Node.js running this
+ *      script (20 or later), then on Node-RED 5.x, which needs Node.js 22.9 or later: the current one if
+ *      it is new enough, otherwise Node 22 from the npm package `node` (npx -y node@22);
+ *   3. reliability (faults, fuzz, deploys, secret scans; Node-RED 4.1);
+ *   4. the static editor checks, then the browser tests (Chromium) on Node-RED 4.1 and 5.
+ * Options: --skip-build, --only <suite>[,<suite>] with suites unit, integration, nodes, nodes5,
+ * reliability, editor, browser.
  */
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');

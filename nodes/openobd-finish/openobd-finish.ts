@@ -1,9 +1,8 @@
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { RESULT_NAMES, USER_FEEDBACK_NAMES, type FinishOptions } from '../../client';
 import type { ResultName, UserFeedbackName } from '../../client/wire';
-import { ensureContext, evaluate, FlowError, liveSessionOf, toFlowError, type OpenObdMsg } from '../lib/flow';
-import { errorStatus } from '../lib/status';
-import { StatusTracker } from '../lib/status-tracker';
+import { ensureContext, evaluate, FlowError, liveSessionOf } from '../lib/flow';
+import { flowNodeKit, onInput } from '../lib/flow-node';
 
 interface FinishDef extends NodeDef {
   result: string;
@@ -29,40 +28,27 @@ export function registerFinish(RED: NodeAPI): void {
   function OpenObdFinishNode(this: Node, def: FinishDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const t = RED._.bind(RED) as (k: string, s?: Record<string, unknown>) => string;
-    const status = new StatusTracker(node, t);
+    const kit = flowNodeKit(RED, node);
 
-    node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessageInFlow) => void, done: (err?: Error) => void) => {
-      const m = msg as OpenObdMsg;
-      const run = async () => {
-        const live = liveSessionOf(m);
-        const resultRaw = def.result || (m.result as unknown) || 'RESULT_SUCCESS';
-        const results = (Array.isArray(resultRaw) ? resultRaw : [resultRaw]).map((r) => normalize<ResultName>(r, RESULT_NAMES, 'RESULT_', 'service result'));
-        const options: FinishOptions = { result: results };
-        const feedbackRaw = def.userFeedback || (m.userFeedback as unknown);
-        if (feedbackRaw !== undefined && feedbackRaw !== '') options.userFeedback = normalize<UserFeedbackName>(feedbackRaw, USER_FEEDBACK_NAMES, 'USER_FEEDBACK_', 'user feedback');
-        const description = def.description ? await evaluate(RED, node, def.description, def.descriptionSource || 'str', msg) : m.description;
-        if (description !== undefined && description !== null && description !== '') {
-          if (typeof description !== 'string') throw new FlowError('BAD_REQUEST', 'The description must be text');
-          options.description = description.slice(0, 2000);
-        }
-        status.followSession(live.id);
-        const summary = await live.session.finish(options);
-        const ctx = ensureContext(m);
-        ctx.state = summary.state;
-        ctx.result = { result: results, userFeedback: options.userFeedback, description: options.description };
-        send(msg);
-      };
-      run().then(
-        () => done(),
-        (err: unknown) => {
-          const e = toFlowError(err);
-          status.show(errorStatus(e.code, t));
-          done(e);
-        },
-      );
+    onInput(node, kit, async (msg, send) => {
+      const live = liveSessionOf(msg);
+      const resultRaw = def.result || (msg.result as unknown) || 'RESULT_SUCCESS';
+      const results = (Array.isArray(resultRaw) ? resultRaw : [resultRaw]).map((r) => normalize<ResultName>(r, RESULT_NAMES, 'RESULT_', 'service result'));
+      const options: FinishOptions = { result: results };
+      const feedbackRaw = def.userFeedback || (msg.userFeedback as unknown);
+      if (feedbackRaw !== undefined && feedbackRaw !== '') options.userFeedback = normalize<UserFeedbackName>(feedbackRaw, USER_FEEDBACK_NAMES, 'USER_FEEDBACK_', 'user feedback');
+      const description = def.description ? await evaluate(RED, node, def.description, def.descriptionSource || 'str', msg) : msg.description;
+      if (description !== undefined && description !== null && description !== '') {
+        if (typeof description !== 'string') throw new FlowError('BAD_REQUEST', 'The description must be text');
+        options.description = description.slice(0, 2000);
+      }
+      kit.status.followSession(live.id);
+      const summary = await live.session.finish(options);
+      const ctx = ensureContext(msg);
+      ctx.state = summary.state;
+      ctx.result = { result: results, userFeedback: options.userFeedback, description: options.description };
+      send(msg);
     });
-    node.on('close', () => status.close());
   }
   RED.nodes.registerType('openobd-finish', OpenObdFinishNode);
 }

@@ -1,10 +1,10 @@
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { codec, type EcuSpec, type UdsExchange, type UdsResponse, type UdsTiming } from '../../client';
 import type { EcuNode } from '../openobd-ecu/openobd-ecu';
 import { ecuSpecFromDef } from '../openobd-ecu/openobd-ecu';
-import { canIdText, ensureContext, FlowError, liveSessionOf, shortText, toFlowError, type OpenObdMsg } from '../lib/flow';
-import { busyStatus, errorStatus } from '../lib/status';
-import { StatusTracker } from '../lib/status-tracker';
+import { canIdText, ensureContext, FlowError, liveSessionOf, shortText, type OpenObdMsg } from '../lib/flow';
+import { busyStatus } from '../lib/status';
+import { flowNodeKit, onInput } from '../lib/flow-node';
 
 interface RequestDef extends NodeDef {
   ecu: string;
@@ -91,8 +91,8 @@ export function registerRequest(RED: NodeAPI): void {
   function OpenObdRequestNode(this: Node, def: RequestDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const t = RED._.bind(RED) as (k: string, s?: Record<string, unknown>) => string;
-    const status = new StatusTracker(node, t);
+    const kit = flowNodeKit(RED, node);
+    const { t, status } = kit;
     const ecuNode = def.ecu ? (RED.nodes.getNode(def.ecu) as EcuNode | null) : null;
     const timing = timingOf(def);
     // A request set in the node wins; a blank one takes msg.payload (the core "nooverride" rule). A fixed
@@ -136,84 +136,68 @@ export function registerRequest(RED: NodeAPI): void {
       return out;
     };
 
-    node.on('input', (msg: NodeMessageInFlow, send: (m: Array<NodeMessageInFlow | null> | NodeMessageInFlow) => void, done: (err?: Error) => void) => {
-      const m = msg as OpenObdMsg;
-      const run = async (): Promise<void> => {
-        const live = liveSessionOf(m);
-        let spec: EcuSpec;
-        let ecuName: string | undefined;
-        if (ecuNode) {
-          if (!ecuNode.spec) throw new FlowError('BAD_CONFIG', `ECU "${ecuNode.label}" is misconfigured: ${ecuNode.problem ?? 'unknown problem'}`);
-          spec = ecuNode.spec;
-          ecuName = ecuNode.name || undefined;
-        } else if (def.ecu) {
-          throw new FlowError('BAD_CONFIG', 'The selected ECU configuration is not deployed');
-        } else {
-          ({ spec, label: ecuName } = ecuFromMsg(m));
-        }
-        let request: Buffer;
-        let requestHex: string;
-        if (fixed) {
-          if ('error' in fixed) throw fixed.error;
-          ({ bytes: request, hex: requestHex } = fixed);
-        } else {
-          request = codec.toPayloadBytes(m.payload);
-          requestHex = codec.toHex(request);
-        }
-        const target = ecuName ?? canIdOnce(spec.requestId);
-        status.showFrequent(() => busyStatus(`${requestHex} → ${target}`));
-        const exchange: UdsExchange = await live.session.request(spec, request, timing, closing.signal);
-        const ctx = ensureContext(m);
-        ctx.state = live.session.state;
-        ctx.request = { hex: requestHex, ecu: ecuName, functional: exchange.functional };
-        const answers = exchange.responses.map((r) => details(r, ecuName, request));
-        if (exchange.functional) {
-          ctx.responses = answers;
-          delete ctx.response;
-          m.payload = exchange.responses.map((r) => (asBuffer ? Buffer.from(r.payload) : r.hex));
-        } else {
-          ctx.response = answers[0] ?? { hex: '', positive: true, suppressed: true, elapsedMs: exchange.elapsedMs };
-          delete ctx.responses;
-          m.payload = exchange.suppressed ? null : asBuffer ? Buffer.from(exchange.responses[0].payload) : exchange.responses[0].hex;
-        }
-        const negative = exchange.responses.length > 0 && exchange.responses.every((r) => !r.positive);
-        // Its own status follows at once: no session status in between (that costs a translation per message).
-        status.followSession(live.id, false);
-        if (!negative) {
-          const first = answers[0];
-          status.showFrequent(() => ({ fill: 'green', shape: 'dot', text: shortText(first ? `${first.hex.slice(0, 16)} ${first.elapsedMs} ms` : t('openobd.status.noAnswerExpected')) }));
-          send(msg); // the first output; Node-RED's fast path for one message on one wire
-          return;
-        }
-        const first = exchange.responses[0];
-        const nrcText = `NRC ${hexByte(first.nrc ?? 0)} ${first.nrcName ?? ''}`.trim();
-        status.showFrequent(() => ({ fill: 'yellow', shape: 'dot', text: shortText(nrcText) }));
-        if (negativeToOutput) {
-          send([null, msg]);
-          return;
-        }
-        throw new FlowError('NEGATIVE_RESPONSE', `ECU ${ecuName ?? canIdText(spec.requestId)} answered ${requestHex} negatively: ${nrcText} (${codec.nrcDescription(first.nrc ?? 0)})`, {
-          nrc: hexByte(first.nrc ?? 0),
-          nrcName: first.nrcName,
-          response: first.hex,
-        });
-      };
-      run().then(
-        () => {
-          done();
-        },
-        (err: unknown) => {
-          const e = toFlowError(err);
-          if (e.code !== 'NEGATIVE_RESPONSE') status.show(errorStatus(e.code, t));
-          done(e);
-        },
-      );
+    onInput(node, kit, async (msg, send) => {
+      const live = liveSessionOf(msg);
+      let spec: EcuSpec;
+      let ecuName: string | undefined;
+      if (ecuNode) {
+        if (!ecuNode.spec) throw new FlowError('BAD_CONFIG', `ECU "${ecuNode.label}" is misconfigured: ${ecuNode.problem ?? 'unknown problem'}`);
+        spec = ecuNode.spec;
+        ecuName = ecuNode.name || undefined;
+      } else if (def.ecu) {
+        throw new FlowError('BAD_CONFIG', 'The selected ECU configuration is not deployed');
+      } else {
+        ({ spec, label: ecuName } = ecuFromMsg(msg));
+      }
+      let request: Buffer;
+      let requestHex: string;
+      if (fixed) {
+        if ('error' in fixed) throw fixed.error;
+        ({ bytes: request, hex: requestHex } = fixed);
+      } else {
+        request = codec.toPayloadBytes(msg.payload);
+        requestHex = codec.toHex(request);
+      }
+      const target = ecuName ?? canIdOnce(spec.requestId);
+      status.showFrequent(() => busyStatus(`${requestHex} → ${target}`));
+      const exchange: UdsExchange = await live.session.request(spec, request, timing, closing.signal);
+      const ctx = ensureContext(msg);
+      ctx.state = live.session.state;
+      ctx.request = { hex: requestHex, ecu: ecuName, functional: exchange.functional };
+      const answers = exchange.responses.map((r) => details(r, ecuName, request));
+      if (exchange.functional) {
+        ctx.responses = answers;
+        delete ctx.response;
+        msg.payload = exchange.responses.map((r) => (asBuffer ? Buffer.from(r.payload) : r.hex));
+      } else {
+        ctx.response = answers[0] ?? { hex: '', positive: true, suppressed: true, elapsedMs: exchange.elapsedMs };
+        delete ctx.responses;
+        msg.payload = exchange.suppressed ? null : asBuffer ? Buffer.from(exchange.responses[0].payload) : exchange.responses[0].hex;
+      }
+      const negative = exchange.responses.length > 0 && exchange.responses.every((r) => !r.positive);
+      // Its own status follows at once: no session status in between (that costs a translation per message).
+      status.followSession(live.id, false);
+      if (!negative) {
+        const first = answers[0];
+        status.showFrequent(() => ({ fill: 'green', shape: 'dot', text: shortText(first ? `${first.hex.slice(0, 16)} ${first.elapsedMs} ms` : t('openobd.status.noAnswerExpected')) }));
+        send(msg); // the first output; Node-RED's fast path for one message on one wire
+        return;
+      }
+      const first = exchange.responses[0];
+      const nrcText = `NRC ${hexByte(first.nrc ?? 0)} ${first.nrcName ?? ''}`.trim();
+      status.showFrequent(() => ({ fill: 'yellow', shape: 'dot', text: shortText(nrcText) }));
+      if (negativeToOutput) {
+        send([null, msg]);
+        return;
+      }
+      throw new FlowError('NEGATIVE_RESPONSE', `ECU ${ecuName ?? canIdText(spec.requestId)} answered ${requestHex} negatively: ${nrcText} (${codec.nrcDescription(first.nrc ?? 0)})`, {
+        nrc: hexByte(first.nrc ?? 0),
+        nrcName: first.nrcName,
+        response: first.hex,
+      });
     });
 
-    node.on('close', () => {
-      closing.abort();
-      status.close();
-    });
+    node.on('close', () => closing.abort());
   }
   RED.nodes.registerType('openobd-request', OpenObdRequestNode);
 }
