@@ -55,7 +55,8 @@ export function clientStream(sim: OpenObdSimulator, service: string, method: str
   };
 }
 
-export function serverStream(sim: OpenObdSimulator, service: string, method: string, fn: (call: grpc.ServerWritableStream<Any, Any>) => void): grpc.handleServerStreamingCall<Any, Any> {
+/** Server-streaming and bidirectional calls: the handler owns the call; a throw ends it with a status. */
+function streaming<C extends NodeJS.EventEmitter>(sim: OpenObdSimulator, service: string, method: string, fn: (call: C) => void): (call: C) => void {
   return (call) => {
     sim.countCall(service, method);
     const planned = sim.faults.take(service, method);
@@ -71,18 +72,10 @@ export function serverStream(sim: OpenObdSimulator, service: string, method: str
   };
 }
 
+export function serverStream(sim: OpenObdSimulator, service: string, method: string, fn: (call: grpc.ServerWritableStream<Any, Any>) => void): grpc.handleServerStreamingCall<Any, Any> {
+  return streaming(sim, service, method, fn);
+}
+
 export function bidi(sim: OpenObdSimulator, service: string, method: string, fn: (call: grpc.ServerDuplexStream<Any, Any>) => void): grpc.handleBidiStreamingCall<Any, Any> {
-  return (call) => {
-    sim.countCall(service, method);
-    const planned = sim.faults.take(service, method);
-    if (planned) {
-      call.emit('error', planned.toServerError());
-      return;
-    }
-    try {
-      fn(call);
-    } catch (err) {
-      call.emit('error', toServerError(err));
-    }
-  };
+  return streaming(sim, service, method, fn);
 }
