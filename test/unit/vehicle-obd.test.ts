@@ -1,34 +1,7 @@
 import assert from 'node:assert/strict';
 import { fromHex, toHex } from '../../simulator/vehicle/bytes';
-import type { VehicleDefinition } from '../../simulator/vehicle/types';
-import { loadVehicle, type SimulatedVehicle } from '../../simulator/vehicle/vehicle';
-
-const ENGINE = 0x7e0;
-const TCM = 0x7e1;
-const ALL = 0x7df;
-const VIN_HEX = toHex(Buffer.from('WVWZZZAU6KW204711'));
-
-class Bench {
-  now = 1_000_000;
-  readonly car: SimulatedVehicle;
-  constructor(definition?: VehicleDefinition) {
-    this.car = loadVehicle(definition, () => this.now);
-  }
-  send(id: number, hex: string): string[] {
-    return this.car.handleRequest(id, fromHex(hex)).map((r) =>
-      `${r.responseId.toString(16).toUpperCase()} ` + r.frames.map((f) => `+${f.delayMs} ${toHex(f.payload)}`).join(' | '));
-  }
-  ask(id: number, hex: string): string {
-    const replies = this.car.handleRequest(id, fromHex(hex));
-    if (replies.length === 0) return '(silence)';
-    assert.equal(replies.length, 1);
-    assert.equal(replies[0].frames.length, 1);
-    return toHex(replies[0].frames[0].payload);
-  }
-  wait(ms: number): void {
-    this.now += ms;
-  }
-}
+import { loadVehicle } from '../../simulator/vehicle/vehicle';
+import { ENGINE, TCM, ALL, VIN_HEX, VehicleBench as Bench } from '../support/vehicle-bench';
 
 describe('vehicle OBD mode 01: supported PIDs', () => {
   it('functional 01 00: engine and transmission answer with their bitmaps (O1 shape)', () => {

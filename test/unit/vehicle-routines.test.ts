@@ -1,35 +1,8 @@
 import assert from 'node:assert/strict';
 import { fromHex, toHex } from '../../simulator/vehicle/bytes';
-import { loadVehicle, type SimulatedVehicle } from '../../simulator/vehicle/vehicle';
+import { ABS, ENGINE, VehicleBench } from '../support/vehicle-bench';
 
-const ENGINE = 0x7e0;
-const ABS = 0x760;
-
-class Bench {
-  now = 1_000_000;
-  readonly car: SimulatedVehicle = loadVehicle(undefined, () => this.now);
-  /** Every reply: "7E8 +5 7F 31 78 | +1500 …". */
-  send(id: number, hex: string): string[] {
-    return this.car.handleRequest(id, fromHex(hex)).map((r) =>
-      `${r.responseId.toString(16).toUpperCase()} ` + r.frames.map((f) => `+${f.delayMs} ${toHex(f.payload)}`).join(' | '));
-  }
-  ask(id: number, hex: string): string {
-    const replies = this.car.handleRequest(id, fromHex(hex));
-    if (replies.length === 0) return '(silence)';
-    assert.equal(replies.length, 1);
-    assert.equal(replies[0].frames.length, 1);
-    return toHex(replies[0].frames[0].payload);
-  }
-  wait(ms: number): void {
-    this.now += ms;
-  }
-  /** Engine: extended session + level 1 (key = seed XOR 4F 50 45 4E). */
-  unlockEngine(): void {
-    this.ask(ENGINE, '10 03');
-    const seed = fromHex(this.ask(ENGINE, '27 01')).subarray(2);
-    const key = Buffer.from(seed.map((b, i) => b ^ [0x4f, 0x50, 0x45, 0x4e][i]));
-    assert.equal(this.ask(ENGINE, `27 02 ${toHex(key)}`), '67 02');
-  }
+class Bench extends VehicleBench {
   /** ABS: extended session + level 3 (key = seed + 0x1234). */
   unlockAbs(): void {
     this.ask(ABS, '10 03');

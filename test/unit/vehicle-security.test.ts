@@ -1,26 +1,12 @@
 import assert from 'node:assert/strict';
 import { fromHex, toHex } from '../../simulator/vehicle/bytes';
 import { computeKey } from '../../simulator/vehicle/ecu';
-import { loadVehicle, type SimulatedVehicle } from '../../simulator/vehicle/vehicle';
+import { ABS, ENGINE, VehicleBench } from '../support/vehicle-bench';
 
-const ENGINE = 0x7e0;
-const ABS = 0x760;
 /** default-vehicle.json: engine level 1 key = seed XOR 4F 50 45 4E. */
 const ENGINE_MASK = [0x4f, 0x50, 0x45, 0x4e];
 
-class Bench {
-  now = 1_000_000;
-  readonly car: SimulatedVehicle = loadVehicle('default', () => this.now);
-  ask(id: number, hex: string): string {
-    const replies = this.car.handleRequest(id, fromHex(hex));
-    if (replies.length === 0) return '(silence)';
-    assert.equal(replies.length, 1);
-    assert.equal(replies[0].frames.length, 1);
-    return toHex(replies[0].frames[0].payload);
-  }
-  wait(ms: number): void {
-    this.now += ms;
-  }
+class Bench extends VehicleBench {
   /** 27 01 in the engine; returns the 4 seed bytes after checking the `67 01` header. */
   engineSeed(): Buffer {
     const answer = fromHex(this.ask(ENGINE, '27 01'));

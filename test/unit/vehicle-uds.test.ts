@@ -1,45 +1,8 @@
 import assert from 'node:assert/strict';
 import { fromHex, toHex } from '../../simulator/vehicle/bytes';
 import type { VehicleDefinition } from '../../simulator/vehicle/types';
-import { loadVehicle, type SimulatedVehicle } from '../../simulator/vehicle/vehicle';
-
-const ENGINE = 0x7e0;
-const TCM = 0x7e1;
-const ABS = 0x760;
-const ALL = 0x7df;
-const VIN_HEX = toHex(Buffer.from('WVWZZZAU6KW204711'));
-
-/** The default vehicle on a fake clock, with compact exact-byte views of its replies. */
-class Bench {
-  now = 1_000_000;
-  readonly car: SimulatedVehicle;
-  constructor(definition?: VehicleDefinition) {
-    this.car = loadVehicle(definition, () => this.now);
-  }
-  /** Every reply: "7E8 +5 50 01 00 32 01 F4", frames of one reply joined by " | ". */
-  send(id: number, hex: string): string[] {
-    return this.car.handleRequest(id, fromHex(hex)).map((r) =>
-      `${r.responseId.toString(16).toUpperCase()} ` + r.frames.map((f) => `+${f.delayMs} ${toHex(f.payload)}`).join(' | '));
-  }
-  /** Payload of the single frame of the single reply, or "(silence)". */
-  ask(id: number, hex: string): string {
-    const replies = this.car.handleRequest(id, fromHex(hex));
-    if (replies.length === 0) return '(silence)';
-    assert.equal(replies.length, 1, 'one reply expected');
-    assert.equal(replies[0].frames.length, 1, 'one frame expected');
-    return toHex(replies[0].frames[0].payload);
-  }
-  wait(ms: number): void {
-    this.now += ms;
-  }
-  /** 10 03 + seed/key for the engine (key = seed XOR 4F 50 45 4E, from default-vehicle.json). */
-  unlockEngine(): void {
-    assert.equal(this.ask(ENGINE, '10 03'), '50 03 00 32 01 F4');
-    const seed = fromHex(this.ask(ENGINE, '27 01')).subarray(2);
-    const key = Buffer.from(seed.map((b, i) => b ^ [0x4f, 0x50, 0x45, 0x4e][i]));
-    assert.equal(this.ask(ENGINE, `27 02 ${toHex(key)}`), '67 02');
-  }
-}
+import { loadVehicle } from '../../simulator/vehicle/vehicle';
+import { ENGINE, TCM, ABS, ALL, VIN_HEX, VehicleBench as Bench } from '../support/vehicle-bench';
 
 function customVehicle(patch: (def: VehicleDefinition) => void): VehicleDefinition {
   const def = structuredClone(loadVehicle().definition);
