@@ -321,3 +321,20 @@ export function fmt(n: number, digits = 0): string {
   if (!Number.isFinite(n)) return 'n/a';
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
+
+/**
+ * Runs a bench section as a worker of bench.ts: the result goes to the parent over IPC (or to stdout
+ * when run by hand), and the process exits, so no lingering handle can hold up the benchmark.
+ */
+export function runAsWorker<T>(name: string, work: Promise<T>): void {
+  work
+    .then((r) => {
+      if (process.send) process.send({ type: 'result', result: r });
+      else process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      process.exit(0);
+    })
+    .catch((err: unknown) => {
+      process.stderr.write(`bench ${name}: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    });
+}

@@ -31,6 +31,7 @@ import {
   flowNode,
   gc,
   nowUs,
+  runAsWorker,
   startNodeRed,
   summarize,
   type Summary,
@@ -348,14 +349,5 @@ export async function runLatency(options: { quick?: boolean; profileMode?: strin
 
 if (require.main === module) {
   const at = process.argv.indexOf('--profile-mode');
-  runLatency({ quick: process.argv.includes('--quick'), profileMode: at > 0 ? process.argv[at + 1] : undefined })
-    .then((r) => {
-      if (process.send) process.send({ type: 'result', result: r });
-      else process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-      process.exit(0);
-    })
-    .catch((err: unknown) => {
-      process.stderr.write(`bench latency: ${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exit(1);
-    });
+  runAsWorker('latency', runLatency({ quick: process.argv.includes('--quick'), profileMode: at > 0 ? process.argv[at + 1] : undefined }));
 }

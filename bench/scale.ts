@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { registry } from '../nodes/lib/registry';
-import { FlowSink, REQUEST_HEX, SimChild, baseFlow, cpuMs, delay, flowNode, gc, nowUs, startNodeRed, waitUntil } from './common';
+import { FlowSink, REQUEST_HEX, SimChild, baseFlow, cpuMs, delay, flowNode, gc, nowUs, runAsWorker, startNodeRed, waitUntil } from './common';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -192,14 +192,5 @@ if (require.main === module) {
   const at = process.argv.indexOf('--sessions');
   const sessions = at > 0 ? Number(process.argv[at + 1]) : 100;
   const idleAt = process.argv.indexOf('--idle-seconds');
-  runScale({ sessions, quick: process.argv.includes('--quick'), idleSeconds: idleAt > 0 ? Number(process.argv[idleAt + 1]) : undefined })
-    .then((r) => {
-      if (process.send) process.send({ type: 'result', result: r });
-      else process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-      process.exit(0);
-    })
-    .catch((err: unknown) => {
-      process.stderr.write(`bench scale: ${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exit(1);
-    });
+  runAsWorker('scale', runScale({ sessions, quick: process.argv.includes('--quick'), idleSeconds: idleAt > 0 ? Number(process.argv[idleAt + 1]) : undefined }));
 }

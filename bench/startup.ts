@@ -8,7 +8,7 @@
  * whatever the number of account nodes and sessions. The simulator child is started before the clock.
  */
 import { performance } from 'node:perf_hooks';
-import { FlowSink, ROOT, SIM_CREDENTIALS, SimChild, baseFlow, flowNode, startNodeRed } from './common';
+import { FlowSink, ROOT, SIM_CREDENTIALS, SimChild, baseFlow, flowNode, runAsWorker, startNodeRed } from './common';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -113,14 +113,5 @@ export async function runStartup(mode: 'library' | 'nodered'): Promise<StartupRe
 if (require.main === module) {
   const at = process.argv.indexOf('--mode');
   const mode = at > 0 && process.argv[at + 1] === 'library' ? 'library' : 'nodered';
-  runStartup(mode)
-    .then((r) => {
-      if (process.send) process.send({ type: 'result', result: r });
-      else process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-      process.exit(0);
-    })
-    .catch((err: unknown) => {
-      process.stderr.write(`bench startup: ${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exit(1);
-    });
+  runAsWorker('startup', runStartup(mode));
 }
