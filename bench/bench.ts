@@ -77,13 +77,19 @@ function table(r: Results): string {
   const out: string[] = [];
   out.push(`### Benchmark results (${r.startedAt.slice(0, 10)}${r.quick ? ', --quick' : ''})`);
   out.push('');
-  out.push(`Machine: ${m.cpuModel}, **${m.cores} cores**, ${m.memoryGiB} GiB, ${m.platform}. Node.js ${m.node}, Node-RED ${m.nodeRed}, @grpc/grpc-js ${m.grpcJs}, @grpc/proto-loader ${m.protoLoader}.`);
-  out.push(`Simulator: a child process on loopback, instant-answer ECU (\`responseDelayMs: 0\`); request \`3E 00\` → \`7E 00\`. Whole run: ${fmt(r.seconds, 0)} s.`);
+  out.push(
+    `Machine: ${m.cpuModel}, **${m.cores} cores**, ${m.memoryGiB} GiB, ${m.platform}. Node.js ${m.node}, Node-RED ${m.nodeRed}, @grpc/grpc-js ${m.grpcJs}, @grpc/proto-loader ${m.protoLoader}.`,
+  );
+  out.push(
+    `Simulator: a child process on loopback, instant-answer ECU (\`responseDelayMs: 0\`); request \`3E 00\` → \`7E 00\`. Whole run: ${fmt(r.seconds, 0)} s.`,
+  );
   out.push('');
 
   const L = r.latency;
   if (L) {
-    out.push(`**1. Cost per request** — sequential round trips, ${fmt(L.rounds * L.perRound)} per path in ${L.rounds} interleaved rounds after ${fmt(L.warmup)} warm-up each; one process, one simulator.`);
+    out.push(
+      `**1. Cost per request** — sequential round trips, ${fmt(L.rounds * L.perRound)} per path in ${L.rounds} interleaved rounds after ${fmt(L.warmup)} warm-up each; one process, one simulator.`,
+    );
     out.push('');
     out.push('| path | p50 µs | p90 µs | p99 µs | mean µs | p50 ÷ (a) | client CPU µs/request |');
     out.push('|---|---:|---:|---:|---:|---:|---:|');
@@ -92,24 +98,40 @@ function table(r: Results): string {
     out.push(row('(a) raw @grpc/grpc-js: IsotpMessage write → read on can/openIsotpStream', L.raw, L.cpuPerRequestUs.raw, false));
     out.push(row('(b) client library: `session.request(ENGINE, "3E00")`', L.library, L.cpuPerRequestUs.library, true));
     out.push(row('(c) Node-RED flow: junction → **send request** → junction', L.node, L.cpuPerRequestUs.node, true));
-    out.push(row('(c₀) for reference: the same flow with a minimal node (its handler only calls `session.request` and sends msg on)', L.minimal, L.cpuPerRequestUs.minimal, true));
+    out.push(
+      row(
+        '(c₀) for reference: the same flow with a minimal node (its handler only calls `session.request` and sends msg on)',
+        L.minimal,
+        L.cpuPerRequestUs.minimal,
+        true,
+      ),
+    );
     out.push(row('for reference: Node-RED alone, junction → junction → junction (no wire)', L.hops, L.cpuPerRequestUs.hops, false));
     out.push('');
-    out.push(`Ratios as the median of the ${L.rounds} per-round p50 ratios: b/a ${ratio(L.roundRatioLibrary)}, c/a ${ratio(L.roundRatioNode)}. Errors: ${L.errors}.`);
+    out.push(
+      `Ratios as the median of the ${L.rounds} per-round p50 ratios: b/a ${ratio(L.roundRatioLibrary)}, c/a ${ratio(L.roundRatioNode)}. Errors: ${L.errors}.`,
+    );
     out.push('');
-    out.push('**2. Throughput through send request** — each session a closed loop (one request in flight per session, as a tester looping live data).');
+    out.push(
+      '**2. Throughput through send request** — each session a closed loop (one request in flight per session, as a tester looping live data).',
+    );
     out.push('');
     out.push('| concurrent sessions | requests/s | Node-RED process CPU | simulator process CPU | errors |');
     out.push('|---:|---:|---:|---:|---:|');
-    for (const t of L.throughput) out.push(`| ${t.sessions} | ${fmt(t.perSecond)} | ${fmt(t.cpuPercent)} % | ${fmt(t.simCpuPercent)} % | ${t.errors} |`);
+    for (const t of L.throughput)
+      out.push(`| ${t.sessions} | ${fmt(t.perSecond)} | ${fmt(t.cpuPercent)} % | ${fmt(t.simCpuPercent)} % | ${t.errors} |`);
     out.push('');
   }
 
   if (r.scale.length > 0) {
     const s0 = r.scale[0];
-    out.push(`**3. Sessions at scale** — one Node-RED process; each session started by a *start session* node, then one request through *send request* (its ISO-TP stream and channel); keepalive token rotation every ${fmt(s0.tokenIntervalMs)} ms (validity ${fmt(s0.tokenValidityMs / 1000)} s). Memory and CPU of the Node-RED process only (the simulator is a child process; its CPU is shown apart); memory after a forced GC.`);
+    out.push(
+      `**3. Sessions at scale** — one Node-RED process; each session started by a *start session* node, then one request through *send request* (its ISO-TP stream and channel); keepalive token rotation every ${fmt(s0.tokenIntervalMs)} ms (validity ${fmt(s0.tokenValidityMs / 1000)} s). Memory and CPU of the Node-RED process only (the simulator is a child process; its CPU is shown apart); memory after a forced GC.`,
+    );
     out.push('');
-    out.push('| active sessions | start all | open their channels | errors | keepalive reopens | RSS / session | JS heap / session | idle CPU (one core) | token rotations / s | CPU / rotation | simulator CPU |');
+    out.push(
+      '| active sessions | start all | open their channels | errors | keepalive reopens | RSS / session | JS heap / session | idle CPU (one core) | token rotations / s | CPU / rotation | simulator CPU |',
+    );
     out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of r.scale) {
       const reopens = s.startKeepaliveReopens.watchdogFires + s.startKeepaliveReopens.drops + s.idle.keepaliveDrops + s.idle.watchdogFires;
@@ -124,9 +146,13 @@ function table(r: Results): string {
   const nr = r.startup.nodered;
   if (lib.length > 0 || nr.length > 0) {
     const med = (xs: StartupResult[], f: (x: StartupResult) => number) => median(xs.map(f));
-    out.push(`**4. Start-up** — fresh process each time, median of ${Math.max(lib.length, nr.length)}; the simulator child is started before the clock.`);
+    out.push(
+      `**4. Start-up** — fresh process each time, median of ${Math.max(lib.length, nr.length)}; the simulator child is started before the clock.`,
+    );
     out.push('');
-    out.push('| from | loading | Node-RED start (loads the package) | first session started | of which after loading / flow start | second session (another account) | proto loads (time) |');
+    out.push(
+      '| from | loading | Node-RED start (loads the package) | first session started | of which after loading / flow start | second session (another account) | proto loads (time) |',
+    );
     out.push('|---|---:|---:|---:|---:|---:|---:|');
     if (lib.length > 0) {
       out.push(
@@ -148,15 +174,25 @@ function table(r: Results): string {
   if (L) {
     const b = L.library.p50 / L.raw.p50;
     const c = L.node.p50 / L.raw.p50;
-    out.push(`| library request vs raw gRPC, p50 (b/a) | ≤ ${GOALS.libraryRatio} | ${ratio(b)} (per-round median ${ratio(L.roundRatioLibrary)}) | ${verdict(b <= GOALS.libraryRatio)} |`);
-    out.push(`| Node-RED flow vs raw gRPC, p50 (c/a) | ≤ ${GOALS.nodeRatio} | ${ratio(c)} (per-round median ${ratio(L.roundRatioNode)}) | ${verdict(c <= GOALS.nodeRatio)} |`);
+    out.push(
+      `| library request vs raw gRPC, p50 (b/a) | ≤ ${GOALS.libraryRatio} | ${ratio(b)} (per-round median ${ratio(L.roundRatioLibrary)}) | ${verdict(b <= GOALS.libraryRatio)} |`,
+    );
+    out.push(
+      `| Node-RED flow vs raw gRPC, p50 (c/a) | ≤ ${GOALS.nodeRatio} | ${ratio(c)} (per-round median ${ratio(L.roundRatioNode)}) | ${verdict(c <= GOALS.nodeRatio)} |`,
+    );
   }
   const big = r.scale.find((s) => s.sessions >= GOALS.scaleSessions);
   if (big) {
     const ok = big.errors === 0 && big.active === big.sessions;
-    out.push(`| ${fmt(big.sessions)} concurrent sessions in one process | no error | ${fmt(big.active)} active, ${big.errors} errors | ${verdict(ok)} |`);
-    out.push(`| memory per idle session | reported | ${kib(big.rssPerSessionBytes)} RSS, ${kib(big.heapPerSessionBytes)} JS heap | reported |`);
-    out.push(`| idle CPU, ${fmt(big.sessions)} sessions, rotation every ${fmt(big.tokenIntervalMs / 1000)} s | reported | ${fmt(big.idle.cpuPercent, 1)} % of one core | reported |`);
+    out.push(
+      `| ${fmt(big.sessions)} concurrent sessions in one process | no error | ${fmt(big.active)} active, ${big.errors} errors | ${verdict(ok)} |`,
+    );
+    out.push(
+      `| memory per idle session | reported | ${kib(big.rssPerSessionBytes)} RSS, ${kib(big.heapPerSessionBytes)} JS heap | reported |`,
+    );
+    out.push(
+      `| idle CPU, ${fmt(big.sessions)} sessions, rotation every ${fmt(big.tokenIntervalMs / 1000)} s | reported | ${fmt(big.idle.cpuPercent, 1)} % of one core | reported |`,
+    );
   }
   if (nr.length > 0) {
     const loads = Math.max(...nr.map((x) => x.protoLoads), ...lib.map((x) => x.protoLoads));
@@ -167,8 +203,17 @@ function table(r: Results): string {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const results: Results = { machine: machineInfo(), startedAt: new Date().toISOString(), seconds: 0, quick, scale: [], startup: { library: [], nodered: [] } };
-  progress(`${results.machine.cpuModel}, ${results.machine.cores} cores, Node ${results.machine.node}, Node-RED ${results.machine.nodeRed}${quick ? ' (--quick)' : ''}`);
+  const results: Results = {
+    machine: machineInfo(),
+    startedAt: new Date().toISOString(),
+    seconds: 0,
+    quick,
+    scale: [],
+    startup: { library: [], nodered: [] },
+  };
+  progress(
+    `${results.machine.cpuModel}, ${results.machine.cores} cores, Node ${results.machine.node}, Node-RED ${results.machine.nodeRed}${quick ? ' (--quick)' : ''}`,
+  );
   if (want('latency')) {
     progress('1+2: cost per request (raw gRPC, client library, Node-RED flow) and throughput ...');
     results.latency = await worker<LatencyResult>('latency.js', quick ? ['--quick'] : [], 'latency');

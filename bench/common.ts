@@ -74,7 +74,10 @@ export function summarize(samples: number[]): Summary {
 }
 
 export function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 export const nowUs = (): number => Number(process.hrtime.bigint()) / 1000;
@@ -120,7 +123,8 @@ export interface MachineInfo {
 
 export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
-  const version = (pkg: string) => (JSON.parse(fs.readFileSync(require.resolve(`${pkg}/package.json`, { paths: [ROOT] }), 'utf8')) as { version: string }).version;
+  const version = (pkg: string) =>
+    (JSON.parse(fs.readFileSync(require.resolve(`${pkg}/package.json`, { paths: [ROOT] }), 'utf8')) as { version: string }).version;
   return {
     cpuModel: (cpus[0]?.model ?? 'unknown').trim(),
     cores: typeof os.availableParallelism === 'function' ? os.availableParallelism() : cpus.length,
@@ -164,7 +168,10 @@ export class SimChild {
   ) {}
 
   static async start(options: SimChildOptions): Promise<SimChild> {
-    const child = fork(path.join(__dirname, 'sim-child.js'), [JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    const child = fork(path.join(__dirname, 'sim-child.js'), [JSON.stringify(options)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [],
+    });
     const port = await new Promise<number>((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`bench: simulator child exited with ${code}`));
       child.once('exit', onExit);
@@ -264,8 +271,32 @@ export async function startNodeRed(flows: FlowNode[], extraSettings: Record<stri
 export function baseFlow(port: number): FlowNode[] {
   return [
     { id: 'tab', type: 'tab', label: 'bench' },
-    { id: 'account', type: 'openobd-account', name: 'bench', mode: 'custom', host: '127.0.0.1', port, tls: false, allowInsecure: false, clusterId: '001', closePolicy: 'interrupt' },
-    { id: 'engine', type: 'openobd-ecu', name: 'Engine', busName: 'OBD-CAN', pinPlus: 6, pinMinus: 14, bitRate: 500, requestId: '7E0', responseId: '7E8', functional: false, padding: 'default', keepAlive: false },
+    {
+      id: 'account',
+      type: 'openobd-account',
+      name: 'bench',
+      mode: 'custom',
+      host: '127.0.0.1',
+      port,
+      tls: false,
+      allowInsecure: false,
+      clusterId: '001',
+      closePolicy: 'interrupt',
+    },
+    {
+      id: 'engine',
+      type: 'openobd-ecu',
+      name: 'Engine',
+      busName: 'OBD-CAN',
+      pinPlus: 6,
+      pinMinus: 14,
+      bitRate: 500,
+      requestId: '7E0',
+      responseId: '7E8',
+      functional: false,
+      padding: 'default',
+      keepAlive: false,
+    },
   ];
 }
 

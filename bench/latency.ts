@@ -56,7 +56,15 @@ export interface LatencyResult {
   /** Medians of the per-round p50 ratios (more robust to drift than the ratio of pooled p50s). */
   roundRatioLibrary: number;
   roundRatioNode: number;
-  throughput: Array<{ sessions: number; requests: number; seconds: number; perSecond: number; cpuPercent: number; simCpuPercent: number; errors: number }>;
+  throughput: Array<{
+    sessions: number;
+    requests: number;
+    seconds: number;
+    perSecond: number;
+    cpuPercent: number;
+    simCpuPercent: number;
+    errors: number;
+  }>;
   nodeRedVersion: string;
   errors: number;
 }
@@ -83,25 +91,43 @@ function bearer(token: string): grpc.Metadata {
 
 function unary<T = Any>(client: Any, method: string, request: unknown, metadata = new grpc.Metadata()): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    client[method](request, metadata, { deadline: Date.now() + 10000 }, (err: grpc.ServiceError | null, reply: T) => (err ? reject(err) : resolve(reply)));
+    client[method](request, metadata, { deadline: Date.now() + 10000 }, (err: grpc.ServiceError | null, reply: T) =>
+      err ? reject(err) : resolve(reply),
+    );
   });
 }
 
 /** A session claimed by a plain grpc-js client (no code from client/), with its ISO-TP stream open and the channel announced. */
 async function rawSession(endpoint: string, ticket: string) {
   const protoDir = path.join(ROOT, 'proto');
-  const definition = protoLoader.loadSync(protoFiles(protoDir, protoDir), { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [protoDir] });
+  const definition = protoLoader.loadSync(protoFiles(protoDir, protoDir), {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+    includeDirs: [protoDir],
+  });
   const v1 = (grpc.loadPackageDefinition(definition) as Any).openOBD.v1;
   const creds = grpc.credentials.createInsecure();
   const controller = new v1.sessionController(endpoint, creds);
-  const { value: ctoken } = await unary(controller, 'getSessionControllerToken', { client_id: SIM_CREDENTIALS.clientId, client_secret: SIM_CREDENTIALS.clientSecret, cluster_id: SIM_CREDENTIALS.clusterId });
+  const { value: ctoken } = await unary(controller, 'getSessionControllerToken', {
+    client_id: SIM_CREDENTIALS.clientId,
+    client_secret: SIM_CREDENTIALS.clientSecret,
+    cluster_id: SIM_CREDENTIALS.clusterId,
+  });
   const info = await unary(controller, 'startSessionOnTicket', { value: ticket }, bearer(ctoken));
   const session = new v1.session(info.grpc_endpoint, creds);
   const { value: token } = await unary(session, 'authenticate', {}, bearer(info.authentication_token));
   const config = new v1.config(info.grpc_endpoint, creds);
   await new Promise((resolve, reject) => {
-    const call = config.configureBus(bearer(token), { deadline: Date.now() + 10000 }, (err: Error | null, r: unknown) => (err ? reject(err) : resolve(r)));
-    call.write({ bus_name: 'OBD-CAN', can_bus: { pin_plus: 6, pin_min: 14, can_protocol: 'CAN_PROTOCOL_ISOTP', can_bit_rate: 'CAN_BIT_RATE_500' } });
+    const call = config.configureBus(bearer(token), { deadline: Date.now() + 10000 }, (err: Error | null, r: unknown) =>
+      err ? reject(err) : resolve(r),
+    );
+    call.write({
+      bus_name: 'OBD-CAN',
+      can_bus: { pin_plus: 6, pin_min: 14, can_protocol: 'CAN_PROTOCOL_ISOTP', can_bit_rate: 'CAN_BIT_RATE_500' },
+    });
     call.end();
   });
   const can = new v1.can(info.grpc_endpoint, creds);
@@ -149,16 +175,41 @@ export async function runLatency(options: { quick?: boolean; profileMode?: strin
     const raw = await rawSession(sim.endpoint, '1001');
 
     // (b)
-    const controller = new SessionController({ endpoint: { host: '127.0.0.1', port: sim.port, tls: false }, credentials: { ...SIM_CREDENTIALS }, env: {} });
+    const controller = new SessionController({
+      endpoint: { host: '127.0.0.1', port: sim.port, tls: false },
+      credentials: { ...SIM_CREDENTIALS },
+      env: {},
+    });
     const session: Session = await controller.startSession({ ticketId: '1002' });
 
     // (c)
     const red = await startNodeRed([
       ...baseFlow(sim.port),
-      flowNode({ id: 'start', type: 'openobd-start-session', account: 'account', targetType: 'ticket', target: 'payload', targetSource: 'msg', wires: [['started']] }),
+      flowNode({
+        id: 'start',
+        type: 'openobd-start-session',
+        account: 'account',
+        targetType: 'ticket',
+        target: 'payload',
+        targetSource: 'msg',
+        wires: [['started']],
+      }),
       flowNode({ id: 'started', type: 'junction', wires: [] }),
       flowNode({ id: 'in', type: 'junction', wires: [['req']] }),
-      flowNode({ id: 'req', type: 'openobd-request', ecu: 'engine', request: '', output: 'hex', negative: 'error', timeout: '', pendingTimeout: '', overallTimeout: '', decode: true, outputs: 1, wires: [['out']] }),
+      flowNode({
+        id: 'req',
+        type: 'openobd-request',
+        ecu: 'engine',
+        request: '',
+        output: 'hex',
+        negative: 'error',
+        timeout: '',
+        pendingTimeout: '',
+        overallTimeout: '',
+        decode: true,
+        outputs: 1,
+        wires: [['out']],
+      }),
       flowNode({ id: 'out', type: 'junction', wires: [] }),
       // Node-RED's own cost of the same two hops, without the wire: junction → junction → junction.
       flowNode({ id: 'hopIn', type: 'junction', wires: [['hopMid']] }),
@@ -330,7 +381,13 @@ export async function runLatency(options: { quick?: boolean; profileMode?: strin
       node: summarize(samples.node),
       hops: summarize(samples.hops),
       minimal: summarize(samples.minimal),
-      cpuPerRequestUs: { raw: cpuUs.raw / (rounds * perRound), library: cpuUs.library / (rounds * perRound), node: cpuUs.node / (rounds * perRound), minimal: cpuUs.minimal / (rounds * perRound), hops: cpuUs.hops / (rounds * perRound) },
+      cpuPerRequestUs: {
+        raw: cpuUs.raw / (rounds * perRound),
+        library: cpuUs.library / (rounds * perRound),
+        node: cpuUs.node / (rounds * perRound),
+        minimal: cpuUs.minimal / (rounds * perRound),
+        hops: cpuUs.hops / (rounds * perRound),
+      },
       roundRatioLibrary: mid(ratios('library')),
       roundRatioNode: mid(ratios('node')),
       throughput,

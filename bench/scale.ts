@@ -8,7 +8,20 @@
  */
 import { performance } from 'node:perf_hooks';
 import { registry } from '../nodes/lib/registry';
-import { FlowSink, REQUEST_HEX, SimChild, baseFlow, cpuMs, delay, flowNode, gc, nowUs, runAsWorker, startNodeRed, waitUntil } from './common';
+import {
+  FlowSink,
+  REQUEST_HEX,
+  SimChild,
+  baseFlow,
+  cpuMs,
+  delay,
+  flowNode,
+  gc,
+  nowUs,
+  runAsWorker,
+  startNodeRed,
+  waitUntil,
+} from './common';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -73,10 +86,31 @@ export async function runScale(options: { sessions: number; quick?: boolean; idl
     const red = await startNodeRed(
       [
         ...baseFlow(sim.port),
-        flowNode({ id: 'start', type: 'openobd-start-session', account: 'account', targetType: 'ticket', target: 'payload', targetSource: 'msg', wires: [['started']] }),
+        flowNode({
+          id: 'start',
+          type: 'openobd-start-session',
+          account: 'account',
+          targetType: 'ticket',
+          target: 'payload',
+          targetSource: 'msg',
+          wires: [['started']],
+        }),
         flowNode({ id: 'started', type: 'junction', wires: [] }),
         flowNode({ id: 'in', type: 'junction', wires: [['req']] }),
-        flowNode({ id: 'req', type: 'openobd-request', ecu: 'engine', request: '', output: 'hex', negative: 'error', timeout: '', pendingTimeout: '', overallTimeout: '', decode: true, outputs: 1, wires: [['out']] }),
+        flowNode({
+          id: 'req',
+          type: 'openobd-request',
+          ecu: 'engine',
+          request: '',
+          output: 'hex',
+          negative: 'error',
+          timeout: '',
+          pendingTimeout: '',
+          overallTimeout: '',
+          decode: true,
+          outputs: 1,
+          wires: [['out']],
+        }),
         flowNode({ id: 'out', type: 'junction', wires: [] }),
         flowNode({ id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }),
         flowNode({ id: 'caught', type: 'junction', wires: [] }),
@@ -192,5 +226,8 @@ if (require.main === module) {
   const at = process.argv.indexOf('--sessions');
   const sessions = at > 0 ? Number(process.argv[at + 1]) : 100;
   const idleAt = process.argv.indexOf('--idle-seconds');
-  runAsWorker('scale', runScale({ sessions, quick: process.argv.includes('--quick'), idleSeconds: idleAt > 0 ? Number(process.argv[idleAt + 1]) : undefined }));
+  runAsWorker(
+    'scale',
+    runScale({ sessions, quick: process.argv.includes('--quick'), idleSeconds: idleAt > 0 ? Number(process.argv[idleAt + 1]) : undefined }),
+  );
 }

@@ -40,7 +40,9 @@ const scenarios: Array<[string, () => Promise<ScenarioResult>]> = [
 
 async function main(): Promise<void> {
   const started = Date.now();
-  process.stdout.write(`openOBD soak: Node.js ${process.version}, Node-RED ${nodeRedVersion()}, ${os.cpus().length} CPUs, ${new Date().toISOString()}${quick ? ' (quick)' : ''}\n`);
+  process.stdout.write(
+    `openOBD soak: Node.js ${process.version}, Node-RED ${nodeRedVersion()}, ${os.cpus().length} CPUs, ${new Date().toISOString()}${quick ? ' (quick)' : ''}\n`,
+  );
   const results: ScenarioResult[] = [];
   for (const [name, run] of scenarios) {
     if (only && !only.includes(name)) continue;

@@ -57,17 +57,33 @@ export async function runStartup(mode: 'library' | 'nodered'): Promise<StartupRe
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const lib = require('../client') as typeof import('../client');
       const t1 = performance.now();
-      const controller = new lib.SessionController({ endpoint: { host: '127.0.0.1', port: sim.port, tls: false }, credentials: { ...SIM_CREDENTIALS }, env: {} });
+      const controller = new lib.SessionController({
+        endpoint: { host: '127.0.0.1', port: sim.port, tls: false },
+        credentials: { ...SIM_CREDENTIALS },
+        env: {},
+      });
       const first = await controller.startSession({ ticketId: '1001' });
       const t2 = performance.now();
-      const other = new lib.SessionController({ endpoint: { host: '127.0.0.1', port: sim.port, tls: false }, credentials: { ...SIM_CREDENTIALS }, env: {} });
+      const other = new lib.SessionController({
+        endpoint: { host: '127.0.0.1', port: sim.port, tls: false },
+        credentials: { ...SIM_CREDENTIALS },
+        env: {},
+      });
       const second = await other.startSession({ ticketId: '1002' });
       const t3 = performance.now();
       first.close();
       second.close();
       controller.close();
       other.close();
-      return { mode, requireMs: t1 - t0, firstSessionMs: t2 - t0, secondSessionMs: t3 - t0, protoLoads: proto.loads(), protoLoadMs: proto.ms(), processBootMs };
+      return {
+        mode,
+        requireMs: t1 - t0,
+        firstSessionMs: t2 - t0,
+        secondSessionMs: t3 - t0,
+        protoLoads: proto.loads(),
+        protoLoadMs: proto.ms(),
+        processBootMs,
+      };
     }
     const t0 = performance.now();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -75,9 +91,36 @@ export async function runStartup(mode: 'library' | 'nodered'): Promise<StartupRe
     const t1 = performance.now();
     const flow = [
       ...baseFlow(sim.port),
-      { id: 'account2', type: 'openobd-account', name: 'second', mode: 'custom', host: '127.0.0.1', port: sim.port, tls: false, allowInsecure: false, clusterId: '001', closePolicy: 'interrupt' },
-      flowNode({ id: 'start', type: 'openobd-start-session', account: 'account', targetType: 'ticket', target: '1001', targetSource: 'str', wires: [['started']] }),
-      flowNode({ id: 'start2', type: 'openobd-start-session', account: 'account2', targetType: 'ticket', target: '1002', targetSource: 'str', wires: [['started']] }),
+      {
+        id: 'account2',
+        type: 'openobd-account',
+        name: 'second',
+        mode: 'custom',
+        host: '127.0.0.1',
+        port: sim.port,
+        tls: false,
+        allowInsecure: false,
+        clusterId: '001',
+        closePolicy: 'interrupt',
+      },
+      flowNode({
+        id: 'start',
+        type: 'openobd-start-session',
+        account: 'account',
+        targetType: 'ticket',
+        target: '1001',
+        targetSource: 'str',
+        wires: [['started']],
+      }),
+      flowNode({
+        id: 'start2',
+        type: 'openobd-start-session',
+        account: 'account2',
+        targetType: 'ticket',
+        target: '1002',
+        targetSource: 'str',
+        wires: [['started']],
+      }),
       flowNode({ id: 'started', type: 'junction', wires: [] }),
       flowNode({ id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }),
       flowNode({ id: 'caught', type: 'junction', wires: [] }),

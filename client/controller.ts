@@ -82,7 +82,9 @@ export class SessionController extends EventEmitter {
   readonly clusterId: string;
   readonly clientId: string;
   readonly #clientSecret: Secret;
-  readonly #options: Required<Pick<SessionControllerOptions, 'tokenLifetimeMs' | 'tokenRefreshMarginMs' | 'callTimeoutMs' | 'authRetryCooldownMs'>>;
+  readonly #options: Required<
+    Pick<SessionControllerOptions, 'tokenLifetimeMs' | 'tokenRefreshMarginMs' | 'callTimeoutMs' | 'authRetryCooldownMs'>
+  >;
   readonly #retry: RetryPolicy;
   readonly #lease: ChannelLease;
   readonly #rpc: Rpc;
@@ -102,7 +104,9 @@ export class SessionController extends EventEmitter {
     const env = options.env ?? process.env;
     const creds = options.credentials ?? {};
     this.clientId = (creds.clientId || env[ENV.clientId] || '').trim();
-    this.#clientSecret = Secret.from(creds.clientSecret && !Secret.from(creds.clientSecret).isEmpty ? creds.clientSecret : env[ENV.clientSecret]);
+    this.#clientSecret = Secret.from(
+      creds.clientSecret && !Secret.from(creds.clientSecret).isEmpty ? creds.clientSecret : env[ENV.clientSecret],
+    );
     this.clusterId = (creds.clusterId || env[ENV.clusterId] || '001').trim();
     if (!this.clientId) {
       throw new OpenObdError('BAD_CONFIG', `No openOBD client id: set it in the account or in ${ENV.clientId}`);
@@ -205,7 +209,11 @@ export class SessionController extends EventEmitter {
       const token = await this.token();
       try {
         // Only the first attempt waits for a reconnecting channel: retries must not multiply that wait.
-        return await this.#rpc.unary<Req, Res>('sessionController', name, request, { token, timeoutMs: this.#options.callTimeoutMs, connectWaitMs: attempt === 0 ? undefined : 0 });
+        return await this.#rpc.unary<Req, Res>('sessionController', name, request, {
+          token,
+          timeoutMs: this.#options.callTimeoutMs,
+          connectWaitMs: attempt === 0 ? undefined : 0,
+        });
       } catch (err) {
         if (err instanceof OpenObdError && err.grpcCode === GrpcStatus.UNAUTHENTICATED && this.#token?.value === token) {
           this.#token = undefined;
@@ -218,8 +226,13 @@ export class SessionController extends EventEmitter {
     };
     try {
       const result = idempotent
-        ? await retrying(once, this.#retry, (err) => err instanceof OpenObdError && isTransientStatus(err.grpcCode), undefined, (err, attempt, delay) =>
-            this.#log.debug(`sessionController.${name} failed (${(err as OpenObdError).code}); retry ${attempt} in ${delay} ms`),
+        ? await retrying(
+            once,
+            this.#retry,
+            (err) => err instanceof OpenObdError && isTransientStatus(err.grpcCode),
+            undefined,
+            (err, attempt, delay) =>
+              this.#log.debug(`sessionController.${name} failed (${(err as OpenObdError).code}); retry ${attempt} in ${delay} ms`),
           )
         : await once();
       this.#setState('ready');
@@ -259,7 +272,12 @@ export class SessionController extends EventEmitter {
   async interruptSession(sessionId: string): Promise<SessionInfo> {
     const value = requireId(sessionId, 'session id');
     const info = sessionInfoFromWire(await this.#call<{ value: string }, SessionInfoMessage>('interruptSession', { value }, true));
-    for (const s of this.#sessions) if (s.id === info.id) s.markEnded(info.state === 'available' || info.state === 'active' ? 'interrupted' : info.state, 'interrupted through the session controller');
+    for (const s of this.#sessions)
+      if (s.id === info.id)
+        s.markEnded(
+          info.state === 'available' || info.state === 'active' ? 'interrupted' : info.state,
+          'interrupted through the session controller',
+        );
     return info;
   }
 
@@ -307,12 +325,15 @@ export class SessionController extends EventEmitter {
    * ticket or connector is not blocked until openOBD's 60-second authentication timeout.
    */
   async startSession(target: StartTarget, options: SessionOptions = {}): Promise<Session> {
-    const info = 'ticketId' in target ? await this.startSessionOnTicket(target.ticketId) : await this.startSessionOnConnector(target.connectorId);
+    const info =
+      'ticketId' in target ? await this.startSessionOnTicket(target.ticketId) : await this.startSessionOnConnector(target.connectorId);
     try {
       return await this.openSession(info, options);
     } catch (err) {
       if (!isFinalState(info.state)) {
-        await this.interruptSession(info.id).catch((e: unknown) => this.#log.warn(`Could not interrupt unclaimed session ${info.id}: ${(e as Error).message}`));
+        await this.interruptSession(info.id).catch((e: unknown) =>
+          this.#log.warn(`Could not interrupt unclaimed session ${info.id}: ${(e as Error).message}`),
+        );
       }
       throw err;
     }

@@ -2,14 +2,47 @@
  * The openOBD client library: no Node-RED in here. A SessionController (partner credentials, controller
  * token, session management) opens Sessions (claim, keepalive, bus configuration, diagnostic requests).
  */
-export { SessionController, ENV, type SessionControllerOptions, type PartnerCredentials, type ControllerState, type StartTarget } from './controller';
-export { Session, RESULT_NAMES, USER_FEEDBACK_NAMES, type SessionOptions, type SessionState, type SessionEnd, type FinishOptions } from './session';
+export {
+  SessionController,
+  ENV,
+  type SessionControllerOptions,
+  type PartnerCredentials,
+  type ControllerState,
+  type StartTarget,
+} from './controller';
+export {
+  Session,
+  RESULT_NAMES,
+  USER_FEEDBACK_NAMES,
+  type SessionOptions,
+  type SessionState,
+  type SessionEnd,
+  type FinishOptions,
+} from './session';
 export { isFinalState, FINAL_STATES, type SessionInfo, type SessionSummary, type ServerSessionState } from './session-info';
 export { OpenObdError, isOpenObdError, fromGrpcError, grpcStatusName, type ErrorCode, type LocalErrorCode } from './errors';
 export { Secret, redact } from './secret';
-export { resolveEndpoint, parseAddress, isLoopbackHost, ChannelPool, defaultChannelPool, OPENOBD_DEFAULT_HOST, OPENOBD_DEFAULT_PORT, type EndpointOptions, type ResolvedEndpoint } from './endpoint';
+export {
+  resolveEndpoint,
+  parseAddress,
+  isLoopbackHost,
+  ChannelPool,
+  defaultChannelPool,
+  OPENOBD_DEFAULT_HOST,
+  OPENOBD_DEFAULT_PORT,
+  type EndpointOptions,
+  type ResolvedEndpoint,
+} from './endpoint';
 export { DEFAULT_UDS_TIMING, type UdsTiming, type UdsExchange, type UdsResponse } from './uds-request';
-export { OBD_RESPONDER_IDS, SUPPORTED_BIT_RATES_KBPS, busConfiguration, udsTarget, type CanBusSpec, type EcuSpec, type PaddingMode } from './vehicle-spec';
+export {
+  OBD_RESPONDER_IDS,
+  SUPPORTED_BIT_RATES_KBPS,
+  busConfiguration,
+  udsTarget,
+  type CanBusSpec,
+  type EcuSpec,
+  type PaddingMode,
+} from './vehicle-spec';
 export { safeLogger, silentLogger, type Logger } from './logger';
 export { openObdDefinition, method, serviceDefinition, PROTO_ROOT, PROTO_PACKAGE, type ServiceName } from './proto';
 export * as codec from './codec';

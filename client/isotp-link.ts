@@ -6,7 +6,9 @@ import type { IsotpChannelMessage, IsotpMessageMessage } from './wire';
 export type IsotpStream = grpc.ClientDuplexStream<IsotpMessageMessage, IsotpMessageMessage>;
 
 /** Identity of an ISO-TP channel on the wire: bus, CAN ids and extended addresses (not padding or keep-alive). */
-export function channelKey(c: Pick<IsotpChannelMessage, 'bus_name' | 'request_id' | 'response_id' | 'extended_request_address' | 'extended_response_address'>): string {
+export function channelKey(
+  c: Pick<IsotpChannelMessage, 'bus_name' | 'request_id' | 'response_id' | 'extended_request_address' | 'extended_response_address'>,
+): string {
   return `${c.bus_name}|${c.request_id}|${c.response_id}|${c.extended_request_address ?? ''}|${c.extended_response_address ?? ''}`;
 }
 
@@ -45,7 +47,10 @@ export class IsotpLink {
   #idleTimer?: NodeJS.Timeout;
   /** When the last request was written; the idle timer checks it instead of being re-armed on every send. */
   #lastSendAt = 0;
-  #lastIncoming?: Pick<IsotpChannelMessage, 'bus_name' | 'request_id' | 'response_id' | 'extended_request_address' | 'extended_response_address'> & { key: string };
+  #lastIncoming?: Pick<
+    IsotpChannelMessage,
+    'bus_name' | 'request_id' | 'response_id' | 'extended_request_address' | 'extended_response_address'
+  > & { key: string };
   #closed = false;
   /** Streams opened over the life of the link (for statistics and tests). */
   opens = 0;
@@ -134,7 +139,12 @@ export class IsotpLink {
     stream.on('data', (m: IsotpMessageMessage) => this.#deliver(m));
     // 'error' must always be handled: an unhandled stream error would take Node-RED down.
     stream.on('error', (err: Error) => this.#lost(stream, fromGrpcError(err, 'can.openIsotpStream')));
-    stream.on('end', () => this.#lost(stream, new OpenObdError('UNAVAILABLE', 'The ISO-TP stream was closed by openOBD', { operation: 'can.openIsotpStream', retryable: true })));
+    stream.on('end', () =>
+      this.#lost(
+        stream,
+        new OpenObdError('UNAVAILABLE', 'The ISO-TP stream was closed by openOBD', { operation: 'can.openIsotpStream', retryable: true }),
+      ),
+    );
     for (const channel of this.#channels.values()) this.#write({ channel, payload: '' });
     this.#armIdleTimer();
   }

@@ -158,16 +158,17 @@ export class Keepalive {
     // status that speaks of the session itself (e.g. FAILED_PRECONDITION after an interrupt) is asked
     // about before claiming "recovering", so an ended session is not shown as reconnecting.
     const code = status.code;
-    const transient = code === GrpcStatus.UNAVAILABLE || code === GrpcStatus.INTERNAL || code === GrpcStatus.OK || code === GrpcStatus.DEADLINE_EXCEEDED;
-    const aboutSession = code === GrpcStatus.FAILED_PRECONDITION || code === GrpcStatus.PERMISSION_DENIED || code === GrpcStatus.UNAUTHENTICATED || code === GrpcStatus.NOT_FOUND;
+    const transient =
+      code === GrpcStatus.UNAVAILABLE || code === GrpcStatus.INTERNAL || code === GrpcStatus.OK || code === GrpcStatus.DEADLINE_EXCEEDED;
+    const aboutSession =
+      code === GrpcStatus.FAILED_PRECONDITION ||
+      code === GrpcStatus.PERMISSION_DENIED ||
+      code === GrpcStatus.UNAUTHENTICATED ||
+      code === GrpcStatus.NOT_FOUND;
     if (!aboutSession) this.#markRecovering(error);
     if (!transient) {
-      let ended = false;
-      try {
-        ended = await this.hooks.sessionEnded(status);
-      } catch {
-        ended = false; // cannot tell (e.g. openOBD unreachable): keep trying while the token lasts
-      }
+      // A failed lookup cannot tell (e.g. openOBD unreachable): keep trying while the token lasts.
+      const ended = await this.hooks.sessionEnded(status).catch(() => false);
       if (ended || this.#stopped) {
         this.stop();
         return;
@@ -185,11 +186,15 @@ export class Keepalive {
     if (remaining <= delay) {
       this.stop();
       this.hooks.onLost(
-        new OpenObdError('SESSION_LOST', `The session's token expired before its keepalive could be restored (last error: ${error.message})`, {
-          operation: 'session.openSessionTokenStream',
-          grpcCode: error.grpcCode,
-          details: error.details,
-        }),
+        new OpenObdError(
+          'SESSION_LOST',
+          `The session's token expired before its keepalive could be restored (last error: ${error.message})`,
+          {
+            operation: 'session.openSessionTokenStream',
+            grpcCode: error.grpcCode,
+            details: error.details,
+          },
+        ),
       );
       return;
     }

@@ -77,7 +77,8 @@ export class Rpc {
   unary<Req, Res>(service: ServiceName, name: string, request: Req, options: CallOptions = {}): Promise<Res> {
     let wait = options.connectWaitMs ?? CONNECT_WAIT_MS;
     if (options.timeoutMs && options.timeoutMs > 0) wait = Math.min(wait, options.timeoutMs);
-    if (wait > 0 && this.#reconnecting()) return this.whenConnected(wait).then(() => this.#unary<Req, Res>(service, name, request, options));
+    if (wait > 0 && this.#reconnecting())
+      return this.whenConnected(wait).then(() => this.#unary<Req, Res>(service, name, request, options));
     return this.#unary<Req, Res>(service, name, request, options);
   }
 
@@ -143,6 +144,12 @@ export class Rpc {
 
   bidi<Req, Res>(service: ServiceName, name: string, options: CallOptions = {}): grpc.ClientDuplexStream<Req, Res> {
     const def = method(service, name);
-    return this.client.makeBidiStreamRequest<Req, Res>(def.path, def.requestSerialize, def.responseDeserialize, metadataFor(options.token), {});
+    return this.client.makeBidiStreamRequest<Req, Res>(
+      def.path,
+      def.requestSerialize,
+      def.responseDeserialize,
+      metadataFor(options.token),
+      {},
+    );
   }
 }

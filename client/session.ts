@@ -99,16 +99,44 @@ interface ChannelQueue {
 
 function ecuFields(ecu: EcuSpec): unknown[] {
   const b = ecu.bus;
-  return [b, b?.name, b?.pinPlus, b?.pinMinus, b?.bitRateKbps, b?.protocol, b?.transceiver, ecu.requestId, ecu.responseId, ecu.extendedRequestAddress, ecu.extendedResponseAddress, ecu.padding, ecu.keepAlive, ecu.functional, ecu.responderIds];
+  return [
+    b,
+    b?.name,
+    b?.pinPlus,
+    b?.pinMinus,
+    b?.bitRateKbps,
+    b?.protocol,
+    b?.transceiver,
+    ecu.requestId,
+    ecu.responseId,
+    ecu.extendedRequestAddress,
+    ecu.extendedResponseAddress,
+    ecu.padding,
+    ecu.keepAlive,
+    ecu.functional,
+    ecu.responderIds,
+  ];
 }
 
 function unchanged(p: PreparedEcu, ecu: EcuSpec): boolean {
   const f = p.fields;
   const b = ecu.bus;
   if (
-    f[0] !== b || f[1] !== b.name || f[2] !== b.pinPlus || f[3] !== b.pinMinus || f[4] !== b.bitRateKbps || f[5] !== b.protocol || f[6] !== b.transceiver ||
-    f[7] !== ecu.requestId || f[8] !== ecu.responseId || f[9] !== ecu.extendedRequestAddress || f[10] !== ecu.extendedResponseAddress ||
-    f[11] !== ecu.padding || f[12] !== ecu.keepAlive || f[13] !== ecu.functional || f[14] !== ecu.responderIds
+    f[0] !== b ||
+    f[1] !== b.name ||
+    f[2] !== b.pinPlus ||
+    f[3] !== b.pinMinus ||
+    f[4] !== b.bitRateKbps ||
+    f[5] !== b.protocol ||
+    f[6] !== b.transceiver ||
+    f[7] !== ecu.requestId ||
+    f[8] !== ecu.responseId ||
+    f[9] !== ecu.extendedRequestAddress ||
+    f[10] !== ecu.extendedResponseAddress ||
+    f[11] !== ecu.padding ||
+    f[12] !== ecu.keepAlive ||
+    f[13] !== ecu.functional ||
+    f[14] !== ecu.responderIds
   ) {
     return false;
   }
@@ -129,7 +157,13 @@ function prepare(ecu: EcuSpec): PreparedEcu {
   const target = udsTarget(ecu);
   for (const c of target.listen) Object.freeze(c);
   Object.freeze(target.send);
-  const entry: PreparedEcu = { queueKey: `${target.send.bus_name}|${target.send.request_id}`, fields: ecuFields(ecu), responders: ecu.responderIds ? [...ecu.responderIds] : undefined, target, bus: busConfiguration(ecu.bus) };
+  const entry: PreparedEcu = {
+    queueKey: `${target.send.bus_name}|${target.send.request_id}`,
+    fields: ecuFields(ecu),
+    responders: ecu.responderIds ? [...ecu.responderIds] : undefined,
+    target,
+    bus: busConfiguration(ecu.bus),
+  };
   if (cacheable) prepared.set(ecu, entry);
   return entry;
 }
@@ -154,7 +188,12 @@ export const RESULT_NAMES: readonly ResultName[] = [
   'RESULT_FAILURE',
 ];
 
-export const USER_FEEDBACK_NAMES: readonly UserFeedbackName[] = ['USER_FEEDBACK_NOTHING', 'USER_FEEDBACK_SUCCESS', 'USER_FEEDBACK_FAILURE', 'USER_FEEDBACK_ASSISTANCE_REQUESTED'];
+export const USER_FEEDBACK_NAMES: readonly UserFeedbackName[] = [
+  'USER_FEEDBACK_NOTHING',
+  'USER_FEEDBACK_SUCCESS',
+  'USER_FEEDBACK_FAILURE',
+  'USER_FEEDBACK_ASSISTANCE_REQUESTED',
+];
 
 /**
  * One claimed openOBD session: its token, its hidden keepalive, its vehicle link. Events:
@@ -240,7 +279,13 @@ export class Session extends EventEmitter {
 
   /** Counters for statistics and leak checks. */
   get stats() {
-    return { tokens: this.#tokenCount, keepalive: { ...this.#keepalive.stats }, isotpStreams: this.#isotp.opens, isotpOpen: this.#isotp.isOpen, channels: this.#isotp.channelCount };
+    return {
+      tokens: this.#tokenCount,
+      keepalive: { ...this.#keepalive.stats },
+      isotpStreams: this.#isotp.opens,
+      isotpOpen: this.#isotp.isOpen,
+      channels: this.#isotp.channelCount,
+    };
   }
 
   /** When the newest token stops being valid (estimated from its arrival and the documented 5 minutes). */
@@ -270,7 +315,12 @@ export class Session extends EventEmitter {
     if (this.#state !== 'available') throw new OpenObdError('SESSION_ENDED', `Session ${this.id} cannot be claimed: it is ${this.#state}`);
     this.#setState('authenticating', 'claiming the session');
     try {
-      const reply = await this.#rpc.unary<EmptyMessage, TokenMessage>('session', 'authenticate', {}, { token: this.#authToken, timeoutMs: this.#opts.callTimeoutMs });
+      const reply = await this.#rpc.unary<EmptyMessage, TokenMessage>(
+        'session',
+        'authenticate',
+        {},
+        { token: this.#authToken, timeoutMs: this.#opts.callTimeoutMs },
+      );
       this.#acceptToken(reply.value);
     } catch (err) {
       const error = fromGrpcError(err, 'session.authenticate');
@@ -286,7 +336,11 @@ export class Session extends EventEmitter {
   #assertActive(operation: string): void {
     if (this.#state === 'active') return;
     if (this.#ended) {
-      throw new OpenObdError(this.#ended.state === 'lost' ? 'SESSION_LOST' : 'SESSION_ENDED', `Session ${this.id} is ${this.#ended.state} (${this.#ended.reason}); ${operation} is not possible`, { operation });
+      throw new OpenObdError(
+        this.#ended.state === 'lost' ? 'SESSION_LOST' : 'SESSION_ENDED',
+        `Session ${this.id} is ${this.#ended.state} (${this.#ended.reason}); ${operation} is not possible`,
+        { operation },
+      );
     }
     throw new OpenObdError('SESSION_ENDED', `Session ${this.id} is ${this.#state}; ${operation} is not possible`, { operation });
   }
@@ -309,7 +363,8 @@ export class Session extends EventEmitter {
       return await this.#rpc.unary<Req, Res>(service, name, request, { token: this.#token, timeoutMs: this.#opts.callTimeoutMs });
     } catch (err) {
       const error = fromGrpcError(err, `${service}.${name}`);
-      if (error.grpcCode === GrpcStatus.FAILED_PRECONDITION || error.grpcCode === GrpcStatus.UNAUTHENTICATED) await this.#checkEndedRemotely().catch(() => false);
+      if (error.grpcCode === GrpcStatus.FAILED_PRECONDITION || error.grpcCode === GrpcStatus.UNAUTHENTICATED)
+        await this.#checkEndedRemotely().catch(() => false);
       throw error;
     }
   }
@@ -320,12 +375,19 @@ export class Session extends EventEmitter {
    */
   async finish(options: FinishOptions = {}): Promise<SessionSummary> {
     if (this.#state === 'finished') return this.summary();
-    const results: ResultName[] = options.result === undefined ? ['RESULT_SUCCESS'] : Array.isArray(options.result) ? options.result : [options.result];
+    const results: ResultName[] =
+      options.result === undefined ? ['RESULT_SUCCESS'] : Array.isArray(options.result) ? options.result : [options.result];
     // An empty list would finish the session with no result at all.
-    if (results.length === 0) throw new OpenObdError('BAD_REQUEST', `The service result list is empty; give at least one of ${RESULT_NAMES.join(', ')}`);
-    for (const r of results) if (!RESULT_NAMES.includes(r)) throw new OpenObdError('BAD_REQUEST', `Unknown service result '${String(r)}'; use one of ${RESULT_NAMES.join(', ')}`);
+    if (results.length === 0)
+      throw new OpenObdError('BAD_REQUEST', `The service result list is empty; give at least one of ${RESULT_NAMES.join(', ')}`);
+    for (const r of results)
+      if (!RESULT_NAMES.includes(r))
+        throw new OpenObdError('BAD_REQUEST', `Unknown service result '${String(r)}'; use one of ${RESULT_NAMES.join(', ')}`);
     if (options.userFeedback !== undefined && !USER_FEEDBACK_NAMES.includes(options.userFeedback)) {
-      throw new OpenObdError('BAD_REQUEST', `Unknown user feedback '${String(options.userFeedback)}'; use one of ${USER_FEEDBACK_NAMES.join(', ')}`);
+      throw new OpenObdError(
+        'BAD_REQUEST',
+        `Unknown user feedback '${String(options.userFeedback)}'; use one of ${USER_FEEDBACK_NAMES.join(', ')}`,
+      );
     }
     const message: ServiceResultMessage = { result: results };
     if (options.userFeedback !== undefined) message.user_feedback = options.userFeedback;
@@ -382,7 +444,10 @@ export class Session extends EventEmitter {
       target = ready.target;
       if (target.functional && bytes.length > MAX_FUNCTIONAL_BYTES) {
         // ECUs ignore a functional first frame (diagnostics.md §1.6): it would only ever time out.
-        throw new OpenObdError('BAD_PAYLOAD', `A functional request must fit in one CAN frame (at most ${MAX_FUNCTIONAL_BYTES} bytes); this one has ${bytes.length}`);
+        throw new OpenObdError(
+          'BAD_PAYLOAD',
+          `A functional request must fit in one CAN frame (at most ${MAX_FUNCTIONAL_BYTES} bytes); this one has ${bytes.length}`,
+        );
       }
       this.#assertActive('uds.request');
       if (!this.#busReady(ready.bus)) {
@@ -406,19 +471,28 @@ export class Session extends EventEmitter {
       if (!this.#ended && code !== 'CLOSED') await this.#checkEndedRemotely().catch(() => false);
       const ended = this.#ended;
       if (ended) {
-        return new OpenObdError(ended.state === 'lost' ? 'SESSION_LOST' : 'SESSION_ENDED', `Session ${this.id} was ${ended.state} before the request was answered (${ended.reason})`, { operation: 'uds.request' });
+        return new OpenObdError(
+          ended.state === 'lost' ? 'SESSION_LOST' : 'SESSION_ENDED',
+          `Session ${this.id} was ${ended.state} before the request was answered (${ended.reason})`,
+          { operation: 'uds.request' },
+        );
       }
     }
     return error;
   };
-
 
   #busReady(wanted: BusConfigurationMessage): boolean {
     const have = this.#buses.get(wanted.bus_name);
     return have !== undefined && sameBus(have, wanted);
   }
 
-  #enqueue(queueKey: string, target: UdsTarget, bytes: Buffer, timing: Partial<UdsTiming>, signal: AbortSignal | undefined): Promise<UdsExchange> {
+  #enqueue(
+    queueKey: string,
+    target: UdsTarget,
+    bytes: Buffer,
+    timing: Partial<UdsTiming>,
+    signal: AbortSignal | undefined,
+  ): Promise<UdsExchange> {
     const effective = hasOwnKeys(timing) ? { ...this.#opts.uds, ...timing } : this.#opts.uds;
     // Entries stay per channel (a handful per session); `tail` is the last request queued on it.
     let q = this.#channelQueues.get(queueKey);
@@ -460,7 +534,6 @@ export class Session extends EventEmitter {
     return result;
   }
 
-
   getConfiguration(): Promise<ConfigurationMessage> {
     return this.call<EmptyMessage, ConfigurationMessage>('config', 'getConfiguration', {});
   }
@@ -479,11 +552,21 @@ export class Session extends EventEmitter {
    */
   watchConnector(onInfo: (info: ConnectorInformationMessage) => void, onError?: (error: OpenObdError) => void): () => void {
     this.#assertActive('connectionMonitor.openConnectorInformationStream');
-    const stream = this.#rpc.serverStream<EmptyMessage, ConnectorInformationMessage>('connectionMonitor', 'openConnectorInformationStream', {}, { token: this.#token });
+    const stream = this.#rpc.serverStream<EmptyMessage, ConnectorInformationMessage>(
+      'connectionMonitor',
+      'openConnectorInformationStream',
+      {},
+      { token: this.#token },
+    );
     return this.#track(stream, onInfo, onError, 'connectionMonitor.openConnectorInformationStream');
   }
 
-  #track<T>(stream: grpc.ClientReadableStream<T>, onData: (m: T) => void, onError: ((e: OpenObdError) => void) | undefined, operation: string): () => void {
+  #track<T>(
+    stream: grpc.ClientReadableStream<T>,
+    onData: (m: T) => void,
+    onError: ((e: OpenObdError) => void) | undefined,
+    operation: string,
+  ): () => void {
     const s = stream as grpc.ClientReadableStream<unknown>;
     this.#serverStreams.add(s);
     let stopped = false;

@@ -86,7 +86,13 @@ export interface UdsRequestHooks {
   onSettled?: () => void;
 }
 
-export function udsRequest(link: IsotpLink, target: UdsTarget, request: Buffer, timing: UdsTiming, hooks: UdsRequestHooks = {}): Promise<UdsExchange> {
+export function udsRequest(
+  link: IsotpLink,
+  target: UdsTarget,
+  request: Buffer,
+  timing: UdsTiming,
+  hooks: UdsRequestHooks = {},
+): Promise<UdsExchange> {
   return new Promise<UdsExchange>((resolve, reject) => {
     const explain = hooks.explainFailure;
     const fail = explain ? (error: OpenObdError) => void explain(error).then(reject, reject) : reject;
@@ -133,7 +139,15 @@ class UdsRun {
   readonly #onFailure: FailureListener = (error) => {
     // The link is closed only when its session closes: the request is cancelled, not cut off.
     if (error.code === 'CLOSED') this.cancel();
-    else this.#fail(new OpenObdError(error.code, `The request ${this.#requestHex} was cut off: ${error.message}`, { operation: 'uds.request', grpcCode: error.grpcCode, details: error.details, retryable: true }));
+    else
+      this.#fail(
+        new OpenObdError(error.code, `The request ${this.#requestHex} was cut off: ${error.message}`, {
+          operation: 'uds.request',
+          grpcCode: error.grpcCode,
+          details: error.details,
+          retryable: true,
+        }),
+      );
   };
 
   constructor(
@@ -146,7 +160,8 @@ class UdsRun {
     private readonly reject: (error: OpenObdError) => void,
   ) {
     const signal = hooks.signal;
-    this.#signals = signal === undefined ? NO_SIGNALS : Array.isArray(signal) ? (signal as readonly AbortSignal[]) : [signal as AbortSignal];
+    this.#signals =
+      signal === undefined ? NO_SIGNALS : Array.isArray(signal) ? (signal as readonly AbortSignal[]) : [signal as AbortSignal];
     this.#requestHex = toHex(request);
     this.#suppress = suppressesPositiveResponse(request);
     this.#sid = request[0];
@@ -241,7 +256,13 @@ class UdsRun {
 
   /** @internal timer callback */
   overallExpired(): void {
-    this.#fail(new OpenObdError('TIMEOUT', `The request ${this.#requestHex} to ${this.#ecuLabel()} did not complete within the overall ${this.timing.overallTimeoutMs} ms`, { operation: 'uds.request' }));
+    this.#fail(
+      new OpenObdError(
+        'TIMEOUT',
+        `The request ${this.#requestHex} to ${this.#ecuLabel()} did not complete within the overall ${this.timing.overallTimeoutMs} ms`,
+        { operation: 'uds.request' },
+      ),
+    );
   }
 
   #armPhase(ms: number, phase: Phase): void {
@@ -309,7 +330,12 @@ class UdsRun {
       else this.#armPhase(timing.pendingTimeoutMs, Phase.Pending);
       return;
     }
-    if (kind === 'busy' && !target.functional && this.#busyRetries < timing.busyRetries && Date.now() + timing.busyRetryDelayMs < this.#started + timing.overallTimeoutMs) {
+    if (
+      kind === 'busy' &&
+      !target.functional &&
+      this.#busyRetries < timing.busyRetries &&
+      Date.now() + timing.busyRetryDelayMs < this.#started + timing.overallTimeoutMs
+    ) {
       this.#busyRetries += 1;
       this.#armOverall();
       if (this.#phaseTimer) clearTimeout(this.#phaseTimer);
@@ -349,9 +375,13 @@ function watch(signal: AbortSignal, run: UdsRun): void {
     const list: UdsRun[] = [];
     runs = list;
     watchers.set(signal, list);
-    signal.addEventListener('abort', () => {
-      for (const r of list.splice(0)) r.cancel();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const r of list.splice(0)) r.cancel();
+      },
+      { once: true },
+    );
   }
   runs.push(run);
 }

@@ -66,12 +66,14 @@ const PADDING: Record<PaddingMode, PaddingName> = {
 };
 
 function checkPin(pin: number, what: string): number {
-  if (!Number.isInteger(pin) || pin < 1 || pin > 16) throw new OpenObdError('BAD_CONFIG', `${what} must be an OBD connector pin from 1 to 16, got ${String(pin)}`);
+  if (!Number.isInteger(pin) || pin < 1 || pin > 16)
+    throw new OpenObdError('BAD_CONFIG', `${what} must be an OBD connector pin from 1 to 16, got ${String(pin)}`);
   return pin;
 }
 
 function checkCanId(id: number, what: string): number {
-  if (!Number.isInteger(id) || id < 0 || id > 0x1fffffff) throw new OpenObdError('BAD_CONFIG', `${what} must be a CAN id (0 to 1FFFFFFF hex), got ${String(id)}`);
+  if (!Number.isInteger(id) || id < 0 || id > 0x1fffffff)
+    throw new OpenObdError('BAD_CONFIG', `${what} must be a CAN id (0 to 1FFFFFFF hex), got ${String(id)}`);
   return id;
 }
 
@@ -81,7 +83,11 @@ export function busConfiguration(bus: CanBusSpec): BusConfigurationMessage {
   const pinMinus = checkPin(bus.pinMinus ?? 14, 'CAN low pin');
   if (pinPlus === pinMinus) throw new OpenObdError('BAD_CONFIG', `CAN high and low cannot both be pin ${pinPlus}`);
   const rate = BIT_RATES[String(bus.bitRateKbps ?? 500)];
-  if (!rate) throw new OpenObdError('BAD_CONFIG', `Unsupported CAN bit rate ${String(bus.bitRateKbps)} kbit/s; openOBD supports ${SUPPORTED_BIT_RATES_KBPS.join(', ')}`);
+  if (!rate)
+    throw new OpenObdError(
+      'BAD_CONFIG',
+      `Unsupported CAN bit rate ${String(bus.bitRateKbps)} kbit/s; openOBD supports ${SUPPORTED_BIT_RATES_KBPS.join(', ')}`,
+    );
   const protocol = bus.protocol ?? 'isotp';
   const message: BusConfigurationMessage = {
     bus_name: bus.name.trim(),
@@ -92,7 +98,8 @@ export function busConfiguration(bus: CanBusSpec): BusConfigurationMessage {
       can_bit_rate: rate,
     },
   };
-  if (bus.transceiver && message.can_bus) message.can_bus.transceiver = bus.transceiver === 'low' ? 'TRANSCEIVER_SPEED_LOW' : 'TRANSCEIVER_SPEED_HIGH';
+  if (bus.transceiver && message.can_bus)
+    message.can_bus.transceiver = bus.transceiver === 'low' ? 'TRANSCEIVER_SPEED_LOW' : 'TRANSCEIVER_SPEED_HIGH';
   return message;
 }
 

@@ -44,10 +44,7 @@ export type ResultName =
   | 'RESULT_FAILURE';
 
 export type UserFeedbackName =
-  | 'USER_FEEDBACK_NOTHING'
-  | 'USER_FEEDBACK_SUCCESS'
-  | 'USER_FEEDBACK_FAILURE'
-  | 'USER_FEEDBACK_ASSISTANCE_REQUESTED';
+  'USER_FEEDBACK_NOTHING' | 'USER_FEEDBACK_SUCCESS' | 'USER_FEEDBACK_FAILURE' | 'USER_FEEDBACK_ASSISTANCE_REQUESTED';
 
 export interface ServiceResultMessage {
   result: Array<ResultName | number>;
@@ -56,12 +53,7 @@ export interface ServiceResultMessage {
 }
 
 export type PaddingName =
-  | 'PADDING_UNDEFINED'
-  | 'PADDING_ENABLED'
-  | 'PADDING_DETECTION'
-  | 'PADDING_DISABLED'
-  | 'PADDING_SET_FROM_ECU'
-  | 'PADDING_SET_TOWARDS_ECU';
+  'PADDING_UNDEFINED' | 'PADDING_ENABLED' | 'PADDING_DETECTION' | 'PADDING_DISABLED' | 'PADDING_SET_FROM_ECU' | 'PADDING_SET_TOWARDS_ECU';
 
 export type KeepAliveName = 'KEEP_ALIVE_UNDEFINED' | 'KEEP_ALIVE_ENABLED' | 'KEEP_ALIVE_DISABLED';
 
@@ -187,11 +179,5 @@ export interface ControlMessage {
   control_number?: { label: string; minimum: number; maximum: number; answer?: number } | null;
   translations?: Array<{ label: string; translations: Array<{ language: string; label: string }> }>;
   image?: { url: string } | null;
-  ControlType?:
-    | 'control_label'
-    | 'control_options'
-    | 'control_continue'
-    | 'control_yesno'
-    | 'control_freetext'
-    | 'control_number';
+  ControlType?: 'control_label' | 'control_options' | 'control_continue' | 'control_yesno' | 'control_freetext' | 'control_number';
 }

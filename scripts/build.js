@@ -43,7 +43,15 @@ const nodesDist = path.join(dist, 'nodes');
 
 // Every node keeps its editor part (definition, template, help) in nodes/<type>/<type>.html; Node-RED
 // wants one .html beside the one .js of the node set, so they are joined in palette order.
-const NODE_ORDER = ['openobd-account', 'openobd-ecu', 'openobd-start-session', 'openobd-request', 'openobd-finish', 'openobd-interrupt', 'openobd-session-info'];
+const NODE_ORDER = [
+  'openobd-account',
+  'openobd-ecu',
+  'openobd-start-session',
+  'openobd-request',
+  'openobd-finish',
+  'openobd-interrupt',
+  'openobd-session-info',
+];
 const parts = NODE_ORDER.map((type) => {
   const file = path.join(nodesSrc, type, `${type}.html`);
   if (!fs.existsSync(file)) throw new Error(`build: missing editor file ${path.relative(root, file)}`);
@@ -56,4 +64,6 @@ fs.writeFileSync(path.join(nodesDist, 'openobd.html'), parts.join('\n'));
 
 const locales = copyDir(path.join(nodesSrc, 'locales'), path.join(nodesDist, 'locales'));
 const icons = copyDir(path.join(root, 'icons'), path.join(nodesDist, 'icons'), (name) => name.endsWith('.svg') || name.endsWith('.png'));
-process.stdout.write(`build: compiled TypeScript, joined ${NODE_ORDER.length} editor files, copied ${locales} locale files and ${icons} icons into dist/nodes\n`);
+process.stdout.write(
+  `build: compiled TypeScript, joined ${NODE_ORDER.length} editor files, copied ${locales} locale files and ${icons} icons into dist/nodes\n`,
+);

@@ -54,14 +54,21 @@ module.exports = {
 const flowsFile = path.join(userDir, 'flows.json');
 if (flag('--reset') || !fs.existsSync(flowsFile)) {
   const nodes = JSON.parse(fs.readFileSync(exampleFile, 'utf8'));
-  const tab = { id: '0b0d00000000f001', type: 'tab', label: 'Read the VIN', disabled: false, info: 'The "Read the VIN and identify the car" example on the built-in openOBD simulator. Click the Inject button.' };
+  const tab = {
+    id: '0b0d00000000f001',
+    type: 'tab',
+    label: 'Read the VIN',
+    disabled: false,
+    info: 'The "Read the VIN and identify the car" example on the built-in openOBD simulator. Click the Inject button.',
+  };
   const isConfig = (n) => n.type === 'openobd-account' || n.type === 'openobd-ecu';
   fs.writeFileSync(flowsFile, JSON.stringify([tab, ...nodes.map((n) => (isConfig(n) ? n : { ...n, z: tab.id }))], null, 2));
 }
 
 const useNr5 = flag('--nr5') || (!flag('--nr4') && modernNode());
 const redJs = path.join(root, 'node_modules', useNr5 ? 'node-red-5' : 'node-red', 'red.js');
-const [command, lead] = useNr5 && !modernNode() ? [process.platform === 'win32' ? 'npx.cmd' : 'npx', ['-y', 'node@22']] : [process.execPath, []];
+const [command, lead] =
+  useNr5 && !modernNode() ? [process.platform === 'win32' ? 'npx.cmd' : 'npx', ['-y', 'node@22']] : [process.execPath, []];
 const version = require(path.join(path.dirname(redJs), 'package.json')).version;
 
 process.stdout.write(`\nStarting Node-RED ${version} with @obdflow/node-red-openobd and the built-in openOBD simulator\n`);
@@ -70,4 +77,4 @@ process.stdout.write(`  editor:         http://127.0.0.1:${port}/   (open it, th
 
 const child = spawn(command, [...lead, redJs, '--userDir', userDir, '--settings', settingsFile], { stdio: 'inherit', cwd: root });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code, signal) => process.exit(signal ? 0 : code ?? 0));
+child.on('exit', (code, signal) => process.exit(signal ? 0 : (code ?? 0)));

@@ -2,6 +2,7 @@
 'use strict';
 /**
  * `npm test`: builds, then runs every suite against the compiled output.
+ *   0. lint: eslint (typescript-eslint) and the prettier format check (npm run format fixes both);
  *   1. unit (codecs, simulated vehicle) and integration (client library <-> simulator over real gRPC);
  *   2. the Node-RED node tests (test-helper, examples) on Node-RED 4.1 with the Node.js running this
  *      script (20 or later), then on Node-RED 5.x, which needs Node.js 22.9 or later: the current one if
@@ -9,7 +10,7 @@
  *   3. reliability (faults, fuzz, deploys, secret scans; Node-RED 4.1);
  *   4. the static editor checks, then the browser tests (Chromium) on Node-RED 4.1 and 5.
  * Options: --skip-build, --only <suite>[,<suite>] with suites unit, integration, nodes, nodes5,
- * reliability, editor, browser.
+ * reliability, editor, browser, lint.
  */
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -45,25 +46,57 @@ function node22() {
 
 const suites = (...names) => names.map((n) => `dist/test/${n}/**/*.test.js`);
 
+if (want('lint')) {
+  const bin = (name, file) => path.join(root, 'node_modules', name, 'bin', file);
+  run('lint (eslint, typescript-eslint)', process.execPath, [bin('eslint', 'eslint.js'), '--max-warnings', '0', '.']);
+  run('format check (prettier)', process.execPath, [bin('prettier', 'prettier.cjs'), '--check', '.']);
+}
+
 if (!args.includes('--skip-build')) {
   if (!run('build', process.execPath, [path.join(root, 'scripts', 'build.js')])) process.exit(1);
 }
 
-if (want('unit')) run('unit tests (codecs, simulated vehicle)', process.execPath, [mocha, '--no-config', '--timeout', '20000', ...suites('unit')]);
-if (want('integration')) run('integration tests (client library <-> simulator over gRPC)', process.execPath, [mocha, '--no-config', '--timeout', '60000', ...suites('integration')]);
-if (want('nodes')) run(`Node-RED 4.1 node tests (Node ${process.version})`, process.execPath, [mocha, '--no-config', '--timeout', '60000', ...suites('nodes')], { NR_PKG: 'node-red' });
+if (want('unit'))
+  run('unit tests (codecs, simulated vehicle)', process.execPath, [mocha, '--no-config', '--timeout', '20000', ...suites('unit')]);
+if (want('integration'))
+  run('integration tests (client library <-> simulator over gRPC)', process.execPath, [
+    mocha,
+    '--no-config',
+    '--timeout',
+    '60000',
+    ...suites('integration'),
+  ]);
+if (want('nodes'))
+  run(
+    `Node-RED 4.1 node tests (Node ${process.version})`,
+    process.execPath,
+    [mocha, '--no-config', '--timeout', '60000', ...suites('nodes')],
+    { NR_PKG: 'node-red' },
+  );
 if (want('nodes5')) {
   const [cmd, lead] = node22();
-  run('Node-RED 5 node tests (Node 22)', cmd, [...lead, mocha, '--no-config', '--timeout', '60000', ...suites('nodes')], { NR_PKG: 'node-red-5' });
+  run('Node-RED 5 node tests (Node 22)', cmd, [...lead, mocha, '--no-config', '--timeout', '60000', ...suites('nodes')], {
+    NR_PKG: 'node-red-5',
+  });
 }
-if (want('reliability')) run('reliability tests (faults, bad input, deploys, security; Node-RED 4.1)', process.execPath, [mocha, '--no-config', '--timeout', '180000', ...suites('reliability')], { NR_PKG: 'node-red' });
+if (want('reliability'))
+  run(
+    'reliability tests (faults, bad input, deploys, security; Node-RED 4.1)',
+    process.execPath,
+    [mocha, '--no-config', '--timeout', '180000', ...suites('reliability')],
+    { NR_PKG: 'node-red' },
+  );
 if (want('editor') && fs.existsSync(path.join(root, 'dist', 'test', 'editor'))) {
   run('editor checks', process.execPath, [mocha, '--no-config', '--timeout', '60000', ...suites('editor')]);
 }
 if (want('browser') && fs.existsSync(path.join(root, 'dist', 'test', 'browser'))) {
-  run('browser tests (Chromium, Node-RED 4.1)', process.execPath, [mocha, '--no-config', '--timeout', '180000', ...suites('browser')], { NR_PKG: 'node-red' });
+  run('browser tests (Chromium, Node-RED 4.1)', process.execPath, [mocha, '--no-config', '--timeout', '180000', ...suites('browser')], {
+    NR_PKG: 'node-red',
+  });
   const [cmd, lead] = node22();
-  run('browser tests (Chromium, Node-RED 5)', cmd, [...lead, mocha, '--no-config', '--timeout', '180000', ...suites('browser')], { NR_PKG: 'node-red-5' });
+  run('browser tests (Chromium, Node-RED 5)', cmd, [...lead, mocha, '--no-config', '--timeout', '180000', ...suites('browser')], {
+    NR_PKG: 'node-red-5',
+  });
 }
 
 process.stdout.write('\n=== summary ===\n');

@@ -66,7 +66,11 @@ function reachable(host, pathname, timeoutMs = 10000) {
 }
 
 function npm(npmArgs, cwd) {
-  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', npmArgs, { cwd, encoding: 'utf8', shell: process.platform === 'win32' });
+  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', npmArgs, {
+    cwd,
+    encoding: 'utf8',
+    shell: process.platform === 'win32',
+  });
   if (r.status !== 0) throw new Error(`npm ${npmArgs.join(' ')} failed:\n${r.stderr || r.stdout}`);
   return r.stdout;
 }
@@ -92,10 +96,13 @@ async function main() {
     if (b.status !== 0) process.exit(b.status ?? 1);
   }
 
-  const [catalogue, registry] = process.env.OPENOBD_VALIDATE_OFFLINE === '1'
-    ? [false, await reachable(REGISTRY_HOST, '/node-red')]
-    : await Promise.all([reachable(CATALOGUE_HOST, '/catalogue.json'), reachable(REGISTRY_HOST, '/node-red')]);
-  process.stdout.write(`network: ${REGISTRY_HOST} ${registry ? 'reachable' : 'NOT reachable'}, ${CATALOGUE_HOST} ${catalogue ? 'reachable' : 'NOT reachable'}\n`);
+  const [catalogue, registry] =
+    process.env.OPENOBD_VALIDATE_OFFLINE === '1'
+      ? [false, await reachable(REGISTRY_HOST, '/node-red')]
+      : await Promise.all([reachable(CATALOGUE_HOST, '/catalogue.json'), reachable(REGISTRY_HOST, '/node-red')]);
+  process.stdout.write(
+    `network: ${REGISTRY_HOST} ${registry ? 'reachable' : 'NOT reachable'}, ${CATALOGUE_HOST} ${catalogue ? 'reachable' : 'NOT reachable'}\n`,
+  );
   if (!registry) {
     process.stderr.write(`validate: ${REGISTRY_HOST} does not answer; node-red-dev cannot run without it (P06, P07, D02, D03).\n`);
     process.exit(2);
@@ -115,14 +122,17 @@ async function main() {
 
     const cli = path.join(path.dirname(require.resolve('node-red-dev/package.json', { paths: [root] })), 'bin', 'run');
     const nodeArgs = catalogue ? [] : ['-r', __filename];
-    process.stdout.write(`\nnode-red-dev validate -p ${pkgDir}${catalogue ? '' : `   (${CATALOGUE_HOST} answered by an empty catalogue)`}\n\n`);
+    process.stdout.write(
+      `\nnode-red-dev validate -p ${pkgDir}${catalogue ? '' : `   (${CATALOGUE_HOST} answered by an empty catalogue)`}\n\n`,
+    );
     const r = spawnSync(process.execPath, [...nodeArgs, cli, 'validate', '-p', pkgDir, '-o', out], {
       cwd: tmp,
       stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...process.env, OPENOBD_VALIDATE_SHIM: catalogue ? '0' : '1' },
       timeout: 300000,
     });
-    if (!fs.existsSync(out)) throw new Error(`node-red-dev validate wrote no scorecard (exit ${r.status}${r.signal ? `, ${r.signal}` : ''})`);
+    if (!fs.existsSync(out))
+      throw new Error(`node-red-dev validate wrote no scorecard (exit ${r.status}${r.signal ? `, ${r.signal}` : ''})`);
     const card = JSON.parse(fs.readFileSync(out, 'utf8'));
     const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
 
@@ -136,14 +146,22 @@ async function main() {
       // P05: node-red-dev 0.1.6 records a pass even without the keyword, so it is checked here too.
       if (id === 'P05' && !(Array.isArray(pkg.keywords) && pkg.keywords.includes('node-red'))) verdict = 'FAIL';
       if (verdict === 'FAIL' || verdict === 'MISSING') failed = true;
-      const extra = id === 'P01' && entry ? entry.license
-        : id === 'P06' && entry && entry.versions ? `Node-RED ${entry.versions.join(', ')}`
-        : id === 'P07' && entry ? `engines.node ${entry.version}`
-        : id === 'D01' && entry ? `${entry.total} dependencies`
-        : id === 'N02' && entry && entry.nodes ? `${entry.nodes.length} types: ${entry.nodes.join(', ')}`
-        : (id === 'D02' || id === 'D03') && entry && entry.packages ? entry.packages.join(', ')
-        : needs === CATALOGUE_HOST && !catalogue ? `needs ${CATALOGUE_HOST}`
-        : '';
+      const extra =
+        id === 'P01' && entry
+          ? entry.license
+          : id === 'P06' && entry && entry.versions
+            ? `Node-RED ${entry.versions.join(', ')}`
+            : id === 'P07' && entry
+              ? `engines.node ${entry.version}`
+              : id === 'D01' && entry
+                ? `${entry.total} dependencies`
+                : id === 'N02' && entry && entry.nodes
+                  ? `${entry.nodes.length} types: ${entry.nodes.join(', ')}`
+                  : (id === 'D02' || id === 'D03') && entry && entry.packages
+                    ? entry.packages.join(', ')
+                    : needs === CATALOGUE_HOST && !catalogue
+                      ? `needs ${CATALOGUE_HOST}`
+                      : '';
       process.stdout.write(`${verdict.padEnd(12)}${id}  ${what}${extra ? `  (${extra})` : ''}${needs ? `   [network: ${needs}]` : ''}\n`);
     }
     if (flag('--json')) process.stdout.write(`${JSON.stringify(card, null, 2)}\n`);
@@ -151,7 +169,11 @@ async function main() {
   } finally {
     if (!flag('--keep')) fs.rmSync(tmp, { recursive: true, force: true });
   }
-  process.stdout.write(failed ? '\nvalidate: some checks FAILED\n' : `\nvalidate: every check that could be decided here passed${catalogue ? '' : ` (P08, N01 need ${CATALOGUE_HOST})`}\n`);
+  process.stdout.write(
+    failed
+      ? '\nvalidate: some checks FAILED\n'
+      : `\nvalidate: every check that could be decided here passed${catalogue ? '' : ` (P08, N01 need ${CATALOGUE_HOST})`}\n`,
+  );
   process.exit(failed ? 1 : 0);
 }
 

@@ -76,7 +76,20 @@ export function connectorIdFor(n: number): string {
   return `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 }
 
-const SERVICES: ServiceName[] = ['sessionController', 'session', 'config', 'can', 'kline', 'doip', 'terminal15', 'connectionMonitor', 'vehicleInfo', 'userInterface', 'function', 'functionBroker'];
+const SERVICES: ServiceName[] = [
+  'sessionController',
+  'session',
+  'config',
+  'can',
+  'kline',
+  'doip',
+  'terminal15',
+  'connectionMonitor',
+  'vehicleInfo',
+  'userInterface',
+  'function',
+  'functionBroker',
+];
 
 /**
  * An openOBD service in a box: a real gRPC server speaking the openOBD 1.25.3 wire protocol with the
@@ -85,7 +98,8 @@ const SERVICES: ServiceName[] = ['sessionController', 'session', 'config', 'can'
  * client exactly like a server restart.
  */
 export class OpenObdSimulator extends EventEmitter {
-  readonly options: Required<Omit<SimulatorOptions, 'vehicle' | 'ui' | 'tls' | 'advertisedHost'>> & Pick<SimulatorOptions, 'vehicle' | 'ui' | 'tls' | 'advertisedHost'>;
+  readonly options: Required<Omit<SimulatorOptions, 'vehicle' | 'ui' | 'tls' | 'advertisedHost'>> &
+    Pick<SimulatorOptions, 'vehicle' | 'ui' | 'tls' | 'advertisedHost'>;
   readonly faults = new Faults();
   readonly partners: PartnerCredentialsRecord[];
   readonly connectors = new Map<string, ConnectorRecord>();
@@ -175,7 +189,11 @@ export class OpenObdSimulator extends EventEmitter {
     };
     for (const name of SERVICES) server.addService(serviceDefinition(name), implementations[name]);
     const credentials = this.options.tls
-      ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(this.options.tls.cert), private_key: Buffer.from(this.options.tls.key) }], false)
+      ? grpc.ServerCredentials.createSsl(
+          null,
+          [{ cert_chain: Buffer.from(this.options.tls.cert), private_key: Buffer.from(this.options.tls.key) }],
+          false,
+        )
       : grpc.ServerCredentials.createInsecure();
     const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
     const port = await new Promise<number>((resolve, reject) =>
@@ -261,7 +279,7 @@ export class OpenObdSimulator extends EventEmitter {
   /** @internal The bearer token of a call, or UNAUTHENTICATED. */
   bearer(metadata: grpc.Metadata): { value: string; record: TokenRecord } {
     const header = metadata.get('authorization')[0];
-    const text = typeof header === 'string' ? header : header?.toString() ?? '';
+    const text = typeof header === 'string' ? header : (header?.toString() ?? '');
     const m = /^Bearer\s+(\S+)$/i.exec(text.trim());
     if (!m) throw new SimStatus(GrpcStatus.UNAUTHENTICATED, 'Missing bearer token');
     const record = this.tokens.get(m[1]);
@@ -333,7 +351,8 @@ export class OpenObdSimulator extends EventEmitter {
     session.endReason = reason;
     if (session.authTimer) clearTimeout(session.authTimer);
     for (const [value, t] of this.tokens) if (t.kind !== 'controller' && t.sessionId === session.id) this.tokens.delete(value);
-    for (const s of [...session.streams]) this.closeStream(s, { code: GrpcStatus.FAILED_PRECONDITION, details: `Session ${session.id} has ended (${state})` });
+    for (const s of [...session.streams])
+      this.closeStream(s, { code: GrpcStatus.FAILED_PRECONDITION, details: `Session ${session.id} has ended (${state})` });
     const connector = this.connectors.get(session.connectorId);
     if (connector?.sessionId === session.id) connector.sessionId = undefined;
     this.emit('session', session.id, state);

@@ -30,7 +30,8 @@ export type StreamKind = 'token' | 'isotp' | 'connector' | 'terminal15' | 'contr
 /** An open server-side stream of a session, so it can be ended with the session. */
 export interface OpenStream {
   kind: StreamKind;
-  call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>;
+  call:
+    grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>;
   /** Releases the stream's timers; called exactly once. */
   dispose(): void;
   /** ISO-TP channels announced on this stream (receive filters, as on the J-Rex). */

@@ -10,8 +10,7 @@ export interface PayloadOptions {
   allowEmpty?: boolean;
 }
 
-const ACCEPTED_FORMS =
-  'Use hex text such as "22 F1 90", a Buffer, or an array of byte values from 0 to 255';
+const ACCEPTED_FORMS = 'Use hex text such as "22 F1 90", a Buffer, or an array of byte values from 0 to 255';
 
 function badPayload(message: string): OpenObdError {
   return new OpenObdError('BAD_PAYLOAD', message);

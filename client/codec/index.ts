@@ -13,15 +13,7 @@ export {
   type ResponseKind,
 } from './uds';
 export { decodeDtcStatus, obdDtcToString, udsDtcToString, type DtcStatus } from './dtc';
-export {
-  WMI_MANUFACTURERS,
-  decodeVin,
-  modelYearFromCode,
-  vinCheckDigit,
-  vinWeightedSum,
-  type VinCheckDigit,
-  type VinInfo,
-} from './vin';
+export { WMI_MANUFACTURERS, decodeVin, modelYearFromCode, vinCheckDigit, vinWeightedSum, type VinCheckDigit, type VinInfo } from './vin';
 export {
   OBD_MODE01_PIDS,
   decodeMode01,

@@ -28,7 +28,7 @@ const NRC_TABLE: ReadonlyArray<readonly [number, string, string]> = [
   [0x38, 'secureDataTransmissionRequired', 'The request must be sent over a secured connection'],
   [0x39, 'secureDataTransmissionNotAllowed', 'The request is not allowed over a secured connection'],
   [0x3a, 'secureDataVerificationFailed', 'The secured message could not be verified'],
-  [0x50, 'certificateVerificationFailedInvalidTimePeriod', 'The certificate is not valid at the ECU\'s current date and time'],
+  [0x50, 'certificateVerificationFailedInvalidTimePeriod', "The certificate is not valid at the ECU's current date and time"],
   [0x51, 'certificateVerificationFailedInvalidSignature', 'The certificate signature could not be verified'],
   [0x52, 'certificateVerificationFailedInvalidChainOfTrust', 'The certificate could not be traced to a trusted issuer'],
   [0x53, 'certificateVerificationFailedInvalidType', 'The certificate is of the wrong type for this use'],
@@ -47,8 +47,16 @@ const NRC_TABLE: ReadonlyArray<readonly [number, string, string]> = [
   [0x72, 'generalProgrammingFailure', 'The ECU failed to erase or program its memory'],
   [0x73, 'wrongBlockSequenceCounter', 'A data block arrived with the wrong sequence number'],
   [0x78, 'requestCorrectlyReceivedResponsePending', 'The ECU received the request and is still working on the answer'],
-  [0x7e, 'subFunctionNotSupportedInActiveSession', 'This sub-function is not available in the current diagnostic session; another session is needed'],
-  [0x7f, 'serviceNotSupportedInActiveSession', 'This service is not available in the current diagnostic session; another session is needed'],
+  [
+    0x7e,
+    'subFunctionNotSupportedInActiveSession',
+    'This sub-function is not available in the current diagnostic session; another session is needed',
+  ],
+  [
+    0x7f,
+    'serviceNotSupportedInActiveSession',
+    'This service is not available in the current diagnostic session; another session is needed',
+  ],
   [0x81, 'rpmTooHigh', 'The engine speed is too high for this request'],
   [0x82, 'rpmTooLow', 'The engine speed is too low for this request'],
   [0x83, 'engineIsRunning', 'The engine must be switched off for this request'],
@@ -70,14 +78,10 @@ const NRC_TABLE: ReadonlyArray<readonly [number, string, string]> = [
   [0x94, 'resourceTemporarilyNotAvailable', 'A resource the ECU needs for this request is temporarily unavailable'],
 ];
 
-const NRC_ENTRIES: ReadonlyMap<number, NrcEntry> = new Map(
-  NRC_TABLE.map(([code, name, description]) => [code, { name, description }]),
-);
+const NRC_ENTRIES: ReadonlyMap<number, NrcEntry> = new Map(NRC_TABLE.map(([code, name, description]) => [code, { name, description }]));
 
 /** Negative response code → ISO 14229-1 name, for the assigned codes only. */
-export const NRC_NAMES: Readonly<Record<number, string>> = Object.freeze(
-  Object.fromEntries(NRC_TABLE.map(([code, name]) => [code, name])),
-);
+export const NRC_NAMES: Readonly<Record<number, string>> = Object.freeze(Object.fromEntries(NRC_TABLE.map(([code, name]) => [code, name])));
 
 export const NRC_RESPONSE_PENDING = 0x78;
 export const NRC_BUSY_REPEAT_REQUEST = 0x21;

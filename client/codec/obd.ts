@@ -66,13 +66,25 @@ function bitmapPids(base: number, bitmap: Uint8Array): number[] {
 }
 
 const SPARK_MONITORS = [
-  'catalyst', 'heatedCatalyst', 'evaporativeSystem', 'secondaryAirSystem',
-  'acRefrigerant', 'oxygenSensor', 'oxygenSensorHeater', 'egrSystem',
+  'catalyst',
+  'heatedCatalyst',
+  'evaporativeSystem',
+  'secondaryAirSystem',
+  'acRefrigerant',
+  'oxygenSensor',
+  'oxygenSensorHeater',
+  'egrSystem',
 ] as const;
 // Bits 2 and 4 are reserved for compression-ignition engines.
 const COMPRESSION_MONITORS = [
-  'nmhcCatalyst', 'noxScrMonitor', undefined, 'boostPressure',
-  undefined, 'exhaustGasSensor', 'pmFilter', 'egrVvtSystem',
+  'nmhcCatalyst',
+  'noxScrMonitor',
+  undefined,
+  'boostPressure',
+  undefined,
+  'exhaustGasSensor',
+  'pmFilter',
+  'egrVvtSystem',
 ] as const;
 
 function monitorStatus(data: Buffer): ObdValue {
@@ -122,7 +134,9 @@ function oxygenSensor(data: Buffer): ObdValue {
 const PID_LIST: ObdPid[] = [
   { pid: 0x01, name: 'monitorStatus', bytes: 4, decode: monitorStatus },
   {
-    pid: 0x02, name: 'freezeFrameDtc', bytes: 2,
+    pid: 0x02,
+    name: 'freezeFrameDtc',
+    bytes: 2,
     decode: (d) => (d[0] === 0 && d[1] === 0 ? null : obdDtcToString(d[0]!, d[1]!)),
   },
   { pid: 0x03, name: 'fuelSystemStatus', bytes: 2, decode: fuelSystemStatus },
@@ -232,9 +246,7 @@ export function decodeSupportedPids(response: Uint8Array): number[] {
   expectFirstByte(response, [0x41, 0x46, 0x48, 0x49], 'a supported-PIDs answer (41/46/48/49 00 …)');
   const body = response.subarray(1);
   if (body.length === 0 || body.length % 5 !== 0) {
-    throw invalidResponse(
-      `A supported-PIDs answer holds 5-byte records (PID + 4 bitmap bytes); got ${body.length} after the service id`,
-    );
+    throw invalidResponse(`A supported-PIDs answer holds 5-byte records (PID + 4 bitmap bytes); got ${body.length} after the service id`);
   }
   const supported = new Set<number>();
   for (let at = 0; at < body.length; at += 5) {
@@ -286,7 +298,9 @@ export function decodeObdVin(response: Uint8Array): string {
     throw invalidResponse(`A VIN answer needs ${VIN_LENGTH} characters after 49 02 01; got ${raw.length}`);
   }
   // Short VINs are padded with NULs by some ECUs.
-  const text = Buffer.from(raw).toString('latin1').replace(/^\0+|\0+$/g, '');
+  const text = Buffer.from(raw)
+    .toString('latin1')
+    .replace(/^\0+|\0+$/g, '');
   if (!/^[\x20-\x7e]+$/.test(text)) {
     throw invalidResponse(`The VIN answer holds characters that are not printable ASCII (${toHex(raw)})`);
   }

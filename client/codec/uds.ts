@@ -87,8 +87,7 @@ function echoMatches(request: Uint8Array, response: Uint8Array): boolean {
   const sid = request[0]!;
   const requestSub = request[1];
   const sameSubFunction = (): boolean =>
-    requestSub === undefined ||
-    (response.length >= 2 && (response[1]! & SUB_FUNCTION_MASK) === (requestSub & SUB_FUNCTION_MASK));
+    requestSub === undefined || (response.length >= 2 && (response[1]! & SUB_FUNCTION_MASK) === (requestSub & SUB_FUNCTION_MASK));
 
   switch (sid) {
     case 0x10:
@@ -184,10 +183,7 @@ export function describeResponse(request: Uint8Array, response: Uint8Array): Res
   const kind = classifyResponse(request, response);
   if (kind === 'unrelated') {
     const got = response.length === 0 ? 'an empty response' : `response ${toHex(response)}`;
-    throw new OpenObdError(
-      'INVALID_RESPONSE',
-      `Got ${got}, which is not an answer to request ${toHex(request)}`,
-    );
+    throw new OpenObdError('INVALID_RESPONSE', `Got ${got}, which is not an answer to request ${toHex(request)}`);
   }
   if (kind === 'positive') {
     return { positive: true, sid, responseSid: response[0]!, data: Buffer.from(response.subarray(1)) };

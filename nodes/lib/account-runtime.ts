@@ -115,7 +115,11 @@ export class AccountRuntime {
       this.#controller = this.#createController();
       this.#controller.catch((err: unknown) => {
         this.#controller = undefined; // a bad configuration can be retried after it is fixed
-        this.#setStatus({ state: 'error', code: (err as { code?: string }).code ?? 'UNKNOWN', message: err instanceof Error ? err.message : String(err) });
+        this.#setStatus({
+          state: 'error',
+          code: (err as { code?: string }).code ?? 'UNKNOWN',
+          message: err instanceof Error ? err.message : String(err),
+        });
       });
     }
     return this.#controller;
@@ -135,11 +139,19 @@ export class AccountRuntime {
       if (!s.host?.trim()) throw new OpenObdError('BAD_CONFIG', 'The account uses a custom endpoint but has no host');
       // "host", "host:port", "[v6]:port" or "grpcs://host:port": what is in the address wins over the separate fields.
       const address = parseAddress(s.host);
-      endpoint = { host: address.host, port: address.port ?? (s.port || 443), tls: address.tls ?? s.tls ?? true, allowInsecure: s.allowInsecure, ca: s.ca?.trim() ? s.ca : undefined };
+      endpoint = {
+        host: address.host,
+        port: address.port ?? (s.port || 443),
+        tls: address.tls ?? s.tls ?? true,
+        allowInsecure: s.allowInsecure,
+        ca: s.ca?.trim() ? s.ca : undefined,
+      };
     }
     // 'cloud' leaves the endpoint to the controller: OPENOBD_GRPC_HOST, or grpc.openobd.com:443 with TLS.
     const controller = new SessionController({ endpoint, credentials, session: s.session, logger: s.logger, env: s.env });
-    controller.on('state', (state: ControllerState, error?: OpenObdError) => this.#setStatus({ state, code: error?.code, message: error?.message }));
+    controller.on('state', (state: ControllerState, error?: OpenObdError) =>
+      this.#setStatus({ state, code: error?.code, message: error?.message }),
+    );
     this.#setStatus({ state: 'idle' });
     return controller;
   }
@@ -203,7 +215,10 @@ export class AccountRuntime {
       const ending = Promise.allSettled(
         mine.map((live) =>
           this.settings.closePolicy === 'finish'
-            ? live.session.finish({ result: 'RESULT_FAILURE_RUNTIME_ERROR', description: 'Node-RED stopped or redeployed the flow before the session was finished' })
+            ? live.session.finish({
+                result: 'RESULT_FAILURE_RUNTIME_ERROR',
+                description: 'Node-RED stopped or redeployed the flow before the session was finished',
+              })
             : controller.interruptSession(live.id),
         ),
       );

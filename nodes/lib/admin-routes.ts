@@ -16,7 +16,13 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     void currentBuiltinSimulator().then((sim) => {
       const tickets = sim ? sim.ticketIds() : [0, 1, 2].map((i) => String(FIRST_TICKET + i));
       const connectors = sim ? sim.connectorIds() : [];
-      res.json({ running: !!sim, tickets, connectors, clientId: DEFAULT_SIMULATOR_CREDENTIALS.clientId, clusterId: DEFAULT_SIMULATOR_CREDENTIALS.clusterId });
+      res.json({
+        running: !!sim,
+        tickets,
+        connectors,
+        clientId: DEFAULT_SIMULATOR_CREDENTIALS.clientId,
+        clusterId: DEFAULT_SIMULATOR_CREDENTIALS.clusterId,
+      });
     });
   });
 

@@ -54,7 +54,10 @@ export function evaluate(RED: NodeAPI, node: Node, value: string, type: string, 
 export function sessionIdOf(msg: OpenObdMsg): string {
   const id = msg.openobd?.sessionId;
   if (typeof id !== 'string' || !id.trim()) {
-    throw new FlowError('NO_SESSION', 'The message has no msg.openobd.sessionId: connect this node after a "start session" node (and keep msg.openobd)');
+    throw new FlowError(
+      'NO_SESSION',
+      'The message has no msg.openobd.sessionId: connect this node after a "start session" node (and keep msg.openobd)',
+    );
   }
   return id.trim();
 }
@@ -69,13 +72,20 @@ export function liveSessionOf(msg: OpenObdMsg): LiveSession {
     const code = ended.state === 'lost' ? 'SESSION_LOST' : 'SESSION_ENDED';
     throw new FlowError(code, `Session ${id} is ${ended.state}${ended.reason ? ` (${ended.reason})` : ''}: start a new session`);
   }
-  throw new FlowError('NO_SESSION', `No live openOBD session ${id} in this Node-RED: it was never started here, or Node-RED was restarted since`);
+  throw new FlowError(
+    'NO_SESSION',
+    `No live openOBD session ${id} in this Node-RED: it was never started here, or Node-RED was restarted since`,
+  );
 }
 
 /** A non-empty id from a node setting or a message, or a BAD_REQUEST naming what is missing. */
 export function requireText(value: unknown, what: string): string {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string') throw new FlowError('BAD_REQUEST', `The ${what} must be text, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  if (typeof value !== 'string')
+    throw new FlowError(
+      'BAD_REQUEST',
+      `The ${what} must be text, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+    );
   const s = value.trim();
   if (!s) throw new FlowError('BAD_REQUEST', `The ${what} is empty`);
   if (s.length > 200) throw new FlowError('BAD_REQUEST', `The ${what} is too long (${s.length} characters)`);
@@ -89,7 +99,10 @@ export function ensureContext(msg: OpenObdMsg): OpenObdMsgContext {
 
 /** A CAN id as flows show it: upper-case hex, three digits for 11-bit ids. */
 export function canIdText(id: number): string {
-  return id.toString(16).toUpperCase().padStart(id > 0x7ff ? 8 : 3, '0');
+  return id
+    .toString(16)
+    .toUpperCase()
+    .padStart(id > 0x7ff ? 8 : 3, '0');
 }
 
 /** Keeps status texts short: Node-RED shows about 20 characters comfortably. */

@@ -43,7 +43,13 @@ export class StatusTracker {
     this.#sessionId = id;
     if (!showNow) return;
     const live = registry.get(id);
-    if (live) this.show(sessionStatus({ id, state: live.session.state, health: live.session.keepaliveHealth === 'recovering' ? 'recovering' : 'active' }, this.t));
+    if (live)
+      this.show(
+        sessionStatus(
+          { id, state: live.session.state, health: live.session.keepaliveHealth === 'recovering' ? 'recovering' : 'active' },
+          this.t,
+        ),
+      );
   }
 
   #onSession(e: SessionEvent): void {
@@ -75,17 +81,19 @@ export class StatusTracker {
     // Built only if it is still the newest when the timer fires: most per-message statuses never are.
     this.#frequentPending = status;
     if (this.#frequentTimer) return;
-    this.#frequentTimer = setTimeout(() => {
-      this.#frequentTimer = undefined;
-      const pending = this.#frequentPending;
-      this.#frequentPending = undefined;
-      if (!pending || this.#closed) return;
-      this.#frequentAt = Date.now();
-      this.node.status(typeof pending === 'function' ? pending() : pending);
-    }, Math.max(0, wait));
+    this.#frequentTimer = setTimeout(
+      () => {
+        this.#frequentTimer = undefined;
+        const pending = this.#frequentPending;
+        this.#frequentPending = undefined;
+        if (!pending || this.#closed) return;
+        this.#frequentAt = Date.now();
+        this.node.status(typeof pending === 'function' ? pending() : pending);
+      },
+      Math.max(0, wait),
+    );
     this.#frequentTimer.unref();
   }
-
 
   #dropFrequent(): void {
     if (this.#frequentTimer) clearTimeout(this.#frequentTimer);

@@ -24,7 +24,9 @@ export interface EcuNode extends Node {
 
 /** Parses a CAN id written in hex ("7E0", "0x7e0", "18DA10F1"). */
 export function parseCanId(text: unknown, what: string): number {
-  const s = String(text ?? '').trim().replace(/^0x/i, '');
+  const s = String(text ?? '')
+    .trim()
+    .replace(/^0x/i, '');
   if (!/^[0-9a-f]{1,8}$/i.test(s)) throw new FlowError('BAD_CONFIG', `${what} '${String(text ?? '')}' is not a hexadecimal CAN id`);
   const id = parseInt(s, 16);
   if (id > 0x1fffffff) throw new FlowError('BAD_CONFIG', `${what} ${s} is larger than a 29-bit CAN id`);

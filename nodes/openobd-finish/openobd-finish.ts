@@ -14,7 +14,10 @@ interface FinishDef extends NodeDef {
 /** Accepts 'RESULT_SUCCESS', 'SUCCESS' or 'success' (and the same for user feedback). */
 function normalize<T extends string>(value: unknown, names: readonly T[], prefix: string, what: string): T {
   if (typeof value !== 'string' || !value.trim()) throw new FlowError('BAD_REQUEST', `The ${what} must be one of ${names.join(', ')}`);
-  const v = value.trim().toUpperCase().replace(/[\s-]+/g, '_');
+  const v = value
+    .trim()
+    .toUpperCase()
+    .replace(/[\s-]+/g, '_');
   const full = (v.startsWith(prefix) ? v : prefix + v) as T;
   if (!names.includes(full)) throw new FlowError('BAD_REQUEST', `Unknown ${what} '${value}'; use one of ${names.join(', ')}`);
   return full;
@@ -33,11 +36,16 @@ export function registerFinish(RED: NodeAPI): void {
     onInput(node, kit, async (msg, send) => {
       const live = liveSessionOf(msg);
       const resultRaw = def.result || (msg.result as unknown) || 'RESULT_SUCCESS';
-      const results = (Array.isArray(resultRaw) ? resultRaw : [resultRaw]).map((r) => normalize<ResultName>(r, RESULT_NAMES, 'RESULT_', 'service result'));
+      const results = (Array.isArray(resultRaw) ? resultRaw : [resultRaw]).map((r) =>
+        normalize<ResultName>(r, RESULT_NAMES, 'RESULT_', 'service result'),
+      );
       const options: FinishOptions = { result: results };
       const feedbackRaw = def.userFeedback || (msg.userFeedback as unknown);
-      if (feedbackRaw !== undefined && feedbackRaw !== '') options.userFeedback = normalize<UserFeedbackName>(feedbackRaw, USER_FEEDBACK_NAMES, 'USER_FEEDBACK_', 'user feedback');
-      const description = def.description ? await evaluate(RED, node, def.description, def.descriptionSource || 'str', msg) : msg.description;
+      if (feedbackRaw !== undefined && feedbackRaw !== '')
+        options.userFeedback = normalize<UserFeedbackName>(feedbackRaw, USER_FEEDBACK_NAMES, 'USER_FEEDBACK_', 'user feedback');
+      const description = def.description
+        ? await evaluate(RED, node, def.description, def.descriptionSource || 'str', msg)
+        : msg.description;
       if (description !== undefined && description !== null && description !== '') {
         if (typeof description !== 'string') throw new FlowError('BAD_REQUEST', 'The description must be text');
         options.description = description.slice(0, 2000);

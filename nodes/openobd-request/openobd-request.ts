@@ -65,7 +65,11 @@ function timingOf(def: RequestDef): Partial<UdsTiming> {
 /** Addressing from msg.openobd.ecu when the node has no ECU configured: { requestId: '7E0', responseId: '7E8', ... }. */
 function ecuFromMsg(msg: OpenObdMsg): { spec: EcuSpec; label: string } {
   const e = msg.openobd?.ecu;
-  if (!e || typeof e !== 'object') throw new FlowError('BAD_CONFIG', 'No ECU: select an ECU in the node, or set msg.openobd.ecu = { requestId: "7E0", responseId: "7E8" }');
+  if (!e || typeof e !== 'object')
+    throw new FlowError(
+      'BAD_CONFIG',
+      'No ECU: select an ECU in the node, or set msg.openobd.ecu = { requestId: "7E0", responseId: "7E8" }',
+    );
   const d = e as Record<string, unknown>;
   const spec = ecuSpecFromDef({
     busName: String(d.busName ?? 'OBD-CAN'),
@@ -141,7 +145,8 @@ export function registerRequest(RED: NodeAPI): void {
       let spec: EcuSpec;
       let ecuName: string | undefined;
       if (ecuNode) {
-        if (!ecuNode.spec) throw new FlowError('BAD_CONFIG', `ECU "${ecuNode.label}" is misconfigured: ${ecuNode.problem ?? 'unknown problem'}`);
+        if (!ecuNode.spec)
+          throw new FlowError('BAD_CONFIG', `ECU "${ecuNode.label}" is misconfigured: ${ecuNode.problem ?? 'unknown problem'}`);
         spec = ecuNode.spec;
         ecuName = ecuNode.name || undefined;
       } else if (def.ecu) {
@@ -179,7 +184,11 @@ export function registerRequest(RED: NodeAPI): void {
       status.followSession(live.id, false);
       if (!negative) {
         const first = answers[0];
-        status.showFrequent(() => ({ fill: 'green', shape: 'dot', text: shortText(first ? `${first.hex.slice(0, 16)} ${first.elapsedMs} ms` : t('openobd.status.noAnswerExpected')) }));
+        status.showFrequent(() => ({
+          fill: 'green',
+          shape: 'dot',
+          text: shortText(first ? `${first.hex.slice(0, 16)} ${first.elapsedMs} ms` : t('openobd.status.noAnswerExpected')),
+        }));
         send(msg); // the first output; Node-RED's fast path for one message on one wire
         return;
       }
@@ -190,11 +199,15 @@ export function registerRequest(RED: NodeAPI): void {
         send([null, msg]);
         return;
       }
-      throw new FlowError('NEGATIVE_RESPONSE', `ECU ${ecuName ?? canIdText(spec.requestId)} answered ${requestHex} negatively: ${nrcText} (${codec.nrcDescription(first.nrc ?? 0)})`, {
-        nrc: hexByte(first.nrc ?? 0),
-        nrcName: first.nrcName,
-        response: first.hex,
-      });
+      throw new FlowError(
+        'NEGATIVE_RESPONSE',
+        `ECU ${ecuName ?? canIdText(spec.requestId)} answered ${requestHex} negatively: ${nrcText} (${codec.nrcDescription(first.nrc ?? 0)})`,
+        {
+          nrc: hexByte(first.nrc ?? 0),
+          nrcName: first.nrcName,
+          response: first.hex,
+        },
+      );
     });
 
     node.on('close', () => closing.abort());

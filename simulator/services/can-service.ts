@@ -71,7 +71,8 @@ export function canService(sim: OpenObdSimulator): grpc.UntypedServiceImplementa
         if (isFinal(session.state)) return;
         const hex = payload.toString('hex').toUpperCase();
         for (const c of channels.values()) {
-          if (c.bus_name === busName && c.response_id === responseId) call.write({ channel: c, payload: hex } satisfies IsotpMessageMessage);
+          if (c.bus_name === busName && c.response_id === responseId)
+            call.write({ channel: c, payload: hex } satisfies IsotpMessageMessage);
         }
       };
 
@@ -86,9 +87,11 @@ export function canService(sim: OpenObdSimulator): grpc.UntypedServiceImplementa
       };
 
       const handle = (m: IsotpMessageMessage) => {
-        if (isFinal(session.state)) throw new SimStatus(GrpcStatus.FAILED_PRECONDITION, `Session ${session.id} has ended (${session.state})`);
+        if (isFinal(session.state))
+          throw new SimStatus(GrpcStatus.FAILED_PRECONDITION, `Session ${session.id} has ended (${session.state})`);
         const channel = m.channel;
-        if (!channel || !channel.bus_name) throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, 'Every ISO-TP message needs a channel with a bus_name');
+        if (!channel || !channel.bus_name)
+          throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, 'Every ISO-TP message needs a channel with a bus_name');
         const bus = isotpBus(session, channel.bus_name);
         const key = keyOf(channel);
         if (!channels.has(key)) {
@@ -98,8 +101,13 @@ export function canService(sim: OpenObdSimulator): grpc.UntypedServiceImplementa
         }
         const text = m.payload ?? '';
         if (text === '') return; // announcing the channel (and listening on it)
-        if (!/^(?:[0-9a-fA-F]{2})+$/.test(text)) throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, `Payload '${text.slice(0, 40)}' is not an even number of hexadecimal digits`);
-        if (text.length / 2 > MAX_ISOTP_BYTES) throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, `Payload of ${text.length / 2} bytes exceeds the ISO-TP maximum of ${MAX_ISOTP_BYTES}`);
+        if (!/^(?:[0-9a-fA-F]{2})+$/.test(text))
+          throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, `Payload '${text.slice(0, 40)}' is not an even number of hexadecimal digits`);
+        if (text.length / 2 > MAX_ISOTP_BYTES)
+          throw new SimStatus(
+            GrpcStatus.INVALID_ARGUMENT,
+            `Payload of ${text.length / 2} bytes exceeds the ISO-TP maximum of ${MAX_ISOTP_BYTES}`,
+          );
         if (!reachesVehicle(bus, connector)) return; // wrong pins or bit rate: the car hears nothing
         for (const reply of connector.vehicle.handleRequest(channel.request_id, Buffer.from(text, 'hex'))) {
           if (sim.faults.isWithheld(reply.ecu, reply.responseId)) continue;

@@ -26,9 +26,17 @@ export function controllerService(sim: OpenObdSimulator): grpc.UntypedServiceImp
   return {
     getSessionControllerToken: unary(sim, S, 'getSessionControllerToken', (call) => {
       const a = call.request as Authenticate;
-      const partner = sim.partners.find((p) => p.clientId === a.client_id && p.clientSecret === a.client_secret && p.clusterId === a.cluster_id);
+      const partner = sim.partners.find(
+        (p) => p.clientId === a.client_id && p.clientSecret === a.client_secret && p.clusterId === a.cluster_id,
+      );
       if (!partner) throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, Details.invalidClient);
-      return { value: sim.issueToken({ kind: 'controller', clientId: partner.clientId, expiresAtMs: Date.now() + sim.options.controllerTokenLifetimeMs }) };
+      return {
+        value: sim.issueToken({
+          kind: 'controller',
+          clientId: partner.clientId,
+          expiresAtMs: Date.now() + sim.options.controllerTokenLifetimeMs,
+        }),
+      };
     }),
 
     startSessionOnTicket: unary(sim, S, 'startSessionOnTicket', (call) => {

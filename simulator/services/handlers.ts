@@ -11,7 +11,12 @@ import type { OpenObdSimulator } from '../simulator';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 
-export function unary(sim: OpenObdSimulator, service: string, method: string, fn: (call: grpc.ServerUnaryCall<Any, Any>) => unknown): grpc.handleUnaryCall<Any, Any> {
+export function unary(
+  sim: OpenObdSimulator,
+  service: string,
+  method: string,
+  fn: (call: grpc.ServerUnaryCall<Any, Any>) => unknown,
+): grpc.handleUnaryCall<Any, Any> {
   return (call, callback) => {
     sim.countCall(service, method);
     const planned = sim.faults.take(service, method);
@@ -28,7 +33,12 @@ export function unary(sim: OpenObdSimulator, service: string, method: string, fn
   };
 }
 
-export function clientStream(sim: OpenObdSimulator, service: string, method: string, fn: (messages: Any[], call: grpc.ServerReadableStream<Any, Any>) => unknown): grpc.handleClientStreamingCall<Any, Any> {
+export function clientStream(
+  sim: OpenObdSimulator,
+  service: string,
+  method: string,
+  fn: (messages: Any[], call: grpc.ServerReadableStream<Any, Any>) => unknown,
+): grpc.handleClientStreamingCall<Any, Any> {
   return (call, callback) => {
     sim.countCall(service, method);
     const planned = sim.faults.take(service, method);
@@ -56,7 +66,12 @@ export function clientStream(sim: OpenObdSimulator, service: string, method: str
 }
 
 /** Server-streaming and bidirectional calls: the handler owns the call; a throw ends it with a status. */
-function streaming<C extends NodeJS.EventEmitter>(sim: OpenObdSimulator, service: string, method: string, fn: (call: C) => void): (call: C) => void {
+function streaming<C extends NodeJS.EventEmitter>(
+  sim: OpenObdSimulator,
+  service: string,
+  method: string,
+  fn: (call: C) => void,
+): (call: C) => void {
   return (call) => {
     sim.countCall(service, method);
     const planned = sim.faults.take(service, method);
@@ -72,10 +87,20 @@ function streaming<C extends NodeJS.EventEmitter>(sim: OpenObdSimulator, service
   };
 }
 
-export function serverStream(sim: OpenObdSimulator, service: string, method: string, fn: (call: grpc.ServerWritableStream<Any, Any>) => void): grpc.handleServerStreamingCall<Any, Any> {
+export function serverStream(
+  sim: OpenObdSimulator,
+  service: string,
+  method: string,
+  fn: (call: grpc.ServerWritableStream<Any, Any>) => void,
+): grpc.handleServerStreamingCall<Any, Any> {
   return streaming(sim, service, method, fn);
 }
 
-export function bidi(sim: OpenObdSimulator, service: string, method: string, fn: (call: grpc.ServerDuplexStream<Any, Any>) => void): grpc.handleBidiStreamingCall<Any, Any> {
+export function bidi(
+  sim: OpenObdSimulator,
+  service: string,
+  method: string,
+  fn: (call: grpc.ServerDuplexStream<Any, Any>) => void,
+): grpc.handleBidiStreamingCall<Any, Any> {
   return streaming(sim, service, method, fn);
 }

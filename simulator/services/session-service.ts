@@ -24,7 +24,8 @@ export function sessionService(sim: OpenObdSimulator): grpc.UntypedServiceImplem
       if (!session) throw new SimStatus(GrpcStatus.UNAUTHENTICATED, 'Unknown session');
       if (isFinal(session.state)) throw new SimStatus(GrpcStatus.FAILED_PRECONDITION, `Session ${session.id} has ended (${session.state})`);
       // The one-time token, or a session token, on an already claimed session (wire reference §5.11).
-      if (record.kind === 'session' || session.state === 'active') throw new SimStatus(GrpcStatus.PERMISSION_DENIED, Details.alreadyAuthenticated);
+      if (record.kind === 'session' || session.state === 'active')
+        throw new SimStatus(GrpcStatus.PERMISSION_DENIED, Details.alreadyAuthenticated);
       if (value !== session.authToken) throw new SimStatus(GrpcStatus.UNAUTHENTICATED, 'Invalid authentication token');
       session.state = 'active';
       if (session.authTimer) clearTimeout(session.authTimer);
@@ -37,7 +38,8 @@ export function sessionService(sim: OpenObdSimulator): grpc.UntypedServiceImplem
       if (record.kind === 'controller') throw new SimStatus(GrpcStatus.UNAUTHENTICATED, 'A session authentication token is required');
       const session = sim.sessions.get(record.sessionId);
       if (!session || isFinal(session.state)) throw new SimStatus(GrpcStatus.FAILED_PRECONDITION, 'Session is not available');
-      if (session.state === 'active' && record.kind === 'auth') throw new SimStatus(GrpcStatus.PERMISSION_DENIED, Details.alreadyAuthenticated);
+      if (session.state === 'active' && record.kind === 'auth')
+        throw new SimStatus(GrpcStatus.PERMISSION_DENIED, Details.alreadyAuthenticated);
       return {};
     }),
 

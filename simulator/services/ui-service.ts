@@ -37,14 +37,19 @@ export function userInterfaceService(sim: OpenObdSimulator): grpc.UntypedService
       const answer = (c: ControlMessage): ControlMessage => {
         const next = queue.length ? queue.shift() : undefined;
         const reply: ControlMessage = { target: c.target };
-        if (c.control_yesno) reply.control_yesno = { label: c.control_yesno.label, answer: typeof next === 'boolean' ? next : script.yesNo ?? true };
+        if (c.control_yesno)
+          reply.control_yesno = { label: c.control_yesno.label, answer: typeof next === 'boolean' ? next : (script.yesNo ?? true) };
         else if (c.control_options) {
           const max = Math.max(0, c.control_options.options.length - 1);
-          reply.control_options = { ...c.control_options, answer: Math.min(max, typeof next === 'number' ? next : script.option ?? 0) };
-        } else if (c.control_freetext) reply.control_freetext = { label: c.control_freetext.label, answer: typeof next === 'string' ? next : script.freeText ?? 'OK' };
+          reply.control_options = { ...c.control_options, answer: Math.min(max, typeof next === 'number' ? next : (script.option ?? 0)) };
+        } else if (c.control_freetext)
+          reply.control_freetext = { label: c.control_freetext.label, answer: typeof next === 'string' ? next : (script.freeText ?? 'OK') };
         else if (c.control_number) {
-          const wanted = typeof next === 'number' ? next : script.number ?? c.control_number.minimum;
-          reply.control_number = { ...c.control_number, answer: Math.min(c.control_number.maximum, Math.max(c.control_number.minimum, wanted)) };
+          const wanted = typeof next === 'number' ? next : (script.number ?? c.control_number.minimum);
+          reply.control_number = {
+            ...c.control_number,
+            answer: Math.min(c.control_number.maximum, Math.max(c.control_number.minimum, wanted)),
+          };
         } else if (c.control_continue) reply.control_continue = { ...c.control_continue };
         else if (c.control_label) reply.control_label = { ...c.control_label };
         else throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, 'A control needs one of label, options, continue, yesno, freetext or number');

@@ -24,7 +24,12 @@ const KBPS_TO_RATE: Record<number, CanBitRateName> = {
 /** The CAN bus of the car as a CanBus message (used by the ECU list and to check bus configurations). */
 export function vehicleCanBus(connector: ConnectorRecord) {
   const can = connector.vehicle.definition.can;
-  return { pin_plus: can.pinPlus, pin_min: can.pinMinus, can_protocol: 'CAN_PROTOCOL_ISOTP', can_bit_rate: KBPS_TO_RATE[can.bitRateKbps] ?? 'CAN_BIT_RATE_UNDEFINED' };
+  return {
+    pin_plus: can.pinPlus,
+    pin_min: can.pinMinus,
+    can_protocol: 'CAN_PROTOCOL_ISOTP',
+    can_bit_rate: KBPS_TO_RATE[can.bitRateKbps] ?? 'CAN_BIT_RATE_UNDEFINED',
+  };
 }
 
 function pinsOf(bus: BusConfigurationMessage): number[] {
@@ -46,11 +51,17 @@ export function validateBuses(buses: BusConfigurationMessage[]): void {
     if (!bus.BusDefinition) throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, `Bus '${bus.bus_name}' has no bus definition`);
     if (names.has(bus.bus_name)) throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, `Bus name '${bus.bus_name}' is configured twice`);
     names.add(bus.bus_name);
-    if (bus.can_bus && bus.can_bus.pin_plus === bus.can_bus.pin_min) throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, `Bus '${bus.bus_name}' uses pin ${bus.can_bus.pin_plus} twice`);
+    if (bus.can_bus && bus.can_bus.pin_plus === bus.can_bus.pin_min)
+      throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, `Bus '${bus.bus_name}' uses pin ${bus.can_bus.pin_plus} twice`);
     for (const pin of pinsOf(bus)) {
-      if (!(pin >= 1 && pin <= 16)) throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, `Bus '${bus.bus_name}': pin ${pin} is not an OBD connector pin`);
+      if (!(pin >= 1 && pin <= 16))
+        throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, `Bus '${bus.bus_name}': pin ${pin} is not an OBD connector pin`);
       const other = pins.get(pin);
-      if (other) throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, `Pin ${pin} is used by both '${other}' and '${bus.bus_name}'; two buses may not share pins`);
+      if (other)
+        throw new SimStatus(
+          GrpcStatus.INVALID_ARGUMENT,
+          `Pin ${pin} is used by both '${other}' and '${bus.bus_name}'; two buses may not share pins`,
+        );
       pins.set(pin, bus.bus_name);
     }
   }
@@ -110,7 +121,9 @@ export function vehicleInfoService(sim: OpenObdSimulator): grpc.UntypedServiceIm
     getEcuList: unary(sim, 'vehicleInfo', 'getEcuList', (call) => {
       const connector = connectorOf(sim, sim.activeSession(call.metadata));
       const canBus = vehicleCanBus(connector);
-      return { ecus: connector.vehicle.ecus().map((e) => ({ isotp_ecu: { can_bus: canBus, request_id: e.requestId, response_id: e.responseId } })) };
+      return {
+        ecus: connector.vehicle.ecus().map((e) => ({ isotp_ecu: { can_bus: canBus, request_id: e.requestId, response_id: e.responseId } })),
+      };
     }),
   };
 }

@@ -11,7 +11,10 @@ export function fromHex(text: string): Buffer {
 
 /** Upper-case hex with a space between bytes ("62 F1 90"), the form used in logs and tests. */
 export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex').toUpperCase().replace(/(..)(?!$)/g, '$1 ');
+  return Buffer.from(bytes)
+    .toString('hex')
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, '$1 ');
 }
 
 /** Unsigned big-endian integer of `size` bytes (1–6). */

@@ -33,11 +33,7 @@ export interface Access {
   securityLevel: number | null;
 }
 
-export type DidValue =
-  | { kind: 'bytes'; bytes: Buffer }
-  | { kind: 'vin' }
-  | { kind: 'activeSession' }
-  | { kind: 'obdPid'; pid: number };
+export type DidValue = { kind: 'bytes'; bytes: Buffer } | { kind: 'vin' } | { kind: 'activeSession' } | { kind: 'obdPid'; pid: number };
 
 export interface CompiledDid {
   id: number;
@@ -267,8 +263,12 @@ function compilePid(def: ObdPidDefinition, path: string): CompiledPid {
   return { kind: 'signal', signal, size, scale, offset: def.offset ?? 0 };
 }
 
-function keyedMap<T, V>(record: Record<string, T> | undefined, path: string, keyBytes: number,
-  make: (key: number, value: T, path: string) => V): Map<number, V> {
+function keyedMap<T, V>(
+  record: Record<string, T> | undefined,
+  path: string,
+  keyBytes: number,
+  make: (key: number, value: T, path: string) => V,
+): Map<number, V> {
   const map = new Map<number, V>();
   for (const [key, value] of Object.entries(record ?? {})) {
     const id = hexNumber(key, `${path}.${key}`, keyBytes);
@@ -308,8 +308,7 @@ function compileEcu(def: EcuDefinition, path: string): CompiledEcu {
   const timing = def.timing ?? { p2Ms: 50, p2StarMs: 5000 };
   const sessions = sessionSet(def.sessions ?? ['default', 'programming', 'extended'], `${path}.sessions`) ?? new Set<number>();
   if (!sessions.has(SESSION.default)) throw new VehicleDefinitionError(`${path}.sessions`, 'must include "default"');
-  const services = def.services === undefined ? null
-    : new Set(def.services.map((s, i) => hexNumber(s, `${path}.services[${i}]`, 1)));
+  const services = def.services === undefined ? null : new Set(def.services.map((s, i) => hexNumber(s, `${path}.services[${i}]`, 1)));
   for (const sid of services ?? []) {
     if (!UDS_SERVICES.includes(sid)) throw new VehicleDefinitionError(`${path}.services`, `SID ${sid.toString(16)} is not simulated`);
   }
@@ -326,8 +325,12 @@ function compileEcu(def: EcuDefinition, path: string): CompiledEcu {
     p2StarMs: count(timing.p2StarMs, `${path}.timing.p2StarMs`, 5000),
     sessions,
     services,
-    serviceSessions: keyedMap(def.serviceSessions, `${path}.serviceSessions`, 1,
-      (_sid, refs, p) => sessionSet(refs, p) ?? new Set<number>()),
+    serviceSessions: keyedMap(
+      def.serviceSessions,
+      `${path}.serviceSessions`,
+      1,
+      (_sid, refs, p) => sessionSet(refs, p) ?? new Set<number>(),
+    ),
     subFunctionSessions,
     serviceSecurity: keyedMap(def.serviceSecurity, `${path}.serviceSecurity`, 1, (_sid, level, p) => {
       const checked = securityLevel(level, p);
@@ -362,7 +365,10 @@ export function compileVehicle(def: VehicleDefinition): CompiledVehicle {
 
   const seen = new Map<number, string>([[functionalRequestId, 'functionalRequestId']]);
   ecus.forEach((ecu, i) => {
-    for (const [id, field] of [[ecu.requestId, 'requestId'], [ecu.responseId, 'responseId']] as const) {
+    for (const [id, field] of [
+      [ecu.requestId, 'requestId'],
+      [ecu.responseId, 'responseId'],
+    ] as const) {
       const other = seen.get(id);
       if (other !== undefined) throw new VehicleDefinitionError(`ecus[${i}].${field}`, `id ${id.toString(16)} already used by ${other}`);
       seen.set(id, `${ecu.name}.${field}`);

@@ -150,7 +150,10 @@ export class SimulatedEcu {
   /** After an ECU reset the ECU is silent until then. */
   private bootUntil = -Infinity;
 
-  constructor(private readonly def: CompiledEcu, private readonly env: VehicleEnvironment) {
+  constructor(
+    private readonly def: CompiledEcu,
+    private readonly env: VehicleEnvironment,
+  ) {
     this.name = def.name;
     this.requestId = def.requestId;
     this.responseId = def.responseId;
@@ -281,7 +284,7 @@ export class SimulatedEcu {
         frames.push({ delayMs: i === 0 ? first : pending.intervalMs, payload: Buffer.of(0x7f, sid, NRC.responsePending) });
       }
     }
-    frames.push({ delayMs: frames.length === 0 ? first : pending?.intervalMs ?? first, payload: answer.payload });
+    frames.push({ delayMs: frames.length === 0 ? first : (pending?.intervalMs ?? first), payload: answer.payload });
     return frames;
   }
 

@@ -40,7 +40,13 @@ describe(`Node-RED ${nr.version}: the admin endpoints behind the editor dropdown
     const r = await request(`${(server as NodeRedServer).url}auth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ client_id: 'node-red-admin', grant_type: 'password', scope: '', username, password: 'openobd-test' }).toString(),
+      body: new URLSearchParams({
+        client_id: 'node-red-admin',
+        grant_type: 'password',
+        scope: '',
+        username,
+        password: 'openobd-test',
+      }).toString(),
     });
     return r.status === 200 ? r.json<{ access_token: string }>().access_token : undefined;
   }

@@ -43,7 +43,11 @@ declare const getComputedStyle: any;
 
 const nr = nodeRedPackage();
 const MODULE = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string }).name;
-const EXAMPLES = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json')).sort().map((f) => f.replace(/\.json$/, ''));
+const EXAMPLES = fs
+  .readdirSync(path.join(ROOT, 'examples'))
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => f.replace(/\.json$/, ''));
 const READ_VIN = EXAMPLES.find((e) => /read the vin/i.test(e)) as string;
 const VIN = 'WVWZZZAU6KW204711';
 const shot = (name: string) => screenshotFile(`${nr.version}-${name}`);
@@ -86,7 +90,13 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
     const test = this.currentTest;
     if (test && test.state === 'failed' && current) {
       await current.screenshot({ path: shot(`failed-${test.title.slice(0, 60)}`), fullPage: false }).catch(() => undefined);
-      const notes = server ? server.output().split('\n').filter((l) => /\[(warn|error)\]/.test(l) && !/Projects disabled|unencrypted credentials/.test(l)).slice(-15) : [];
+      const notes = server
+        ? server
+            .output()
+            .split('\n')
+            .filter((l) => /\[(warn|error)\]/.test(l) && !/Projects disabled|unencrypted credentials/.test(l))
+            .slice(-15)
+        : [];
       if (notes.length) process.stdout.write(`      Node-RED warnings and errors:\n${notes.map((l) => `        ${l}`).join('\n')}\n`);
     }
   });
@@ -121,14 +131,17 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
         assert.match(item.icon, new RegExp(`icons/${MODULE.replace('/', '\\/')}/openobd-[a-z-]+\\.svg`), `icon of ${item.type}`);
       }
       // The icons are served and are SVG.
-      const icons = await page.evaluate(async (urls: string[]) => {
-        const out: string[] = [];
-        for (const u of urls) {
-          const r = await fetch(u);
-          out.push(`${r.status} ${r.headers.get('content-type')}`);
-        }
-        return out;
-      }, (items as any[]).map((i) => /url\("?([^")]+)"?\)/.exec(i.icon)?.[1] as string));
+      const icons = await page.evaluate(
+        async (urls: string[]) => {
+          const out: string[] = [];
+          for (const u of urls) {
+            const r = await fetch(u);
+            out.push(`${r.status} ${r.headers.get('content-type')}`);
+          }
+          return out;
+        },
+        (items as any[]).map((i) => /url\("?([^")]+)"?\)/.exec(i.icon)?.[1] as string),
+      );
       for (const answer of icons) assert.match(answer, /^200 image\/svg\+xml/);
       const header = page.locator('#red-ui-palette-header-openOBD');
       await header.scrollIntoViewIfNeeded();
@@ -178,7 +191,9 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       await page.locator('#node-input-targetType').selectOption('connector');
       assert.equal(await target.getAttribute('placeholder'), msg('openobd.placeholder.connector'), 'the hint follows "start on"');
       // Nothing is deployed yet, so the simulator has no connectors to offer: the dialog says why.
-      await page.locator('#openobd-start-simulator-list', { hasText: msg('openobd.picker.simulatorNotRunning') }).waitFor({ state: 'visible' });
+      await page
+        .locator('#openobd-start-simulator-list', { hasText: msg('openobd.picker.simulatorNotRunning') })
+        .waitFor({ state: 'visible' });
       await page.locator('#node-input-targetType').selectOption('ticket');
       await choices.first().waitFor({ state: 'visible' });
       await typeInto(target, '');
@@ -220,9 +235,23 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
 
       const account = await page.evaluate((aid) => {
         const a = RED.nodes.node(aid);
-        return { mode: a.mode, host: a.host, port: String(a.port), valid: a.valid !== false, secretInDefaults: 'clientSecret' in a._def.defaults, credType: a._def.credentials.clientSecret.type };
+        return {
+          mode: a.mode,
+          host: a.host,
+          port: String(a.port),
+          valid: a.valid !== false,
+          secretInDefaults: 'clientSecret' in a._def.defaults,
+          credType: a._def.credentials.clientSecret.type,
+        };
       }, accountId);
-      assert.deepEqual(account, { mode: 'custom', host: 'grpc.example.com', port: '8443', valid: true, secretInDefaults: false, credType: 'password' });
+      assert.deepEqual(account, {
+        mode: 'custom',
+        host: 'grpc.example.com',
+        port: '8443',
+        valid: true,
+        secretInDefaults: false,
+        credType: 'password',
+      });
       // Exporting the flow never carries the secret.
       const exported = await page.evaluate(() => JSON.stringify(RED.nodes.createCompleteNodeSet({ credentials: false })));
       assert.ok(!exported.includes('s3cret-from-the-test'), 'the client secret is not in an export');
@@ -236,7 +265,13 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       const preset = page.locator('#node-config-input-preset');
       assert.equal(await preset.inputValue(), 'engine');
       assert.equal(await page.locator('#node-config-input-requestId').inputValue(), '7E0');
-      assert.deepEqual(await preset.locator('option').evaluateAll((os: any[]) => os.map((o) => o.value)), ['engine', 'transmission', 'obd-functional', 'abs', 'custom']);
+      assert.deepEqual(await preset.locator('option').evaluateAll((os: any[]) => os.map((o) => o.value)), [
+        'engine',
+        'transmission',
+        'obd-functional',
+        'abs',
+        'custom',
+      ]);
       await preset.selectOption('obd-functional');
       assert.equal(await page.locator('#node-config-input-requestId').inputValue(), '7DF');
       assert.equal(await page.locator('#node-config-input-functional').isChecked(), true);
@@ -307,7 +342,10 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       await assertCheckboxLabelReadable(page, 'node-input-decode');
       // Negative answers on a second output: the node grows a port.
       await page.locator('#node-input-negative').selectOption('output');
-      await page.locator('.red-ui-tray').first().screenshot({ path: shot('dialog') });
+      await page
+        .locator('.red-ui-tray')
+        .first()
+        .screenshot({ path: shot('dialog') });
       await pressDone(page);
 
       const state = await nodeState(page, id);
@@ -332,7 +370,10 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       await page.locator('#node-input-result').selectOption('RESULT_SUCCESS');
       await pressDone(page);
       const state = await nodeState(page, id);
-      assert.deepEqual([state.result, state.description, state.descriptionSource, state._valid], ['RESULT_SUCCESS', 'payload.text', 'msg', true]);
+      assert.deepEqual(
+        [state.result, state.description, state.descriptionSource, state._valid],
+        ['RESULT_SUCCESS', 'payload.text', 'msg', true],
+      );
       assert.equal(await canvasLabel(page, id), msg('openobd.nodeLabel.finishWith', { result: 'SUCCESS' }));
     });
 
@@ -341,7 +382,9 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       await openNodeEditor(page, id);
       // One account exists per kind here; make sure the simulator one is selected.
       await selectSimulatorAccount(page);
-      await page.locator('.openobd-interrupt-live .openobd-picker-empty', { hasText: msg('openobd.picker.noSessions') }).waitFor({ state: 'visible' });
+      await page
+        .locator('.openobd-interrupt-live .openobd-picker-empty', { hasText: msg('openobd.picker.noSessions') })
+        .waitFor({ state: 'visible' });
       const sessionId = typedInputField(page, 'node-input-sessionId');
       await page.evaluate(() => $('#node-input-sessionId').typedInput('type', 'msg'));
       await typeInto(sessionId, 'openobd.');
@@ -409,7 +452,10 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
         const mark = (server as NodeRedServer).mark();
         const { tab } = await importExample(xpage, MODULE, example);
         tabs[example] = tab;
-        const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', `${example}.json`), 'utf8')) as Array<{ type: string; x?: number }>;
+        const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', `${example}.json`), 'utf8')) as Array<{
+          type: string;
+          x?: number;
+        }>;
         const onTab = await xpage.evaluate((z) => RED.nodes.filterNodes({ z }).length, tab);
         assert.equal(onTab, shipped.filter((n) => n.x !== undefined).length, 'every flow node of the example is on the new tab');
         assert.deepEqual(await tabProblems(xpage, tab), []);
@@ -424,17 +470,26 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
         });
         assert.equal(accounts, 1, 'the examples share one account config node');
         // The runtime started the flow: the nodes with an account show its state (ready), none shows an error.
-        await xpage.waitForFunction(
-          (z) => {
-            const withAccount = RED.nodes.filterNodes({ z }).filter((n: any) => n.type.startsWith('openobd-') && n.account);
-            return withAccount.length > 0 && withAccount.every((n: any) => n.status && n.status.fill === 'green');
-          },
-          tab,
-          { timeout: 60000, polling: 250 },
-        ).catch(async () => {
-          const statuses = await xpage.evaluate((z) => RED.nodes.filterNodes({ z }).filter((n: any) => n.type.startsWith('openobd-')).map((n: any) => `${n.type}: ${JSON.stringify(n.status || null)}`), tab);
-          throw new Error(`the openOBD nodes did not report a ready account:\n  ${statuses.join('\n  ')}`);
-        });
+        await xpage
+          .waitForFunction(
+            (z) => {
+              const withAccount = RED.nodes.filterNodes({ z }).filter((n: any) => n.type.startsWith('openobd-') && n.account);
+              return withAccount.length > 0 && withAccount.every((n: any) => n.status && n.status.fill === 'green');
+            },
+            tab,
+            { timeout: 60000, polling: 250 },
+          )
+          .catch(async () => {
+            const statuses = await xpage.evaluate(
+              (z) =>
+                RED.nodes
+                  .filterNodes({ z })
+                  .filter((n: any) => n.type.startsWith('openobd-'))
+                  .map((n: any) => `${n.type}: ${JSON.stringify(n.status || null)}`),
+              tab,
+            );
+            throw new Error(`the openOBD nodes did not report a ready account:\n  ${statuses.join('\n  ')}`);
+          });
         assert.deepEqual((server as NodeRedServer).errorsSince(mark), [], 'Node-RED logged no error');
         if (example === READ_VIN) await xpage.screenshot({ path: shot('example') });
       });
@@ -452,7 +507,11 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
           await message.waitFor({ state: 'visible', timeout: 15000 });
           const seconds = (Date.now() - started) / 1000;
           // Open the object so the screenshot shows the decoded details.
-          await message.locator('.red-ui-debug-msg-object-header, .red-ui-debug-msg-element').first().click().catch(() => undefined);
+          await message
+            .locator('.red-ui-debug-msg-object-header, .red-ui-debug-msg-element')
+            .first()
+            .click()
+            .catch(() => undefined);
           await xpage.screenshot({ path: shot('debug') });
           assert.ok(seconds < 15, `VIN shown after ${seconds} s`);
           const errors = await pane.locator('.red-ui-debug-msg-level-error').count();
@@ -484,7 +543,11 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
 
     it('the request dialog and the debug result are readable in the dark theme', async function () {
       const dpage = (dark as Editor).page;
-      assert.equal(await dpage.evaluate(() => document.documentElement.classList.contains('nr-theme-dark')), true, 'the editor is in its dark theme');
+      assert.equal(
+        await dpage.evaluate(() => document.documentElement.classList.contains('nr-theme-dark')),
+        true,
+        'the editor is in its dark theme',
+      );
       // The read-VIN example was deployed by the examples suite: find its request node.
       const requestId = await dpage.evaluate(() => {
         const n = RED.nodes.filterNodes({ type: 'openobd-request' }).find((x: any) => x.name === 'read VIN');
@@ -527,12 +590,21 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
         };
       });
       assert.ok(colours.tray >= 0 && colours.tray < 0.1, `dark dialog background (luminance ${colours.tray})`);
-      assert.ok(colours.tipsText > 0.3 && colours.tipsBackground < 0.1, `light text on dark tips (${colours.tipsText} on ${colours.tipsBackground})`);
+      assert.ok(
+        colours.tipsText > 0.3 && colours.tipsBackground < 0.1,
+        `light text on dark tips (${colours.tipsText} on ${colours.tipsBackground})`,
+      );
       assert.ok(colours.labelText > 0.3, `light label text (luminance ${colours.labelText})`);
       assert.ok(colours.choiceText > 0.3, `light text on the one-click request buttons (luminance ${colours.choiceText})`);
       assert.ok(colours.choiceBackground < 0.1, `dark one-click request buttons (luminance ${colours.choiceBackground})`);
-      assert.ok(colours.inputText > 0.3 && colours.inputBackground < 0.1, `light text on a dark request field (${colours.inputText} on ${colours.inputBackground})`);
-      await dpage.locator('.red-ui-tray').first().screenshot({ path: shot('dark-dialog') });
+      assert.ok(
+        colours.inputText > 0.3 && colours.inputBackground < 0.1,
+        `light text on a dark request field (${colours.inputText} on ${colours.inputBackground})`,
+      );
+      await dpage
+        .locator('.red-ui-tray')
+        .first()
+        .screenshot({ path: shot('dark-dialog') });
       await dpage.locator('#node-dialog-cancel').click();
       await dpage.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
 
@@ -547,7 +619,10 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       await message.waitFor({ state: 'visible', timeout: 15000 });
       const debugColours = await dpage.evaluate(() => {
         const el = document.querySelector('.red-ui-debug-msg');
-        return { background: getComputedStyle(el).backgroundColor, text: getComputedStyle(el.querySelector('.red-ui-debug-msg-payload') || el).color };
+        return {
+          background: getComputedStyle(el).backgroundColor,
+          text: getComputedStyle(el.querySelector('.red-ui-debug-msg-payload') || el).color,
+        };
       });
       assert.notEqual(debugColours.background, 'rgb(255, 255, 255)', 'the debug message is not on white');
       await dpage.screenshot({ path: shot('dark-debug') });
@@ -568,7 +643,9 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
     it('a browser set to German gets the palette, the dialog, the validator reasons and the help in German', async function () {
       const dpage = (de as Editor).page;
       const t = (key: string, subs: Record<string, string | number> = {}) => msg(key, subs, 'de');
-      const label = (await dpage.locator('.red-ui-palette-node[data-palette-type="openobd-request"]').textContent())?.replace(/\s+/g, ' ').trim();
+      const label = (await dpage.locator('.red-ui-palette-node[data-palette-type="openobd-request"]').textContent())
+        ?.replace(/\s+/g, ' ')
+        .trim();
       assert.equal(label, t('openobd.paletteLabel.request'));
       const requestId = await dpage.evaluate(() => {
         const n = RED.nodes.filterNodes({ type: 'openobd-request' }).find((x: any) => x.name === 'read VIN');
@@ -580,7 +657,10 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       assert.ok((await dpage.locator('#openobd-request-common-uds button').allTextContents()).includes(t('openobd.common.readVin')));
       await typeInto(dpage.locator('#node-input-request'), '22F19');
       await expectInvalid(dpage, 'node-input-request', t('openobd.validation.hexOdd', { count: 5 }));
-      await dpage.locator('.red-ui-tray').first().screenshot({ path: shot('de-dialog') });
+      await dpage
+        .locator('.red-ui-tray')
+        .first()
+        .screenshot({ path: shot('de-dialog') });
       await dpage.locator('#node-dialog-cancel').click();
       await dpage.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
       // The help sidebar shows the German help, with its sections.
@@ -598,7 +678,10 @@ async function assertCheckboxLabelReadable(page: Page, checkboxId: string): Prom
   const box = await page.locator(`label[for="${checkboxId}"]`).boundingBox();
   const row = await page.locator(`#${checkboxId}`).locator('xpath=ancestor::div[contains(@class,"form-row")][1]').boundingBox();
   assert.ok(box && row, `the label of #${checkboxId} is visible`);
-  assert.ok(box.width > row.width * 0.5, `the label of #${checkboxId} is ${Math.round(box.width)} px wide in a ${Math.round(row.width)} px row`);
+  assert.ok(
+    box.width > row.width * 0.5,
+    `the label of #${checkboxId} is ${Math.round(box.width)} px wide in a ${Math.round(row.width)} px row`,
+  );
   assert.ok(box.height < 70, `the label of #${checkboxId} is ${Math.round(box.height)} px high (three lines at most)`);
 }
 

@@ -14,7 +14,10 @@ import * as walk from 'acorn-walk';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const DIST = path.join(ROOT, 'dist', 'nodes');
 const EDITOR_HTML = path.join(DIST, 'openobd.html');
-const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; 'node-red': { nodes: Record<string, string> } };
+const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  'node-red': { nodes: Record<string, string> };
+};
 
 const CONFIG_TYPES = ['openobd-account', 'openobd-ecu'];
 const FLOW_TYPES = ['openobd-start-session', 'openobd-request', 'openobd-finish', 'openobd-interrupt', 'openobd-session-info'];
@@ -147,7 +150,10 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
       assert.deepEqual(files, ['dist/nodes/openobd.js']);
       for (const f of files) {
         assert.ok(fs.existsSync(path.join(ROOT, f)), `${f} exists`);
-        assert.ok(fs.existsSync(path.join(ROOT, f.replace('.js', '.html'))), `${f.replace('.js', '.html')} exists (node-red-dev looks there)`);
+        assert.ok(
+          fs.existsSync(path.join(ROOT, f.replace('.js', '.html'))),
+          `${f.replace('.js', '.html')} exists (node-red-dev looks there)`,
+        );
       }
     });
 
@@ -187,7 +193,10 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
       for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) {
         const flow = JSON.parse(read(path.join(dir, file))) as Array<{ type: string }>;
         assert.ok(Array.isArray(flow), `${file} is an array of nodes`);
-        assert.ok(flow.some((n) => n.type === 'comment'), `${file} explains itself in a comment node`);
+        assert.ok(
+          flow.some((n) => n.type === 'comment'),
+          `${file} explains itself in a comment node`,
+        );
         for (const n of flow) used.add(n.type);
       }
       const missing = Object.keys(parsed.defs).filter((t) => parsed.defs[t].category?.value !== 'config' && !used.has(t));
@@ -195,10 +204,33 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
     });
 
     it('examples use only core nodes and openOBD nodes', function () {
-      const core = new Set(['tab', 'comment', 'inject', 'debug', 'catch', 'status', 'complete', 'change', 'function', 'switch', 'template', 'delay', 'trigger', 'join', 'split', 'link in', 'link out', 'link call', 'junction', 'group']);
+      const core = new Set([
+        'tab',
+        'comment',
+        'inject',
+        'debug',
+        'catch',
+        'status',
+        'complete',
+        'change',
+        'function',
+        'switch',
+        'template',
+        'delay',
+        'trigger',
+        'join',
+        'split',
+        'link in',
+        'link out',
+        'link call',
+        'junction',
+        'group',
+      ]);
       const dir = path.join(ROOT, 'examples');
       for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) {
-        const foreign = (JSON.parse(read(path.join(dir, file))) as Array<{ type: string }>).map((n) => n.type).filter((t) => !core.has(t) && !ALL_TYPES.includes(t));
+        const foreign = (JSON.parse(read(path.join(dir, file))) as Array<{ type: string }>)
+          .map((n) => n.type)
+          .filter((t) => !core.has(t) && !ALL_TYPES.includes(t));
         assert.deepEqual(foreign, [], `${file} needs no other package`);
       }
     });
@@ -291,7 +323,10 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
     });
 
     it('help follows the editor style: Inputs, Outputs, Details, References, with message property lists', function () {
-      const sections: Record<string, string[]> = { 'en-US': ['Inputs', 'Outputs', 'Details', 'References'], de: ['Eingänge', 'Ausgänge', 'Details', 'Referenzen'] };
+      const sections: Record<string, string[]> = {
+        'en-US': ['Inputs', 'Outputs', 'Details', 'References'],
+        de: ['Eingänge', 'Ausgänge', 'Details', 'Referenzen'],
+      };
       for (const lang of LANGS) {
         for (const type of ALL_TYPES) {
           const h3 = [...help[lang][type].matchAll(/<h3>([^<]+)<\/h3>/g)].map((m) => m[1].trim());
@@ -316,7 +351,9 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
         }
       }
       for (const m of html.matchAll(/(?:\._|\bt|\.t)\(\s*'([A-Za-z0-9_.-]+)'/g)) keys.add(m[1]);
-      const runtime = allFiles(DIST, (f) => f.endsWith('.js')).map(read).join('\n');
+      const runtime = allFiles(DIST, (f) => f.endsWith('.js'))
+        .map(read)
+        .join('\n');
       for (const m of runtime.matchAll(/['"`](openobd\.[A-Za-z0-9_.-]+)['"`]/g)) keys.add(m[1]);
       const used = [...keys].filter((k) => !k.endsWith('.'));
       assert.ok(used.length > 100, `${used.length} keys found`);
@@ -341,8 +378,16 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
     it('the de catalog translates every en-US message, with the same __placeholders__', function () {
       const en = flatten(catalogs['en-US']);
       const de = flatten(catalogs.de);
-      assert.deepEqual(Object.keys(de).filter((k) => !(k in en)), [], 'keys only in de');
-      assert.deepEqual(Object.keys(en).filter((k) => !(k in de)), [], 'keys missing in de');
+      assert.deepEqual(
+        Object.keys(de).filter((k) => !(k in en)),
+        [],
+        'keys only in de',
+      );
+      assert.deepEqual(
+        Object.keys(en).filter((k) => !(k in de)),
+        [],
+        'keys missing in de',
+      );
       const vars = (s: string) => [...s.matchAll(/__(\w+)__/g)].map((m) => m[1]).sort();
       for (const k of Object.keys(en)) assert.deepEqual(vars(de[k]), vars(en[k]), `placeholders of ${k}`);
     });
@@ -360,15 +405,23 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
         const box = /viewBox="0 0 ([\d.]+) ([\d.]+)"/.exec(svg);
         assert.ok(box && Math.abs(Number(box[1]) / Number(box[2]) - 2 / 3) < 0.01, `${icon} is 2:3`);
         const fills = [...svg.matchAll(/\b(?:fill|stroke)="([^"]+)"/g)].map((m) => m[1].toLowerCase());
-        assert.ok(fills.length > 0 && fills.every((f) => ['#fff', '#ffffff', 'white', 'none'].includes(f)), `${icon} is white on transparent (${fills.join(', ')})`);
+        assert.ok(
+          fills.length > 0 && fills.every((f) => ['#fff', '#ffffff', 'white', 'none'].includes(f)),
+          `${icon} is white on transparent (${fills.join(', ')})`,
+        );
         assert.ok(!/<script|on\w+=/i.test(svg), `${icon} has no script`);
       }
     });
 
     it('CSS uses Node-RED theme variables: no hard-coded colours outside var() fallbacks', function () {
-      const sources: Array<[string, string]> = [['openobd.html', html], ...LANGS.map((l): [string, string] => [`locales/${l}/openobd.html`, read(path.join(DIST, 'locales', l, 'openobd.html'))])];
-      const colourProps = /(?:^|;|\{)\s*(color|background(?:-color)?|border(?:-(?:top|right|bottom|left))?(?:-color)?|outline(?:-color)?|box-shadow|fill|stroke)\s*:\s*([^;}"]+)/gi;
-      const literal = /#[0-9a-f]{3,8}\b|\brgba?\(|\bhsla?\(|\b(?:white|black|silver|gr[ae]y|whitesmoke|snow|ivory|gainsboro|beige|linen|lightgr[ae]y|red|green|blue|yellow|orange)\b/i;
+      const sources: Array<[string, string]> = [
+        ['openobd.html', html],
+        ...LANGS.map((l): [string, string] => [`locales/${l}/openobd.html`, read(path.join(DIST, 'locales', l, 'openobd.html'))]),
+      ];
+      const colourProps =
+        /(?:^|;|\{)\s*(color|background(?:-color)?|border(?:-(?:top|right|bottom|left))?(?:-color)?|outline(?:-color)?|box-shadow|fill|stroke)\s*:\s*([^;}"]+)/gi;
+      const literal =
+        /#[0-9a-f]{3,8}\b|\brgba?\(|\bhsla?\(|\b(?:white|black|silver|gr[ae]y|whitesmoke|snow|ivory|gainsboro|beige|linen|lightgr[ae]y|red|green|blue|yellow|orange)\b/i;
       const problems: string[] = [];
       for (const [name, content] of sources) {
         const css = [...content.matchAll(/<style[^>]*>([\s\S]*?)<\/style>/g)].map((m) => m[1]);
@@ -393,7 +446,9 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
       const used = new Set([...html.matchAll(/var\((--red-ui-[a-z0-9-]+)/g)].map((m) => m[1]));
       assert.ok(used.size > 0);
       for (const pkg of ['node-red', 'node-red-5']) {
-        const cssFile = require.resolve('@node-red/editor-client/public/red/style.min.css', { paths: [path.dirname(require.resolve(`${pkg}/package.json`, { paths: [ROOT] }))] });
+        const cssFile = require.resolve('@node-red/editor-client/public/red/style.min.css', {
+          paths: [path.dirname(require.resolve(`${pkg}/package.json`, { paths: [ROOT] }))],
+        });
         const css = read(cssFile);
         const missing = [...used].filter((v) => !css.includes(`${v}:`));
         assert.deepEqual(missing, [], `variables not defined by ${pkg}`);
@@ -421,8 +476,13 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
             if (!source.slice(callee.object.start, callee.object.end).endsWith('httpAdmin')) return;
             const route = source.slice(node.arguments[0].start, node.arguments[0].end);
             routes.push(route);
-            const guards = (node.arguments as AnyNode[]).slice(1, -1).map((a) => (a.type === 'Identifier' && permissionVars.has(a.name) ? 'needsPermission' : source.slice(a.start, a.end)));
-            assert.ok(guards.some((g) => g.includes('needsPermission')), `${path.relative(ROOT, file)}: ${callee.property.name} ${route} has no RED.auth.needsPermission`);
+            const guards = (node.arguments as AnyNode[])
+              .slice(1, -1)
+              .map((a) => (a.type === 'Identifier' && permissionVars.has(a.name) ? 'needsPermission' : source.slice(a.start, a.end)));
+            assert.ok(
+              guards.some((g) => g.includes('needsPermission')),
+              `${path.relative(ROOT, file)}: ${callee.property.name} ${route} has no RED.auth.needsPermission`,
+            );
           },
         });
       }

@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { codec, type EcuSpec, type OpenObdError, type Session, type SessionController, type SessionOptions, type UdsExchange } from '../../client';
+import {
+  codec,
+  type EcuSpec,
+  type OpenObdError,
+  type Session,
+  type SessionController,
+  type SessionOptions,
+  type UdsExchange,
+} from '../../client';
 import type { OpenObdSimulator, SimulatorOptions } from '../../simulator';
 import { ENGINE, FUNCTIONAL, TRANSMISSION, controllerFor, delay, startSimulator, waitFor } from '../support/sim';
 
@@ -62,11 +70,18 @@ describe('client library <-> simulator: diagnostic requests to the default car',
     const seedAnswer = only(await session.request(ENGINE, '2701'));
     assert.match(seedAnswer.hex, /^6701[0-9A-F]{8}$/);
     const seed = seedAnswer.payload.subarray(2);
-    assert.ok(seed.some((b) => b !== 0), 'a locked ECU never sends an all-zero seed');
+    assert.ok(
+      seed.some((b) => b !== 0),
+      'a locked ECU never sends an all-zero seed',
+    );
     const key = Buffer.from(seed.map((b, i) => b ^ ENGINE_KEY_MASK[i]!));
     const unlocked = only(await session.request(ENGINE, Buffer.concat([Buffer.of(0x27, 0x02), key])));
     assert.equal(unlocked.hex, '6702');
-    assert.deepEqual(codec.decodeResponse(Buffer.of(0x27, 0x02), unlocked.payload), { securityAccessType: 2, step: 'sendKey', unlocked: true });
+    assert.deepEqual(codec.decodeResponse(Buffer.of(0x27, 0x02), unlocked.payload), {
+      securityAccessType: 2,
+      step: 'sendKey',
+      unlocked: true,
+    });
   }
 
   describe('VIN', function () {
@@ -114,7 +129,19 @@ describe('client library <-> simulator: diagnostic requests to the default car',
       ]);
       const engine = exchange.responses.find((r) => r.ecu.responseId === 0x7e8)!;
       assert.deepEqual(codec.decodeResponse(Buffer.from('0100', 'hex'), engine.payload)?.supportedPids, [
-        '01', '03', '04', '05', '0B', '0C', '0D', '0F', '10', '11', '1C', '1F', '20',
+        '01',
+        '03',
+        '04',
+        '05',
+        '0B',
+        '0C',
+        '0D',
+        '0F',
+        '10',
+        '11',
+        '1C',
+        '1F',
+        '20',
       ]);
       const transmission = exchange.responses.find((r) => r.ecu.responseId === 0x7e9)!;
       assert.deepEqual(codec.decodeResponse(Buffer.from('0100', 'hex'), transmission.payload)?.supportedPids, ['01', '0D', '1C']);
@@ -240,7 +267,10 @@ describe('client library <-> simulator: diagnostic requests to the default car',
       const started = Date.now();
       await assert.rejects(session.request(ENGINE, '3101FF00', { timeoutMs: 1000, pendingTimeoutMs: 1000 }), (err: OpenObdError) => {
         assert.equal(err.code, 'TIMEOUT');
-        assert.equal(err.message, 'ECU 7E0 (answers on 7E8) answered "response pending" 1 time(s) to 3101FF00, then nothing within 1000 ms');
+        assert.equal(
+          err.message,
+          'ECU 7E0 (answers on 7E8) answered "response pending" 1 time(s) to 3101FF00, then nothing within 1000 ms',
+        );
         assert.match(err.message, /response pending/);
         return true;
       });
@@ -438,7 +468,9 @@ describe('client library <-> simulator: diagnostic requests to the default car',
           ['obd-can', 6, 14, 'CAN_PROTOCOL_ISOTP', 'CAN_BIT_RATE_500'],
         ],
       );
-      const channels = configuration.channels.map((c) => `${c.isotp_channel?.bus_name}:${c.isotp_channel?.request_id.toString(16)}/${c.isotp_channel?.response_id.toString(16)}`).sort();
+      const channels = configuration.channels
+        .map((c) => `${c.isotp_channel?.bus_name}:${c.isotp_channel?.request_id.toString(16)}/${c.isotp_channel?.response_id.toString(16)}`)
+        .sort();
       assert.deepEqual(channels, ['body-can:7e0/7e8', 'obd-can:7e0/7e8']);
       // The first bus is still configured (not replaced): the engine still answers on it.
       assert.equal(only(await session.request(ENGINE, '3E00')).hex, '7E00');
@@ -476,7 +508,11 @@ describe('client library <-> simulator: diagnostic requests to the default car',
       ];
       const jobs = engine.flatMap((e, i) => [
         { ecu: ENGINE, did: e[0], expected: `62${e[0]}${e[1]}` },
-        { ecu: TRANSMISSION, did: transmission[i]![0], expected: transmission[i]![0] === 'F18A' ? '7F2231' : `62${transmission[i]![0]}${transmission[i]![1]}` },
+        {
+          ecu: TRANSMISSION,
+          did: transmission[i]![0],
+          expected: transmission[i]![0] === 'F18A' ? '7F2231' : `62${transmission[i]![0]}${transmission[i]![1]}`,
+        },
       ]);
       assert.equal(jobs.length, 20);
       const results = await Promise.all(jobs.map((j) => session.request(j.ecu, `22${j.did}`)));
@@ -512,7 +548,8 @@ describe('client library <-> simulator: diagnostic requests to the default car',
       );
       await waitFor(() => seen.length >= 3, 3000, 'three connector messages');
       stop();
-      for (const info of seen) assert.deepEqual(info, { connected: true, connected_since: String(connector.connectedSince), latency: 35, healthy: true });
+      for (const info of seen)
+        assert.deepEqual(info, { connected: true, connected_since: String(connector.connectedSince), latency: 35, healthy: true });
       await waitFor(() => s.stats().streams.connector === 0, 2000, 'the connector stream to close on the server');
       const count = seen.length;
       await delay(250);

@@ -127,7 +127,10 @@ describe('client library <-> simulator: session life cycle', function () {
     assert.deepEqual(await ended, { state: 'interrupted', reason: 'interrupted through the session controller', error: undefined });
     assert.equal(session.state, 'interrupted');
     await waitFor(() => sim.stats().openStreams === 0, 2000, 'server streams to close');
-    await assert.rejects(session.request(ENGINE, '3E00'), (err: OpenObdError) => err.code === 'SESSION_ENDED' && /interrupted/.test(err.message));
+    await assert.rejects(
+      session.request(ENGINE, '3E00'),
+      (err: OpenObdError) => err.code === 'SESSION_ENDED' && /interrupted/.test(err.message),
+    );
   });
 
   it('a request in flight when the session is interrupted fails with SESSION_ENDED, not a stream status', async function () {

@@ -24,7 +24,11 @@ describe('client library: transport, credentials and secrets', function () {
 
     it('speaks TLS on a port other than 443 when trusting the given CA (TLS is a setting, not a port)', async function () {
       assert.notEqual(sim.port, 443);
-      const controller = new SessionController({ endpoint: { host: 'localhost', port: sim.port, tls: true, ca: read('server.crt') }, credentials: DEFAULT_SIMULATOR_CREDENTIALS, env: {} });
+      const controller = new SessionController({
+        endpoint: { host: 'localhost', port: sim.port, tls: true, ca: read('server.crt') },
+        credentials: DEFAULT_SIMULATOR_CREDENTIALS,
+        env: {},
+      });
       try {
         const session = await controller.startSession({ ticketId: '1001' });
         assert.equal((await session.request(ENGINE, '3E00')).responses[0].hex, '7E00');
@@ -35,9 +39,18 @@ describe('client library: transport, credentials and secrets', function () {
     });
 
     it('refuses a server whose certificate the CA does not vouch for', async function () {
-      const controller = new SessionController({ endpoint: { host: 'localhost', port: sim.port, ca: read('other.crt') }, credentials: DEFAULT_SIMULATOR_CREDENTIALS, env: {}, retry: { attempts: 1 }, callTimeoutMs: 3000 });
+      const controller = new SessionController({
+        endpoint: { host: 'localhost', port: sim.port, ca: read('other.crt') },
+        credentials: DEFAULT_SIMULATOR_CREDENTIALS,
+        env: {},
+        retry: { attempts: 1 },
+        callTimeoutMs: 3000,
+      });
       try {
-        await assert.rejects(controller.listSessions(), (err: OpenObdError) => err.code === 'UNAVAILABLE' || err.code === 'DEADLINE_EXCEEDED');
+        await assert.rejects(
+          controller.listSessions(),
+          (err: OpenObdError) => err.code === 'UNAVAILABLE' || err.code === 'DEADLINE_EXCEEDED',
+        );
       } finally {
         controller.close();
       }
@@ -46,7 +59,10 @@ describe('client library: transport, credentials and secrets', function () {
     it('a plaintext client cannot talk to the TLS server', async function () {
       const controller = controllerFor(sim, { retry: { attempts: 1 }, callTimeoutMs: 3000 });
       try {
-        await assert.rejects(controller.listSessions(), (err: OpenObdError) => err.code === 'UNAVAILABLE' || err.code === 'DEADLINE_EXCEEDED' || err.code === 'INTERNAL');
+        await assert.rejects(
+          controller.listSessions(),
+          (err: OpenObdError) => err.code === 'UNAVAILABLE' || err.code === 'DEADLINE_EXCEEDED' || err.code === 'INTERNAL',
+        );
       } finally {
         controller.close();
       }
@@ -60,11 +76,17 @@ describe('client library: transport, credentials and secrets', function () {
       assert.equal(resolveEndpoint({ host: 'example.com', port: 8443 }).tls, true);
       assert.equal(resolveEndpoint({ host: '127.0.0.1', port: 50051, tls: false }).target, '127.0.0.1:50051');
       assert.equal(resolveEndpoint({ host: '::1', port: 50051, tls: false }).target, '[::1]:50051');
-      assert.throws(() => resolveEndpoint({ host: '10.0.0.5', port: 50051, tls: false }), (e: OpenObdError) => e.code === 'INSECURE_ENDPOINT');
+      assert.throws(
+        () => resolveEndpoint({ host: '10.0.0.5', port: 50051, tls: false }),
+        (e: OpenObdError) => e.code === 'INSECURE_ENDPOINT',
+      );
       assert.equal(resolveEndpoint({ host: '10.0.0.5', port: 50051, tls: false, allowInsecure: true }).tls, false);
       assert.equal(resolveEndpoint('grpc://localhost:50051').tls, false);
       assert.equal(resolveEndpoint('grpcs://diag.example.com:9443').port, 9443);
-      assert.throws(() => resolveEndpoint({ host: 'x', port: 70000 }), (e: OpenObdError) => e.code === 'BAD_CONFIG');
+      assert.throws(
+        () => resolveEndpoint({ host: 'x', port: 70000 }),
+        (e: OpenObdError) => e.code === 'BAD_CONFIG',
+      );
     });
 
     it('one channel per endpoint, shared and counted', async function () {
@@ -109,7 +131,10 @@ describe('client library: transport, credentials and secrets', function () {
       } finally {
         controller.close();
       }
-      assert.throws(() => new SessionController({ env: { OPENOBD_PARTNER_CLIENT_ID: 'x' } }), (e: OpenObdError) => e.code === 'BAD_CONFIG' && /OPENOBD_PARTNER_CLIENT_SECRET/.test(e.message));
+      assert.throws(
+        () => new SessionController({ env: { OPENOBD_PARTNER_CLIENT_ID: 'x' } }),
+        (e: OpenObdError) => e.code === 'BAD_CONFIG' && /OPENOBD_PARTNER_CLIENT_SECRET/.test(e.message),
+      );
     });
 
     it('fetches a new controller token before its assumed lifetime ends', async function () {
@@ -139,16 +164,28 @@ describe('client library: transport, credentials and secrets', function () {
         sim.dropTokenStreams();
         await new Promise((r) => setTimeout(r, 300));
         const texts = [
-          String(controller), JSON.stringify(controller), inspect(controller, { depth: 5, showHidden: true }),
-          String(session), JSON.stringify(session), inspect(session, { depth: 3 }),
-          String(info.authenticationToken), JSON.stringify(info), inspect(info),
+          String(controller),
+          JSON.stringify(controller),
+          inspect(controller, { depth: 5, showHidden: true }),
+          String(session),
+          JSON.stringify(session),
+          inspect(session, { depth: 3 }),
+          String(info.authenticationToken),
+          JSON.stringify(info),
+          inspect(info),
           ...lines,
         ];
-        const bad = new OpenObdError('UNKNOWN', `something echoed ${info.authenticationToken.reveal()} back`, { details: `details with ${info.authenticationToken.reveal()}` });
+        const bad = new OpenObdError('UNKNOWN', `something echoed ${info.authenticationToken.reveal()} back`, {
+          details: `details with ${info.authenticationToken.reveal()}`,
+        });
         texts.push(bad.message, JSON.stringify(bad), bad.details ?? '');
         const secrets = [DEFAULT_SIMULATOR_CREDENTIALS.clientSecret, info.authenticationToken.reveal(), ...sim.tokens.keys()];
-        for (const text of texts) for (const secret of secrets) assert.ok(!text.includes(secret), `a secret leaked into: ${text.slice(0, 120)}`);
-        assert.ok(lines.some((l) => /keepalive/.test(l)), 'the log did record the keepalive drop');
+        for (const text of texts)
+          for (const secret of secrets) assert.ok(!text.includes(secret), `a secret leaked into: ${text.slice(0, 120)}`);
+        assert.ok(
+          lines.some((l) => /keepalive/.test(l)),
+          'the log did record the keepalive drop',
+        );
         await session.finish();
       } finally {
         controller.close();

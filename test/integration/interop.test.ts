@@ -55,9 +55,16 @@ function bearer(token: string): grpc.Metadata {
 }
 
 /** A unary call as a promise; rejects with the grpc-js ServiceError. */
-function unary<T = Any>(client: grpc.Client & Record<string, Any>, method: string, request: unknown, metadata = new grpc.Metadata()): Promise<T> {
+function unary<T = Any>(
+  client: grpc.Client & Record<string, Any>,
+  method: string,
+  request: unknown,
+  metadata = new grpc.Metadata(),
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    client[method](request, metadata, { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, reply: T) => (err ? reject(err) : resolve(reply)));
+    client[method](request, metadata, { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, reply: T) =>
+      err ? reject(err) : resolve(reply),
+    );
   });
 }
 
@@ -109,7 +116,11 @@ describe('interoperability: a plain grpc-js client built from proto/ only', func
   }
 
   async function controllerToken(controller: grpc.Client & Record<string, Any>): Promise<string> {
-    const { client_id, client_secret, cluster_id } = { client_id: DEFAULT_SIMULATOR_CREDENTIALS.clientId, client_secret: DEFAULT_SIMULATOR_CREDENTIALS.clientSecret, cluster_id: DEFAULT_SIMULATOR_CREDENTIALS.clusterId };
+    const { client_id, client_secret, cluster_id } = {
+      client_id: DEFAULT_SIMULATOR_CREDENTIALS.clientId,
+      client_secret: DEFAULT_SIMULATOR_CREDENTIALS.clientSecret,
+      cluster_id: DEFAULT_SIMULATOR_CREDENTIALS.clusterId,
+    };
     const reply = await unary<{ value: string }>(controller, 'getSessionControllerToken', { client_id, client_secret, cluster_id });
     assert.equal(typeof reply.value, 'string');
     assert.ok(reply.value.length >= 16);
@@ -171,7 +182,9 @@ describe('interoperability: a plain grpc-js client built from proto/ only', func
     // 5. configureBus: a client stream of BusConfiguration messages, half-closed, one EmptyMessage back.
     const config = client('config', info.grpc_endpoint);
     const configured = await new Promise<unknown>((resolve, reject) => {
-      const call = config.configureBus(bearer(token()), { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, reply: unknown) => (err ? reject(err) : resolve(reply)));
+      const call = config.configureBus(bearer(token()), { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, reply: unknown) =>
+        err ? reject(err) : resolve(reply),
+      );
       call.write(OBD_BUS);
       call.end();
     });
@@ -220,7 +233,10 @@ describe('interoperability: a plain grpc-js client built from proto/ only', func
       assert.notEqual(ended, 'end');
       grpcError(grpc.status.FAILED_PRECONDITION, `Session ${info.id} has ended (finished)`)(ended as grpc.ServiceError);
     }
-    await assert.rejects(unary(config, 'getConfiguration', {}, bearer(token())), (err: grpc.ServiceError) => err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.FAILED_PRECONDITION);
+    await assert.rejects(
+      unary(config, 'getConfiguration', {}, bearer(token())),
+      (err: grpc.ServiceError) => err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.FAILED_PRECONDITION,
+    );
     await waitFor(() => s.stats().openStreams === 0, 2000, 'no stream left on the server');
   });
 
@@ -229,7 +245,11 @@ describe('interoperability: a plain grpc-js client built from proto/ only', func
     const { session, sessionToken, info } = await claim(s);
     const config = client('config', info.grpc_endpoint);
     await new Promise<unknown>((resolve, reject) => {
-      const call = config.configureBus(bearer(sessionToken), { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, reply: unknown) => (err ? reject(err) : resolve(reply)));
+      const call = config.configureBus(
+        bearer(sessionToken),
+        { deadline: Date.now() + 5000 },
+        (err: grpc.ServiceError | null, reply: unknown) => (err ? reject(err) : resolve(reply)),
+      );
       call.write(OBD_BUS);
       call.end();
     });
@@ -253,22 +273,36 @@ describe('interoperability: a plain grpc-js client built from proto/ only', func
     const s = await boot();
     const controller = client('sessionController', s.endpoint);
     await assert.rejects(
-      unary(controller, 'getSessionControllerToken', { client_id: DEFAULT_SIMULATOR_CREDENTIALS.clientId, client_secret: 'wrong-secret', cluster_id: DEFAULT_SIMULATOR_CREDENTIALS.clusterId }),
+      unary(controller, 'getSessionControllerToken', {
+        client_id: DEFAULT_SIMULATOR_CREDENTIALS.clientId,
+        client_secret: 'wrong-secret',
+        cluster_id: DEFAULT_SIMULATOR_CREDENTIALS.clusterId,
+      }),
       grpcError(grpc.status.INVALID_ARGUMENT, 'Invalid client'),
     );
     await assert.rejects(
-      unary(controller, 'getSessionControllerToken', { client_id: DEFAULT_SIMULATOR_CREDENTIALS.clientId, client_secret: DEFAULT_SIMULATOR_CREDENTIALS.clientSecret, cluster_id: '002' }),
+      unary(controller, 'getSessionControllerToken', {
+        client_id: DEFAULT_SIMULATOR_CREDENTIALS.clientId,
+        client_secret: DEFAULT_SIMULATOR_CREDENTIALS.clientSecret,
+        cluster_id: '002',
+      }),
       grpcError(grpc.status.INVALID_ARGUMENT, 'Invalid client'),
       'the cluster is part of the credentials',
     );
-    await assert.rejects(unary(controller, 'startSessionOnTicket', { value: '1001' }), grpcError(grpc.status.UNAUTHENTICATED, 'Missing bearer token'));
+    await assert.rejects(
+      unary(controller, 'startSessionOnTicket', { value: '1001' }),
+      grpcError(grpc.status.UNAUTHENTICATED, 'Missing bearer token'),
+    );
   });
 
   it('an unknown ticket: FAILED_PRECONDITION `No ticket found with the ticket number: "…"`', async function () {
     const s = await boot();
     const controller = client('sessionController', s.endpoint);
     const ctoken = await controllerToken(controller);
-    await assert.rejects(unary(controller, 'startSessionOnTicket', { value: '424242' }, bearer(ctoken)), grpcError(grpc.status.FAILED_PRECONDITION, 'No ticket found with the ticket number: "424242"'));
+    await assert.rejects(
+      unary(controller, 'startSessionOnTicket', { value: '424242' }, bearer(ctoken)),
+      grpcError(grpc.status.FAILED_PRECONDITION, 'No ticket found with the ticket number: "424242"'),
+    );
   });
 
   it('a call with the authentication token before authenticate: PERMISSION_DENIED with the documented text', async function () {
@@ -292,7 +326,10 @@ describe('interoperability: a plain grpc-js client built from proto/ only', func
   it('a second authenticate: PERMISSION_DENIED "Session is already authenticated, …"', async function () {
     const s = await boot();
     const { session, info, sessionToken } = await claim(s);
-    const already = grpcError(grpc.status.PERMISSION_DENIED, 'Session is already authenticated, at this point the authenticate() call is not permitted');
+    const already = grpcError(
+      grpc.status.PERMISSION_DENIED,
+      'Session is already authenticated, at this point the authenticate() call is not permitted',
+    );
     await assert.rejects(unary(session, 'authenticate', {}, bearer(info.authentication_token)), already);
     await assert.rejects(unary(session, 'authenticate', {}, bearer(sessionToken)), already);
     // The session itself is unharmed.
@@ -315,6 +352,9 @@ describe('interoperability: a plain grpc-js client built from proto/ only', func
     assert.deepEqual((await unary(config, 'getConfiguration', {}, bearer(sessionToken))).buses, []);
     await delay(120);
     // …and refused once its validity has passed (the sweep may already have forgotten it: either text says so).
-    await assert.rejects(unary(config, 'getConfiguration', {}, bearer(sessionToken)), grpcError(grpc.status.UNAUTHENTICATED, /^(Token has expired|Invalid or expired token)$/));
+    await assert.rejects(
+      unary(config, 'getConfiguration', {}, bearer(sessionToken)),
+      grpcError(grpc.status.UNAUTHENTICATED, /^(Token has expired|Invalid or expired token)$/),
+    );
   });
 });

@@ -38,7 +38,9 @@ describe('client library <-> simulator: the hidden keepalive', function () {
 
   it('reopens a dropped token stream; no request fails and the session stays active', async function () {
     sim = await startSimulator({ tokenIntervalMs: 200, tokenValidityMs: 1000 });
-    controller = controllerFor(sim, { session: { tokenValidityMs: 1000, tokenIntervalMs: 200, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } } });
+    controller = controllerFor(sim, {
+      session: { tokenValidityMs: 1000, tokenIntervalMs: 200, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } },
+    });
     const session = await controller.startSession({ ticketId: '1001' });
     const health: string[] = [];
     session.on('keepalive', (h: string) => health.push(h));
@@ -70,7 +72,9 @@ describe('client library <-> simulator: the hidden keepalive', function () {
 
   it('detects a half-open token stream (no token in the expected cadence) and reopens it', async function () {
     sim = await startSimulator({ tokenIntervalMs: 100, tokenValidityMs: 2000 });
-    controller = controllerFor(sim, { session: { tokenValidityMs: 2000, tokenIntervalMs: 100, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } } });
+    controller = controllerFor(sim, {
+      session: { tokenValidityMs: 2000, tokenIntervalMs: 100, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } },
+    });
     const session = await controller.startSession({ ticketId: '1001' });
     await waitFor(() => session.stats.tokens >= 3, 3000, 'a few tokens');
     sim.faults.stallTokenStreams = true;
@@ -84,7 +88,10 @@ describe('client library <-> simulator: the hidden keepalive', function () {
 
   it('reports the session lost, with a clear error, when the token expires before the stream comes back', async function () {
     sim = await startSimulator({ tokenIntervalMs: 100, tokenValidityMs: 500 });
-    controller = controllerFor(sim, { session: { tokenValidityMs: 500, tokenIntervalMs: 100, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } }, retry: { attempts: 1 } });
+    controller = controllerFor(sim, {
+      session: { tokenValidityMs: 500, tokenIntervalMs: 100, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } },
+      retry: { attempts: 1 },
+    });
     const session = await controller.startSession({ ticketId: '1001' });
     await waitFor(() => session.stats.tokens >= 2, 3000, 'tokens');
     const ended = new Promise<SessionEnd>((resolve) => session.once('ended', resolve));
@@ -105,7 +112,9 @@ describe('client library <-> simulator: the hidden keepalive', function () {
 
   it('survives a server restart shorter than the token validity', async function () {
     sim = await startSimulator({ tokenIntervalMs: 150, tokenValidityMs: 3000 });
-    controller = controllerFor(sim, { session: { tokenValidityMs: 3000, tokenIntervalMs: 150, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } } });
+    controller = controllerFor(sim, {
+      session: { tokenValidityMs: 3000, tokenIntervalMs: 150, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } },
+    });
     const session = await controller.startSession({ ticketId: '1001' });
     await session.request(ENGINE, '3E00');
     await sim.restart(300);

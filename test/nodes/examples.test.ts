@@ -5,7 +5,14 @@ import { FAST_SETTINGS, coreNode, helper, nextMessage, nodeRedVersion, openobdNo
 
 const EXAMPLES = path.resolve(__dirname, '..', '..', '..', 'examples');
 const CONFIG_TYPES = new Set(['openobd-account', 'openobd-ecu']);
-const CORE = ['common/20-inject.js', 'common/25-catch.js', 'common/90-comment.js', 'function/10-function.js', 'function/15-change.js', 'function/10-switch.js'].map(coreNode);
+const CORE = [
+  'common/20-inject.js',
+  'common/25-catch.js',
+  'common/90-comment.js',
+  'function/10-function.js',
+  'function/15-change.js',
+  'function/10-switch.js',
+].map(coreNode);
 
 type FlowNode = Record<string, unknown> & { id: string; type: string; name?: string };
 
@@ -67,13 +74,20 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
       const nodes = JSON.parse(fs.readFileSync(path.join(EXAMPLES, f), 'utf8')) as FlowNode[];
       assert.ok(Array.isArray(nodes), f);
       for (const n of nodes) types.add(n.type);
-      assert.ok(nodes.some((n) => n.type === 'comment'), `${f} explains itself in a Comment node`);
-      assert.ok(nodes.some((n) => n.type === 'catch'), `${f} has a Catch node`);
+      assert.ok(
+        nodes.some((n) => n.type === 'comment'),
+        `${f} explains itself in a Comment node`,
+      );
+      assert.ok(
+        nodes.some((n) => n.type === 'catch'),
+        `${f} has a Catch node`,
+      );
       const account = nodes.find((n) => n.type === 'openobd-account');
       assert.equal(account?.mode, 'simulator', `${f} runs on the built-in simulator`);
       assert.ok(!('credentials' in (account ?? {})), `${f} carries no credentials`);
     }
-    for (const t of ['openobd-start-session', 'openobd-request', 'openobd-finish', 'openobd-interrupt', 'openobd-session-info']) assert.ok(types.has(t), `${t} appears in an example`);
+    for (const t of ['openobd-start-session', 'openobd-request', 'openobd-finish', 'openobd-interrupt', 'openobd-session-info'])
+      assert.ok(types.has(t), `${t} appears in an example`);
   });
 
   it('01 reads the VIN and identifies the car', async function () {

@@ -21,10 +21,47 @@ describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, f
   const flow = (extra: Array<Record<string, unknown>> = [], account: Record<string, unknown> = {}) =>
     baseFlow(
       [
-        { id: 'start', type: 'openobd-start-session', account: 'account', targetType: 'ticket', target: 'payload', targetSource: 'msg', wires: [['started']] },
-        { id: 'req', type: 'openobd-request', ecu: 'engine', request: '', output: 'hex', negative: 'error', decode: true, outputs: 1, timeout: '300', wires: [['answered']] },
-        { id: 'req2', type: 'openobd-request', ecu: 'engine', request: '', output: 'hex', negative: 'output', decode: true, outputs: 2, wires: [['answered'], ['refused']] },
-        { id: 'finish', type: 'openobd-finish', result: '', userFeedback: '', description: '', descriptionSource: 'str', wires: [['finished']] },
+        {
+          id: 'start',
+          type: 'openobd-start-session',
+          account: 'account',
+          targetType: 'ticket',
+          target: 'payload',
+          targetSource: 'msg',
+          wires: [['started']],
+        },
+        {
+          id: 'req',
+          type: 'openobd-request',
+          ecu: 'engine',
+          request: '',
+          output: 'hex',
+          negative: 'error',
+          decode: true,
+          outputs: 1,
+          timeout: '300',
+          wires: [['answered']],
+        },
+        {
+          id: 'req2',
+          type: 'openobd-request',
+          ecu: 'engine',
+          request: '',
+          output: 'hex',
+          negative: 'output',
+          decode: true,
+          outputs: 2,
+          wires: [['answered'], ['refused']],
+        },
+        {
+          id: 'finish',
+          type: 'openobd-finish',
+          result: '',
+          userFeedback: '',
+          description: '',
+          descriptionSource: 'str',
+          wires: [['finished']],
+        },
         { id: 'started', type: 'helper' },
         { id: 'answered', type: 'helper' },
         { id: 'refused', type: 'helper' },
@@ -158,18 +195,58 @@ describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, f
     assert.equal((await caughtFrom('finish', { openobd: s.openobd, result: 7 })).error.code, 'BAD_REQUEST');
     assert.equal((await caughtFrom('finish', { openobd: s.openobd, userFeedback: 'happy' })).error.code, 'BAD_REQUEST');
     const finished = nextMessage(helper.getNode('finished'));
-    helper.getNode('finish').receive({ openobd: s.openobd, result: 'failure_communication_error', userFeedback: 'assistance requested', description: 'ECU asleep' });
+    helper.getNode('finish').receive({
+      openobd: s.openobd,
+      result: 'failure_communication_error',
+      userFeedback: 'assistance requested',
+      description: 'ECU asleep',
+    });
     const f = await finished;
-    assert.deepEqual(f.openobd.result, { result: ['RESULT_FAILURE_COMMUNICATION_ERROR'], userFeedback: 'USER_FEEDBACK_ASSISTANCE_REQUESTED', description: 'ECU asleep' });
+    assert.deepEqual(f.openobd.result, {
+      result: ['RESULT_FAILURE_COMMUNICATION_ERROR'],
+      userFeedback: 'USER_FEEDBACK_ASSISTANCE_REQUESTED',
+      description: 'ECU asleep',
+    });
   });
 
   it('BAD_CONFIG: a start node without an account, a request node whose ECU is misconfigured', async function () {
     await helper.load(
       [openobdNodes, catchNode] as never,
       flow([
-        { id: 'orphan', type: 'openobd-start-session', account: '', targetType: 'ticket', target: '1001', targetSource: 'str', wires: [[]] },
-        { id: 'badEcu', type: 'openobd-ecu', name: 'Broken', busName: 'OBD-CAN', pinPlus: 6, pinMinus: 14, bitRate: 500, requestId: 'XYZ', responseId: '7E8', functional: false, padding: 'default', keepAlive: false },
-        { id: 'reqBad', type: 'openobd-request', ecu: 'badEcu', request: '3E00', output: 'hex', negative: 'error', decode: true, outputs: 1, wires: [[]] },
+        {
+          id: 'orphan',
+          type: 'openobd-start-session',
+          account: '',
+          targetType: 'ticket',
+          target: '1001',
+          targetSource: 'str',
+          wires: [[]],
+        },
+        {
+          id: 'badEcu',
+          type: 'openobd-ecu',
+          name: 'Broken',
+          busName: 'OBD-CAN',
+          pinPlus: 6,
+          pinMinus: 14,
+          bitRate: 500,
+          requestId: 'XYZ',
+          responseId: '7E8',
+          functional: false,
+          padding: 'default',
+          keepAlive: false,
+        },
+        {
+          id: 'reqBad',
+          type: 'openobd-request',
+          ecu: 'badEcu',
+          request: '3E00',
+          output: 'hex',
+          negative: 'error',
+          decode: true,
+          outputs: 1,
+          wires: [[]],
+        },
       ]) as never,
     );
     const c = await caughtFrom('orphan', {});

@@ -1,5 +1,16 @@
 import assert from 'node:assert/strict';
-import { FAST_SETTINGS, baseFlow, catchNode, helper, nextMessage, nodeRedVersion, openobdNodes, recordStatus, statusHistory, type AnyMsg } from '../support/nodered';
+import {
+  FAST_SETTINGS,
+  baseFlow,
+  catchNode,
+  helper,
+  nextMessage,
+  nodeRedVersion,
+  openobdNodes,
+  recordStatus,
+  statusHistory,
+  type AnyMsg,
+} from '../support/nodered';
 import { registry } from '../../nodes/lib/registry';
 
 const VIN = 'WVWZZZAU6KW204711';
@@ -23,9 +34,35 @@ describe(`Node-RED ${nodeRedVersion()}: the flow nodes on the built-in simulator
   it('start session → read VIN → finish: msg carries plain session data, the VIN decoded, the final state', async function () {
     await load(
       baseFlow([
-        { id: 'start', type: 'openobd-start-session', account: 'account', targetType: 'ticket', target: '1001', targetSource: 'str', wires: [['started', 'vin']] },
-        { id: 'vin', type: 'openobd-request', ecu: 'engine', request: '22 F1 90', output: 'hex', negative: 'error', decode: true, outputs: 1, wires: [['read', 'finish']] },
-        { id: 'finish', type: 'openobd-finish', result: 'RESULT_SUCCESS', userFeedback: '', description: 'VIN read', descriptionSource: 'str', wires: [['finished']] },
+        {
+          id: 'start',
+          type: 'openobd-start-session',
+          account: 'account',
+          targetType: 'ticket',
+          target: '1001',
+          targetSource: 'str',
+          wires: [['started', 'vin']],
+        },
+        {
+          id: 'vin',
+          type: 'openobd-request',
+          ecu: 'engine',
+          request: '22 F1 90',
+          output: 'hex',
+          negative: 'error',
+          decode: true,
+          outputs: 1,
+          wires: [['read', 'finish']],
+        },
+        {
+          id: 'finish',
+          type: 'openobd-finish',
+          result: 'RESULT_SUCCESS',
+          userFeedback: '',
+          description: 'VIN read',
+          descriptionSource: 'str',
+          wires: [['finished']],
+        },
         { id: 'started', type: 'helper' },
         { id: 'read', type: 'helper' },
         { id: 'finished', type: 'helper' },
@@ -57,16 +94,37 @@ describe(`Node-RED ${nodeRedVersion()}: the flow nodes on the built-in simulator
     assert.equal(f.openobd.state, 'finished');
     assert.deepEqual(f.openobd.result.result, ['RESULT_SUCCESS']);
     assert.equal(registry.get(s.openobd.sessionId), undefined, 'the finished session is released');
-    assert.ok(startStatus.some((st) => st.fill === 'green'), `statuses: ${JSON.stringify(startStatus)}`);
+    assert.ok(
+      startStatus.some((st) => st.fill === 'green'),
+      `statuses: ${JSON.stringify(startStatus)}`,
+    );
     // Plain data only: a structured clone would throw on sockets, streams or class instances with private state.
     structuredClone(f);
   });
 
-  it('a functional OBD request gives every ECU\'s answer', async function () {
+  it("a functional OBD request gives every ECU's answer", async function () {
     await load(
       baseFlow([
-        { id: 'start', type: 'openobd-start-session', account: 'account', targetType: 'ticket', target: '1002', targetSource: 'str', wires: [['pids']] },
-        { id: 'pids', type: 'openobd-request', ecu: 'obd', request: '', output: 'hex', negative: 'error', decode: true, outputs: 1, wires: [['out']] },
+        {
+          id: 'start',
+          type: 'openobd-start-session',
+          account: 'account',
+          targetType: 'ticket',
+          target: '1002',
+          targetSource: 'str',
+          wires: [['pids']],
+        },
+        {
+          id: 'pids',
+          type: 'openobd-request',
+          ecu: 'obd',
+          request: '',
+          output: 'hex',
+          negative: 'error',
+          decode: true,
+          outputs: 1,
+          wires: [['out']],
+        },
         { id: 'out', type: 'helper' },
       ]),
     );
@@ -82,8 +140,26 @@ describe(`Node-RED ${nodeRedVersion()}: the flow nodes on the built-in simulator
   it('a ticket from msg.payload; a request given as a byte array in msg.payload; a Buffer answer', async function () {
     await load(
       baseFlow([
-        { id: 'start', type: 'openobd-start-session', account: 'account', targetType: 'ticket', target: 'payload', targetSource: 'msg', wires: [['started']] },
-        { id: 'req', type: 'openobd-request', ecu: 'engine', request: '', output: 'buffer', negative: 'error', decode: true, outputs: 1, wires: [['out']] },
+        {
+          id: 'start',
+          type: 'openobd-start-session',
+          account: 'account',
+          targetType: 'ticket',
+          target: 'payload',
+          targetSource: 'msg',
+          wires: [['started']],
+        },
+        {
+          id: 'req',
+          type: 'openobd-request',
+          ecu: 'engine',
+          request: '',
+          output: 'buffer',
+          negative: 'error',
+          decode: true,
+          outputs: 1,
+          wires: [['out']],
+        },
         { id: 'started', type: 'helper' },
         { id: 'out', type: 'helper' },
       ]),
@@ -103,10 +179,34 @@ describe(`Node-RED ${nodeRedVersion()}: the flow nodes on the built-in simulator
   it('session info lists and gets; interrupt ends a session and tells every node', async function () {
     await load(
       baseFlow([
-        { id: 'start', type: 'openobd-start-session', account: 'account', targetType: 'connector', target: '00000000-0000-4000-8000-000000000001', targetSource: 'str', wires: [['started']] },
+        {
+          id: 'start',
+          type: 'openobd-start-session',
+          account: 'account',
+          targetType: 'connector',
+          target: '00000000-0000-4000-8000-000000000001',
+          targetSource: 'str',
+          wires: [['started']],
+        },
         { id: 'started', type: 'helper' },
-        { id: 'list', type: 'openobd-session-info', account: 'account', action: 'list', sessionId: '', sessionIdSource: 'str', wires: [['listed']] },
-        { id: 'get', type: 'openobd-session-info', account: 'account', action: 'get', sessionId: '', sessionIdSource: 'str', wires: [['got']] },
+        {
+          id: 'list',
+          type: 'openobd-session-info',
+          account: 'account',
+          action: 'list',
+          sessionId: '',
+          sessionIdSource: 'str',
+          wires: [['listed']],
+        },
+        {
+          id: 'get',
+          type: 'openobd-session-info',
+          account: 'account',
+          action: 'get',
+          sessionId: '',
+          sessionIdSource: 'str',
+          wires: [['got']],
+        },
         { id: 'stop', type: 'openobd-interrupt', account: 'account', sessionId: '', sessionIdSource: 'str', wires: [['stopped']] },
         { id: 'listed', type: 'helper' },
         { id: 'got', type: 'helper' },
@@ -136,17 +236,36 @@ describe(`Node-RED ${nodeRedVersion()}: the flow nodes on the built-in simulator
     assert.equal(st.openobd.state, 'interrupted');
     assert.equal(st.payload.state, 'interrupted');
     assert.equal(registry.get(s.openobd.sessionId), undefined);
-    assert.deepEqual(startStatus.at(-1), { fill: 'grey', shape: 'ring', text: 'openobd.status.ended' }, `the start node shows the end: ${JSON.stringify(startStatus)}`);
+    assert.deepEqual(
+      startStatus.at(-1),
+      { fill: 'grey', shape: 'ring', text: 'openobd.status.ended' },
+      `the start node shows the end: ${JSON.stringify(startStatus)}`,
+    );
     assert.ok(!startStatus.some((x) => x.text === 'openobd.status.recovering'), 'an interrupted session is not shown as recovering');
   });
 
-  it('the start node shows the account\'s state before any message', async function () {
-    await load(baseFlow([{ id: 'start', type: 'openobd-start-session', account: 'account', targetType: 'ticket', target: '1001', targetSource: 'str', wires: [[]] }]));
+  it("the start node shows the account's state before any message", async function () {
+    await load(
+      baseFlow([
+        {
+          id: 'start',
+          type: 'openobd-start-session',
+          account: 'account',
+          targetType: 'ticket',
+          target: '1001',
+          targetSource: 'str',
+          wires: [[]],
+        },
+      ]),
+    );
     const node = helper.getNode('start');
     const deadline = Date.now() + 5000;
     while (!statusHistory(node).some((s) => s.fill === 'green') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const statuses = statusHistory(node);
     assert.equal(statuses[0]?.fill, 'yellow', 'connecting first');
-    assert.ok(statuses.some((s) => s.fill === 'green' && s.shape === 'dot'), JSON.stringify(statuses));
+    assert.ok(
+      statuses.some((s) => s.fill === 'green' && s.shape === 'dot'),
+      JSON.stringify(statuses),
+    );
   });
 });

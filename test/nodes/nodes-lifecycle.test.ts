@@ -39,8 +39,26 @@ describe(`Node-RED ${nodeRedVersion()}: deploys leave nothing behind`, function 
   const flow = (ticket: string) =>
     baseFlow(
       [
-        { id: 'start', type: 'openobd-start-session', account: 'account', targetType: 'ticket', target: ticket, targetSource: 'str', wires: [['req']] },
-        { id: 'req', type: 'openobd-request', ecu: 'engine', request: '22F190', output: 'hex', negative: 'error', decode: true, outputs: 1, wires: [['out']] },
+        {
+          id: 'start',
+          type: 'openobd-start-session',
+          account: 'account',
+          targetType: 'ticket',
+          target: ticket,
+          targetSource: 'str',
+          wires: [['req']],
+        },
+        {
+          id: 'req',
+          type: 'openobd-request',
+          ecu: 'engine',
+          request: '22F190',
+          output: 'hex',
+          negative: 'error',
+          decode: true,
+          outputs: 1,
+          wires: [['out']],
+        },
         { id: 'out', type: 'helper' },
       ],
       { mode: 'custom', host: '127.0.0.1', port: sim.port, tls: false, closePolicy: 'interrupt' },
@@ -79,14 +97,17 @@ describe(`Node-RED ${nodeRedVersion()}: deploys leave nothing behind`, function 
     const stats = sim.stats();
     assert.equal(stats.sessions.active, 1, `active sessions on the server: ${JSON.stringify(stats.sessions)}`);
     assert.equal(stats.sessions.interrupted, 20, 'every replaced session was interrupted (the close policy)');
-    assert.equal(stats.streams.token, 1, 'one token stream: the live session\'s');
+    assert.equal(stats.streams.token, 1, "one token stream: the live session's");
     assert.equal(stats.streams.isotp, 1);
     assert.equal(registry.size, 1);
     assert.equal(defaultChannelPool.size, 1);
     assert.ok(Math.max(...closeTimes) < 5000, `deploy times ${closeTimes.join(',')} ms`);
     const now = handles();
     for (const kind of ['Timeout', 'TCPSocketWrap']) {
-      assert.ok((now[kind] ?? 0) <= (baseline[kind] ?? 0) + 2, `${kind}: ${baseline[kind] ?? 0} before, ${now[kind] ?? 0} after 20 deploys`);
+      assert.ok(
+        (now[kind] ?? 0) <= (baseline[kind] ?? 0) + 2,
+        `${kind}: ${baseline[kind] ?? 0} before, ${now[kind] ?? 0} after 20 deploys`,
+      );
     }
   });
 

@@ -45,13 +45,20 @@ describe(`reliability (Node-RED ${NR_VERSION} process): exported flows, stored c
     const res = await fetch(`${base}/auth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ client_id: 'node-red-admin', grant_type: 'password', scope, username, password: passwords[username] }).toString(),
+      body: new URLSearchParams({
+        client_id: 'node-red-admin',
+        grant_type: 'password',
+        scope,
+        username,
+        password: passwords[username],
+      }).toString(),
     });
     assert.equal(res.status, 200, `token for ${username}: ${res.status} ${await res.clone().text()}`);
     return ((await res.json()) as { access_token: string }).access_token;
   }
 
-  const get = (p: string, bearer?: string) => fetch(`${base}${p}`, { headers: { 'Node-RED-API-Version': 'v2', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) } });
+  const get = (p: string, bearer?: string) =>
+    fetch(`${base}${p}`, { headers: { 'Node-RED-API-Version': 'v2', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) } });
 
   before(async function () {
     sim = new OpenObdSimulator({ partners: [{ clientId: 'http-partner', clientSecret: secret, clusterId: '001' }] });
@@ -59,7 +66,7 @@ describe(`reliability (Node-RED ${NR_VERSION} process): exported flows, stored c
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'openobd-nr-'));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+
     const bcrypt = require(require.resolve('bcryptjs', { paths: [NR_DIR] })) as { hashSync(p: string, rounds: number): string };
     const settings = path.join(userDir, 'settings.js');
     fs.writeFileSync(
@@ -87,7 +94,10 @@ describe(`reliability (Node-RED ${NR_VERSION} process): exported flows, stored c
         2,
       )};\n`,
     );
-    child = spawn(process.execPath, [path.join(NR_DIR, 'red.js'), '-u', userDir, '-s', settings], { cwd: userDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [path.join(NR_DIR, 'red.js'), '-u', userDir, '-s', settings], {
+      cwd: userDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const started = child;
     killOnExit = () => started.kill('SIGKILL');
     process.once('exit', killOnExit);
@@ -119,18 +129,63 @@ describe(`reliability (Node-RED ${NR_VERSION} process): exported flows, stored c
     const admin = await token('admin', '*');
     const flows = [
       { id: 'f1', type: 'tab', label: 'export' },
-      { id: 'acc', type: 'openobd-account', name: 'partner', mode: 'custom', host: '127.0.0.1', port: sim.port, tls: false, allowInsecure: false, clusterId: '001', closePolicy: 'interrupt', credentials: { clientId: 'http-partner', clientSecret: secret } },
-      { id: 'inj', type: 'inject', z: 'f1', name: 'go', props: [{ p: 'payload' }], payload: '1001', payloadType: 'str', repeat: '', once: false, topic: '', x: 100, y: 100, wires: [['start']] },
-      { id: 'start', type: 'openobd-start-session', z: 'f1', account: 'acc', targetType: 'ticket', target: 'payload', targetSource: 'msg', x: 300, y: 100, wires: [[]] },
+      {
+        id: 'acc',
+        type: 'openobd-account',
+        name: 'partner',
+        mode: 'custom',
+        host: '127.0.0.1',
+        port: sim.port,
+        tls: false,
+        allowInsecure: false,
+        clusterId: '001',
+        closePolicy: 'interrupt',
+        credentials: { clientId: 'http-partner', clientSecret: secret },
+      },
+      {
+        id: 'inj',
+        type: 'inject',
+        z: 'f1',
+        name: 'go',
+        props: [{ p: 'payload' }],
+        payload: '1001',
+        payloadType: 'str',
+        repeat: '',
+        once: false,
+        topic: '',
+        x: 100,
+        y: 100,
+        wires: [['start']],
+      },
+      {
+        id: 'start',
+        type: 'openobd-start-session',
+        z: 'f1',
+        account: 'acc',
+        targetType: 'ticket',
+        target: 'payload',
+        targetSource: 'msg',
+        x: 300,
+        y: 100,
+        wires: [[]],
+      },
     ];
     const deploy = await fetch(`${base}/flows`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full', authorization: `Bearer ${admin}` },
+      headers: {
+        'content-type': 'application/json',
+        'Node-RED-API-Version': 'v2',
+        'Node-RED-Deployment-Type': 'full',
+        authorization: `Bearer ${admin}`,
+      },
       body: JSON.stringify({ flows }),
     });
     assert.equal(deploy.status, 200, await deploy.clone().text());
     // The account checks its credentials on deploy: the secret reached openOBD.
-    assert.ok(await until(() => (sim.callCounts.get('sessionController.getSessionControllerToken') ?? 0) >= 1, 15000), `no credential check:\n${output}`);
+    assert.ok(
+      await until(() => (sim.callCounts.get('sessionController.getSessionControllerToken') ?? 0) >= 1, 15000),
+      `no credential check:\n${output}`,
+    );
     assert.equal(sim.tokens.size >= 1, true, 'the simulator accepted the secret');
     // A session, so there are session tokens to leak too.
     const inject = await fetch(`${base}/inject/inj`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
@@ -184,7 +239,11 @@ describe(`reliability (Node-RED ${NR_VERSION} process): exported flows, stored c
       assert.ok(Array.isArray(body) || typeof body === 'object');
     }
     // The reader may read but not deploy.
-    const denied = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${reader}` }, body: '[]' });
+    const denied = await fetch(`${base}/flows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${reader}` },
+      body: '[]',
+    });
     assert.equal(denied.status, 401);
   });
 });

@@ -20,7 +20,10 @@ describe(`reliability (Node-RED ${nodeRedVersion()}): deploys`, function () {
     for (const type of ['full', 'flows', 'nodes']) assert.ok(plan.filter((s) => s.type === type).length >= 3, type);
     assert.ok(plan.filter(restartsAccount).length >= 5);
     assert.ok(plan.filter((s) => !restartsAccount(s)).length >= 5);
-    assert.ok(plan.filter((s) => s.change === 'account-policy').length >= 2, 'the policy changes, so both policies are in force at some deploy');
+    assert.ok(
+      plan.filter((s) => s.change === 'account-policy').length >= 2,
+      'the policy changes, so both policies are in force at some deploy',
+    );
   });
 
   it(`${COUNT} full and partial deploys (RELIABILITY_DEPLOYS) with two live sessions and a request in flight: no stream, timer, channel or session leaked, each close under 5 s, sessions ended exactly by the close policy`, async function () {

@@ -40,7 +40,10 @@ describe(`reliability (Node-RED ${nodeRedVersion()}): bad input`, function () {
     }
     for (const node of ['req', 'start', 'finish', 'interrupt']) assert.ok(cases.filter((c) => c.node === node).length >= COUNT / 6, node);
     // Same seed, same messages: a failure can be replayed.
-    assert.deepEqual(fuzzCases(20, { live: 'L', ended: 'E', foreign: 'F' }).map((c) => c.kind), cases.slice(0, 20).map((c) => c.kind));
+    assert.deepEqual(
+      fuzzCases(20, { live: 'L', ended: 'E', foreign: 'F' }).map((c) => c.kind),
+      cases.slice(0, 20).map((c) => c.kind),
+    );
   });
 
   it(`${COUNT} malformed messages (RELIABILITY_FUZZ_COUNT) through request, start, finish and interrupt: each one caught with its code, no crash, flat heap, valid messages work afterwards`, async function () {

@@ -129,7 +129,10 @@ describe(`reliability (Node-RED ${nodeRedVersion()}): security`, function () {
       await h.sim.start();
       record(await h.request(lostId, '3E00'));
       // Deploys: wrong credentials (modified nodes), back to the right ones (full) with a live session, the finish policy.
-      await h.deploy(h.flow({ credentials: { clientId: partner.clientId, clientSecret: wrongSecret } }), 'nodes', { clientId: partner.clientId, clientSecret: wrongSecret });
+      await h.deploy(h.flow({ credentials: { clientId: partner.clientId, clientSecret: wrongSecret } }), 'nodes', {
+        clientId: partner.clientId,
+        clientSecret: wrongSecret,
+      });
       await delay(300);
       record(await h.send('start', { payload: '1001' }));
       record(await h.send('list', {}));
@@ -165,19 +168,58 @@ describe(`reliability (Node-RED ${nodeRedVersion()}): security`, function () {
   });
 
   it('TLS is required for every non-loopback endpoint: plaintext is refused with INSECURE_ENDPOINT unless "allow insecure" is set', async function () {
-    const refused = ['diag.example.com', '192.0.2.10', '10.0.0.1', '0.0.0.0', '::ffff:127.0.0.1', '127.0.0.1.nip.io', 'localhost.example.com', 'fd00::2'];
+    const refused = [
+      'diag.example.com',
+      '192.0.2.10',
+      '10.0.0.1',
+      '0.0.0.0',
+      '::ffff:127.0.0.1',
+      '127.0.0.1.nip.io',
+      'localhost.example.com',
+      'fd00::2',
+    ];
     for (const host of refused) assert.equal(isLoopbackHost(host), false, host);
     for (const host of ['127.0.0.1', '127.8.9.10', 'localhost', '::1', '[::1]']) assert.equal(isLoopbackHost(host), true, host);
     const sim = new OpenObdSimulator();
     await sim.start();
     try {
       // One account per host, each with a start node, in one flow.
-      const nodes: FlowNode[] = [{ id: 'tab', type: 'tab', label: 'tls' }, { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, x: 0, y: 0, wires: [['caught']] }, { id: 'caught', z: 'tab', type: 'helper', x: 0, y: 0 }];
+      const nodes: FlowNode[] = [
+        { id: 'tab', type: 'tab', label: 'tls' },
+        { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, x: 0, y: 0, wires: [['caught']] },
+        { id: 'caught', z: 'tab', type: 'helper', x: 0, y: 0 },
+      ];
       const credentials: Record<string, unknown> = {};
-      const hosts = [...refused.map((host) => ({ host, allowInsecure: false, tls: false })), { host: '127.0.0.1', allowInsecure: false, tls: false }, { host: 'localhost', allowInsecure: false, tls: false }];
+      const hosts = [
+        ...refused.map((host) => ({ host, allowInsecure: false, tls: false })),
+        { host: '127.0.0.1', allowInsecure: false, tls: false },
+        { host: 'localhost', allowInsecure: false, tls: false },
+      ];
       hosts.forEach((a, i) => {
-        nodes.push({ id: `acc${i}`, type: 'openobd-account', name: a.host, mode: 'custom', host: a.host, port: a.host.includes('127.0.0.1') || a.host === 'localhost' ? sim.port : 50051, tls: a.tls, allowInsecure: a.allowInsecure, clusterId: '001', closePolicy: 'interrupt' });
-        nodes.push({ id: `start${i}`, type: 'openobd-start-session', z: 'tab', x: 0, y: 0, account: `acc${i}`, targetType: 'ticket', target: String(1001 + (i % 3)), targetSource: 'str', wires: [['ok']] });
+        nodes.push({
+          id: `acc${i}`,
+          type: 'openobd-account',
+          name: a.host,
+          mode: 'custom',
+          host: a.host,
+          port: a.host.includes('127.0.0.1') || a.host === 'localhost' ? sim.port : 50051,
+          tls: a.tls,
+          allowInsecure: a.allowInsecure,
+          clusterId: '001',
+          closePolicy: 'interrupt',
+        });
+        nodes.push({
+          id: `start${i}`,
+          type: 'openobd-start-session',
+          z: 'tab',
+          x: 0,
+          y: 0,
+          account: `acc${i}`,
+          targetType: 'ticket',
+          target: String(1001 + (i % 3)),
+          targetSource: 'str',
+          wires: [['ok']],
+        });
         credentials[`acc${i}`] = { clientId: 'simulator-partner', clientSecret: 'simulator-secret' };
       });
       nodes.push({ id: 'ok', z: 'tab', type: 'helper', x: 0, y: 0 });
@@ -188,7 +230,8 @@ describe(`reliability (Node-RED ${nodeRedVersion()}): security`, function () {
           const ok = helper.getNode('ok') as unknown as NodeJS.EventEmitter;
           const c = helper.getNode('caught') as unknown as NodeJS.EventEmitter;
           const onOk = () => finish({ ok: true });
-          const onErr = (m: { error: { code: string; message: string; source: { id: string } } }) => m.error.source.id === `start${i}` && finish({ ok: false, code: m.error.code, message: m.error.message });
+          const onErr = (m: { error: { code: string; message: string; source: { id: string } } }) =>
+            m.error.source.id === `start${i}` && finish({ ok: false, code: m.error.code, message: m.error.message });
           const finish = (o: { ok: boolean; code?: string; message?: string }) => {
             ok.removeListener('input', onOk);
             c.removeListener('input', onErr);
@@ -217,13 +260,25 @@ describe(`reliability (Node-RED ${nodeRedVersion()}): security`, function () {
           const flow = (allowInsecure: boolean) =>
             baseFlow(
               [
-                { id: 'start', type: 'openobd-start-session', account: 'account', targetType: 'ticket', target: '1001', targetSource: 'str', wires: [['ok']] },
+                {
+                  id: 'start',
+                  type: 'openobd-start-session',
+                  account: 'account',
+                  targetType: 'ticket',
+                  target: '1001',
+                  targetSource: 'str',
+                  wires: [['ok']],
+                },
                 { id: 'ok', type: 'helper' },
               ],
               { mode: 'custom', host: ip, port: exposed.port, tls: false, allowInsecure },
             );
           helper.settings(FAST_SETTINGS as never);
-          await helper.load([openobdNodes, catchNode] as never, flow(true) as never, { account: { clientId: 'simulator-partner', clientSecret: 'simulator-secret' } } as never);
+          await helper.load(
+            [openobdNodes, catchNode] as never,
+            flow(true) as never,
+            { account: { clientId: 'simulator-partner', clientSecret: 'simulator-secret' } } as never,
+          );
           const ok = new Promise((resolve, reject) => {
             helper.getNode('ok').once('input', resolve);
             helper.getNode('caught').once('input', (m: { error: { message: string } }) => reject(new Error(m.error.message)));
@@ -253,14 +308,28 @@ describe(`reliability (Node-RED ${nodeRedVersion()}): security`, function () {
     try {
       const flow = baseFlow(
         [
-          { id: 'start', type: 'openobd-start-session', account: 'account', targetType: 'ticket', target: '1001', targetSource: 'str', wires: [['ok']] },
+          {
+            id: 'start',
+            type: 'openobd-start-session',
+            account: 'account',
+            targetType: 'ticket',
+            target: '1001',
+            targetSource: 'str',
+            wires: [['ok']],
+          },
           { id: 'ok', type: 'helper' },
         ],
         { mode: 'custom', host: '127.0.0.1', port: sim.port, tls: false },
       );
       helper.settings(FAST_SETTINGS as never);
-      await helper.load([openobdNodes, catchNode] as never, flow as never, { account: { clientId: 'simulator-partner', clientSecret: 'simulator-secret' } } as never);
-      const caught = new Promise<{ error: { code: string; message: string } }>((resolve) => helper.getNode('caught').once('input', resolve));
+      await helper.load(
+        [openobdNodes, catchNode] as never,
+        flow as never,
+        { account: { clientId: 'simulator-partner', clientSecret: 'simulator-secret' } } as never,
+      );
+      const caught = new Promise<{ error: { code: string; message: string } }>((resolve) =>
+        helper.getNode('caught').once('input', resolve),
+      );
       helper.getNode('start').receive({});
       const c = await caught;
       assert.equal(c.error.code, 'INSECURE_ENDPOINT');
@@ -303,7 +372,9 @@ describe(`reliability (Node-RED ${nodeRedVersion()}): security`, function () {
       helper.settings({});
     }
     // The command line (openobd-simulator).
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'simulator', 'cli.js'), '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'simulator', 'cli.js'), '--port', '0', '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -339,8 +410,19 @@ describe(`reliability (Node-RED ${nodeRedVersion()}): security`, function () {
     const publicRoutes: Route[] = [];
     const permission = (p: string) => Object.assign((_req: unknown, _res: unknown, next: () => void) => next(), { permission: p });
     const app = (list: Route[]) => {
-      const add = (method: string) => (p: string, ...handlers: unknown[]) => list.push({ method, path: p, handlers });
-      return { get: add('get'), post: add('post'), put: add('put'), delete: add('delete'), patch: add('patch'), all: add('all'), use: add('use') };
+      const add =
+        (method: string) =>
+        (p: string, ...handlers: unknown[]) =>
+          list.push({ method, path: p, handlers });
+      return {
+        get: add('get'),
+        post: add('post'),
+        put: add('put'),
+        delete: add('delete'),
+        patch: add('patch'),
+        all: add('all'),
+        use: add('use'),
+      };
     };
     const RED = {
       nodes: { registerType: () => undefined, createNode: () => undefined, getNode: () => null },
@@ -357,7 +439,8 @@ describe(`reliability (Node-RED ${nodeRedVersion()}): security`, function () {
     assert.ok(routes.length >= 2, `admin routes: ${routes.map((r) => r.path).join(', ')}`);
     for (const r of routes) {
       assert.notEqual(r.method, 'use', `global middleware on ${r.path}`);
-      const guard = r.handlers.find((f) => typeof (f as { permission?: string }).permission === 'string') as { permission: string } | undefined;
+      const guard = r.handlers.find((f) => typeof (f as { permission?: string }).permission === 'string') as
+        { permission: string } | undefined;
       assert.ok(guard, `${r.method.toUpperCase()} ${r.path} has no permission check`);
       assert.match(guard.permission, /^openobd-[a-z-]+\.(read|write)$/);
       assert.equal(r.handlers.indexOf(guard), 0, `${r.path}: the permission check comes first`);

@@ -21,8 +21,13 @@ export const CONFIG_TYPES = ['openobd-account', 'openobd-ecu'];
 const catalogs: Record<string, Record<string, unknown>> = {};
 /** A message of the catalog as shipped: msg('openobd.validation.hexOdd', {count: 5}) is what the editor shows. */
 export function msg(key: string, subs: Record<string, string | number> = {}, lang = 'en-US'): string {
-  catalogs[lang] ??= JSON.parse(fs.readFileSync(path.join(ROOT, 'dist', 'nodes', 'locales', lang, 'openobd.json'), 'utf8')) as Record<string, unknown>;
-  const value = key.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), catalogs[lang]);
+  catalogs[lang] ??= JSON.parse(fs.readFileSync(path.join(ROOT, 'dist', 'nodes', 'locales', lang, 'openobd.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const value = key
+    .split('.')
+    .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), catalogs[lang]);
   if (typeof value !== 'string') throw new Error(`no ${lang} message ${key}`);
   return value.replace(/__(\w+)__/g, (_m, name: string) => (name in subs ? String(subs[name]) : `__${name}__`));
 }
@@ -38,7 +43,11 @@ export interface Editor {
 /** Opens the editor in a new browser context and waits until the openOBD nodes and the flows are loaded. */
 export async function openEditor(browser: Browser, url: string, options: { dark?: boolean; locale?: string } = {}): Promise<Editor> {
   // The editor speaks the browser's language (navigator.language) unless the user chose one.
-  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: options.locale ?? 'en-US', colorScheme: options.dark ? 'dark' : 'light' });
+  const context = await browser.newContext({
+    viewport: { width: 1600, height: 1000 },
+    locale: options.locale ?? 'en-US',
+    colorScheme: options.dark ? 'dark' : 'light',
+  });
   if (options.dark) {
     // Node-RED 5 keeps its appearance choice (auto, light, dark) in localStorage['view-dark-theme'].
     await context.addInitScript(() => {
@@ -51,25 +60,36 @@ export async function openEditor(browser: Browser, url: string, options: { dark?
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('dialog', (d) => void d.accept().catch(() => undefined));
   await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 120000 });
-  await page.waitForFunction(
-    () =>
-      !!(window.RED && RED.nodes && RED.nodes.getType && RED.nodes.getType('openobd-session-info') && RED.workspaces && RED.workspaces.active()) &&
-      !!document.querySelector('.red-ui-palette-node[data-palette-type="openobd-start-session"]') &&
-      !$('#red-ui-loading-progress').is(':visible'),
-    null,
-    { timeout: 120000, polling: 250 },
-  ).catch(async (err: Error) => {
-    const seen = await page
-      .evaluate(() => ({
-        RED: !!window.RED,
-        openobdTypes: window.RED && RED.nodes ? RED.nodes.registry.getNodeTypes().filter((t: string) => t.startsWith('openobd-')) : [],
-        workspace: window.RED && RED.workspaces ? RED.workspaces.active() : null,
-        loading: $('#red-ui-loading-progress').is(':visible'),
-      }))
-      .catch(() => 'page not scriptable');
-    await context.close().catch(() => undefined);
-    throw new Error(`the editor at ${url} did not finish loading with the openOBD nodes (${err.message}); it shows ${JSON.stringify(seen)}; page errors: ${JSON.stringify(pageErrors)}`);
-  });
+  await page
+    .waitForFunction(
+      () =>
+        !!(
+          window.RED &&
+          RED.nodes &&
+          RED.nodes.getType &&
+          RED.nodes.getType('openobd-session-info') &&
+          RED.workspaces &&
+          RED.workspaces.active()
+        ) &&
+        !!document.querySelector('.red-ui-palette-node[data-palette-type="openobd-start-session"]') &&
+        !$('#red-ui-loading-progress').is(':visible'),
+      null,
+      { timeout: 120000, polling: 250 },
+    )
+    .catch(async (err: Error) => {
+      const seen = await page
+        .evaluate(() => ({
+          RED: !!window.RED,
+          openobdTypes: window.RED && RED.nodes ? RED.nodes.registry.getNodeTypes().filter((t: string) => t.startsWith('openobd-')) : [],
+          workspace: window.RED && RED.workspaces ? RED.workspaces.active() : null,
+          loading: $('#red-ui-loading-progress').is(':visible'),
+        }))
+        .catch(() => 'page not scriptable');
+      await context.close().catch(() => undefined);
+      throw new Error(
+        `the editor at ${url} did not finish loading with the openOBD nodes (${err.message}); it shows ${JSON.stringify(seen)}; page errors: ${JSON.stringify(pageErrors)}`,
+      );
+    });
   return {
     context,
     page,
@@ -141,16 +161,25 @@ export async function typeInto(field: Locator, value: string): Promise<void> {
 
 /** Waits until the dialog marks the field (or its TypedInput) invalid; for plain fields, hovers it for the reason. */
 export async function expectInvalid(page: Page, id: string, reason?: string): Promise<void> {
-  await page.waitForFunction(
-    (fieldId) => {
-      const el = $('#' + fieldId);
-      return el.hasClass('input-error') || el.next('.red-ui-typedInput-container').hasClass('input-error');
-    },
-    id,
-    { timeout: 10000 },
-  ).catch(async () => {
-    throw new Error(`#${id} is not marked invalid (value ${JSON.stringify(await page.locator(`#${id}`).inputValue().catch(() => '?'))})`);
-  });
+  await page
+    .waitForFunction(
+      (fieldId) => {
+        const el = $('#' + fieldId);
+        return el.hasClass('input-error') || el.next('.red-ui-typedInput-container').hasClass('input-error');
+      },
+      id,
+      { timeout: 10000 },
+    )
+    .catch(async () => {
+      throw new Error(
+        `#${id} is not marked invalid (value ${JSON.stringify(
+          await page
+            .locator(`#${id}`)
+            .inputValue()
+            .catch(() => '?'),
+        )})`,
+      );
+    });
   if (reason) {
     // The reason is a tooltip that opens when the mouse enters the field: leave the field, let any open
     // tooltip close, enter again. Retried, as a tooltip closing while the mouse comes back may not reopen.
@@ -160,7 +189,10 @@ export async function expectInvalid(page: Page, id: string, reason?: string): Pr
       await page.mouse.move(5, 500);
       await page.waitForFunction(() => $('.red-ui-popover:visible').length === 0, null, { timeout: 3000 }).catch(() => undefined);
       await page.locator(`#${id}`).hover();
-      shown = await tip.waitFor({ state: 'visible', timeout: 4000 }).then(() => true, () => false);
+      shown = await tip.waitFor({ state: 'visible', timeout: 4000 }).then(
+        () => true,
+        () => false,
+      );
     }
     const seen = await page.evaluate(() => $('.red-ui-popover:visible').text());
     await page.mouse.move(5, 500);
@@ -169,16 +201,18 @@ export async function expectInvalid(page: Page, id: string, reason?: string): Pr
 }
 
 export async function expectValid(page: Page, id: string): Promise<void> {
-  await page.waitForFunction(
-    (fieldId) => {
-      const el = $('#' + fieldId);
-      return el.length > 0 && !el.hasClass('input-error') && !el.next('.red-ui-typedInput-container').hasClass('input-error');
-    },
-    id,
-    { timeout: 10000 },
-  ).catch(() => {
-    throw new Error(`#${id} is still marked invalid`);
-  });
+  await page
+    .waitForFunction(
+      (fieldId) => {
+        const el = $('#' + fieldId);
+        return el.length > 0 && !el.hasClass('input-error') && !el.next('.red-ui-typedInput-container').hasClass('input-error');
+      },
+      id,
+      { timeout: 10000 },
+    )
+    .catch(() => {
+      throw new Error(`#${id} is still marked invalid`);
+    });
 }
 
 /** Presses Done in a flow node's edit tray and waits for the tray to close. */
@@ -234,21 +268,31 @@ export async function importExample(page: Page, moduleName: string, file: string
   const browserPane = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
   const folder = browserPane.locator('.red-ui-treeList-label').filter({ hasText: moduleName }).first();
   await folder.waitFor({ state: 'visible' });
-  const entry = browserPane.locator('.red-ui-treeList-label').filter({ has: page.getByText(file, { exact: true }) }).first();
+  const entry = browserPane
+    .locator('.red-ui-treeList-label')
+    .filter({ has: page.getByText(file, { exact: true }) })
+    .first();
   const ok = page.locator('#red-ui-clipboard-dialog-ok');
-  const okEnabled = () => !$('#red-ui-clipboard-dialog-ok').hasClass('ui-state-disabled') && !$('#red-ui-clipboard-dialog-ok').prop('disabled');
+  const okEnabled = () =>
+    !$('#red-ui-clipboard-dialog-ok').hasClass('ui-state-disabled') && !$('#red-ui-clipboard-dialog-ok').prop('disabled');
   // The tree keeps its last state and renders lazily: open the folder if the file does not show, pick the
   // file, and try again if the pick did not take (a click that landed while the list was still moving).
   let picked = false;
   for (let attempt = 0; attempt < 4 && !picked; attempt++) {
-    const shown = await entry.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false);
+    const shown = await entry.waitFor({ state: 'visible', timeout: 3000 }).then(
+      () => true,
+      () => false,
+    );
     if (!shown) {
       await folder.click();
       await entry.waitFor({ state: 'visible', timeout: 10000 }).catch(() => undefined);
     }
     if (await entry.isVisible()) {
       await entry.click();
-      picked = await page.waitForFunction(okEnabled, null, { timeout: 5000 }).then(() => true, () => false);
+      picked = await page.waitForFunction(okEnabled, null, { timeout: 5000 }).then(
+        () => true,
+        () => false,
+      );
     }
   }
   if (!picked) throw new Error(`could not pick "${file}" under Import > Examples > ${moduleName}`);
@@ -263,7 +307,8 @@ export async function importExample(page: Page, moduleName: string, file: string
   const copy = page.locator('.red-ui-notification button', { hasText: /import copy/i });
   const state = await page.waitForFunction(
     () => {
-      if ($('.red-ui-notification button:visible').filter((_i: number, b: any) => /import copy/i.test($(b).text())).length) return 'conflict';
+      if ($('.red-ui-notification button:visible').filter((_i: number, b: any) => /import copy/i.test($(b).text())).length)
+        return 'conflict';
       return RED.view.state() === RED.state.IMPORT_DRAGGING ? 'dragging' : false;
     },
     null,

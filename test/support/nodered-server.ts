@@ -57,17 +57,24 @@ export interface HttpAnswer {
 }
 
 /** A small HTTP client for the admin API (loopback only, no keep-alive). */
-export function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {}): Promise<HttpAnswer> {
+export function request(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: options.method || 'GET', headers: { connection: 'close', ...options.headers }, timeout: options.timeoutMs ?? 10000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode || 0, body, json: <T>() => JSON.parse(body) as T });
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      { method: options.method || 'GET', headers: { connection: 'close', ...options.headers }, timeout: options.timeoutMs ?? 10000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode || 0, body, json: <T>() => JSON.parse(body) as T });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`${options.method || 'GET'} ${url}: no answer within ${options.timeoutMs ?? 10000} ms`)));
     req.on('error', reject);
     if (options.body !== undefined) req.write(options.body);
@@ -181,7 +188,9 @@ export async function startNodeRed(options: StartOptions = {}): Promise<NodeRedS
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`Node-RED ${nr.version} did not answer HTTP 200 at ${url} within ${options.readyTimeoutMs ?? 120000} ms:\n${output()}`);
+      throw new Error(
+        `Node-RED ${nr.version} did not answer HTTP 200 at ${url} within ${options.readyTimeoutMs ?? 120000} ms:\n${output()}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }

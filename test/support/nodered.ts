@@ -21,7 +21,7 @@ export function coreNode(file: string): unknown {
 }
 
 export const catchNode = coreNode('common/25-catch.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 export const openobdNodes = require('../../nodes/openobd') as unknown;
 
 export { helper };
@@ -69,12 +69,50 @@ export function recordStatus(node: Node): Status[] {
 }
 
 /** A standard tab with an account on the built-in simulator, the engine ECU, and a Catch → helper. */
-export function baseFlow(extra: Array<Record<string, unknown>>, accountOverrides: Record<string, unknown> = {}): Array<Record<string, unknown>> {
+export function baseFlow(
+  extra: Array<Record<string, unknown>>,
+  accountOverrides: Record<string, unknown> = {},
+): Array<Record<string, unknown>> {
   return [
     { id: 'tab', type: 'tab', label: 'test' },
-    { id: 'account', type: 'openobd-account', name: 'sim', mode: 'simulator', clusterId: '001', closePolicy: 'interrupt', ...accountOverrides },
-    { id: 'engine', type: 'openobd-ecu', name: 'Engine', busName: 'OBD-CAN', pinPlus: 6, pinMinus: 14, bitRate: 500, requestId: '7E0', responseId: '7E8', functional: false, padding: 'default', keepAlive: false },
-    { id: 'obd', type: 'openobd-ecu', name: 'All OBD ECUs', busName: 'OBD-CAN', pinPlus: 6, pinMinus: 14, bitRate: 500, requestId: '7DF', responseId: '7E8', functional: true, responderIds: '7E8-7EF', padding: 'default', keepAlive: false },
+    {
+      id: 'account',
+      type: 'openobd-account',
+      name: 'sim',
+      mode: 'simulator',
+      clusterId: '001',
+      closePolicy: 'interrupt',
+      ...accountOverrides,
+    },
+    {
+      id: 'engine',
+      type: 'openobd-ecu',
+      name: 'Engine',
+      busName: 'OBD-CAN',
+      pinPlus: 6,
+      pinMinus: 14,
+      bitRate: 500,
+      requestId: '7E0',
+      responseId: '7E8',
+      functional: false,
+      padding: 'default',
+      keepAlive: false,
+    },
+    {
+      id: 'obd',
+      type: 'openobd-ecu',
+      name: 'All OBD ECUs',
+      busName: 'OBD-CAN',
+      pinPlus: 6,
+      pinMinus: 14,
+      bitRate: 500,
+      requestId: '7DF',
+      responseId: '7E8',
+      functional: true,
+      responderIds: '7E8-7EF',
+      padding: 'default',
+      keepAlive: false,
+    },
     { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, x: 0, y: 0, wires: [['caught']] },
     { id: 'caught', z: 'tab', type: 'helper', x: 0, y: 0 },
     // x/y make them flow nodes: Node-RED treats positionless nodes as config nodes.

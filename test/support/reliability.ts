@@ -47,7 +47,10 @@ let tapsInstalled = false;
 function installTaps(): void {
   if (tapsInstalled) return;
   tapsInstalled = true;
-  const h = helper as unknown as { _NodePrototype: Record<string, (...a: unknown[]) => unknown>; _log: Record<string, (...a: unknown[]) => unknown> };
+  const h = helper as unknown as {
+    _NodePrototype: Record<string, (...a: unknown[]) => unknown>;
+    _log: Record<string, (...a: unknown[]) => unknown>;
+  };
   const proto = h._NodePrototype;
   const status0 = proto.status;
   proto.status = function (this: { id: string }, ...args: unknown[]) {
@@ -158,15 +161,62 @@ export const OUTPUTS = ['started', 'answered', 'finished', 'interrupted', 'info'
  * The standard reliability tab: an account on the external simulator, start (ticket from msg.payload),
  * send request (payload from msg), finish, interrupt, session info (get, list), and a Catch for all.
  */
-export function reliabilityFlow(port: number, account: Record<string, unknown> = {}, extra: FlowNode[] = [], changes: Record<string, Record<string, unknown>> = {}): FlowNode[] {
+export function reliabilityFlow(
+  port: number,
+  account: Record<string, unknown> = {},
+  extra: FlowNode[] = [],
+  changes: Record<string, Record<string, unknown>> = {},
+): FlowNode[] {
   const nodes = baseFlow(
     [
-      { id: 'start', type: 'openobd-start-session', account: 'account', targetType: 'ticket', target: 'payload', targetSource: 'msg', wires: [['started']] },
-      { id: 'req', type: 'openobd-request', ecu: 'engine', request: '', output: 'hex', negative: 'error', decode: true, outputs: 1, wires: [['answered']] },
-      { id: 'finish', type: 'openobd-finish', result: '', userFeedback: '', description: '', descriptionSource: 'str', wires: [['finished']] },
+      {
+        id: 'start',
+        type: 'openobd-start-session',
+        account: 'account',
+        targetType: 'ticket',
+        target: 'payload',
+        targetSource: 'msg',
+        wires: [['started']],
+      },
+      {
+        id: 'req',
+        type: 'openobd-request',
+        ecu: 'engine',
+        request: '',
+        output: 'hex',
+        negative: 'error',
+        decode: true,
+        outputs: 1,
+        wires: [['answered']],
+      },
+      {
+        id: 'finish',
+        type: 'openobd-finish',
+        result: '',
+        userFeedback: '',
+        description: '',
+        descriptionSource: 'str',
+        wires: [['finished']],
+      },
       { id: 'interrupt', type: 'openobd-interrupt', account: 'account', sessionId: '', sessionIdSource: 'str', wires: [['interrupted']] },
-      { id: 'get', type: 'openobd-session-info', account: 'account', action: 'get', sessionId: '', sessionIdSource: 'str', wires: [['info']] },
-      { id: 'list', type: 'openobd-session-info', account: 'account', action: 'list', sessionId: '', sessionIdSource: 'str', wires: [['info']] },
+      {
+        id: 'get',
+        type: 'openobd-session-info',
+        account: 'account',
+        action: 'get',
+        sessionId: '',
+        sessionIdSource: 'str',
+        wires: [['info']],
+      },
+      {
+        id: 'list',
+        type: 'openobd-session-info',
+        account: 'account',
+        action: 'list',
+        sessionId: '',
+        sessionIdSource: 'str',
+        wires: [['info']],
+      },
       { id: 'started', type: 'helper' },
       { id: 'answered', type: 'helper' },
       { id: 'finished', type: 'helper' },
@@ -231,7 +281,8 @@ export class FlowDriver {
     this.#pending.delete(seq);
     clearTimeout(p.timer);
     const ms = Date.now() - p.t0;
-    if (isError) p.resolve({ ok: false, code: m.error?.code ?? 'NO_CODE', message: m.error?.message, source: m.error?.source?.id, msg: m, ms });
+    if (isError)
+      p.resolve({ ok: false, code: m.error?.code ?? 'NO_CODE', message: m.error?.message, source: m.error?.source?.id, msg: m, ms });
     else p.resolve({ ok: true, msg: m, ms });
   }
 
@@ -372,7 +423,12 @@ export class FlowHarness {
     const h = new FlowHarness(sim, options, baseline, subscribers);
     helper.settings({
       credentialSecret: false,
-      openobdAccountSession: { tokenIntervalMs: 300, tokenValidityMs: 3000, reconnect: { initialDelayMs: 25, maxDelayMs: 250 }, ...options.session },
+      openobdAccountSession: {
+        tokenIntervalMs: 300,
+        tokenValidityMs: 3000,
+        reconnect: { initialDelayMs: 25, maxDelayMs: 250 },
+        ...options.session,
+      },
     } as never);
     await helper.load([openobdNodes, catchNode] as never, h.flow() as never, h.credentials() as never);
     h.afterDeploy();
@@ -400,7 +456,11 @@ export class FlowHarness {
   }
 
   /** A deploy of `flow` (type full, flows or nodes); resolves with how long stopping the old nodes took. */
-  async deploy(flow: FlowNode[], type: 'full' | 'flows' | 'nodes', credentials?: { clientId: string; clientSecret: string }): Promise<number> {
+  async deploy(
+    flow: FlowNode[],
+    type: 'full' | 'flows' | 'nodes',
+    credentials?: { clientId: string; clientSecret: string },
+  ): Promise<number> {
     const t0 = Date.now();
     await helper.setFlows(flow as never, type, this.credentials(credentials) as never);
     const ms = Date.now() - t0;
@@ -441,7 +501,15 @@ export class FlowHarness {
     await until(() => Object.keys(excess(this.#baseline, resources())).length === 0, 5000);
     const left = excess(this.#baseline, resources());
     const processLeft = Object.values(left).reduce((a, b) => a + b, 0);
-    return { process: left, serverStreams, liveSessions, channels, subscribers, total: processLeft + serverStreams + liveSessions + channels + subscribers, closeMs };
+    return {
+      process: left,
+      serverStreams,
+      liveSessions,
+      channels,
+      subscribers,
+      total: processLeft + serverStreams + liveSessions + channels + subscribers,
+      closeMs,
+    };
   }
 }
 
@@ -462,7 +530,13 @@ export interface ScenarioResult {
   details: Record<string, unknown>;
 }
 
-function result(name: string, h: FlowHarness, t0: number, leaks: LeakReport, r: Omit<ScenarioResult, 'scenario' | 'leaks' | 'peakRssMb' | 'durationMs'>): ScenarioResult {
+function result(
+  name: string,
+  h: FlowHarness,
+  t0: number,
+  leaks: LeakReport,
+  r: Omit<ScenarioResult, 'scenario' | 'leaks' | 'peakRssMb' | 'durationMs'>,
+): ScenarioResult {
   const problems = [...r.problems];
   if (leaks.total > 0) problems.push(`left behind: ${JSON.stringify(leaks)}`);
   if (leaks.closeMs > 5000) problems.push(`stopping Node-RED took ${leaks.closeMs} ms`);
@@ -477,7 +551,10 @@ function describeOutcome(o: Outcome): string {
 // Scenarios
 // ---------------------------------------------------------------------------------------------------
 
-const VALID: Record<string, string> = { '3E00': '7E00', '22F190': '62F190' + Buffer.from('WVWZZZAU6KW204711').toString('hex').toUpperCase() };
+const VALID: Record<string, string> = {
+  '3E00': '7E00',
+  '22F190': '62F190' + Buffer.from('WVWZZZAU6KW204711').toString('hex').toUpperCase(),
+};
 
 /** Runs request loops against one session until `stop()`; counts and keeps the first failures. */
 function requestLoad(h: FlowHarness, sessionId: () => string, concurrency: number, pauseMs = 5) {
@@ -492,7 +569,8 @@ function requestLoad(h: FlowHarness, sessionId: () => string, concurrency: numbe
       if (o.ok && o.msg?.payload === VALID[payload]) stats.ok += 1;
       else {
         stats.failed += 1;
-        if (stats.failures.length < 20) stats.failures.push({ t: Date.now(), text: o.ok ? `wrong answer ${String(o.msg?.payload)}` : describeOutcome(o) });
+        if (stats.failures.length < 20)
+          stats.failures.push({ t: Date.now(), text: o.ok ? `wrong answer ${String(o.msg?.payload)}` : describeOutcome(o) });
       }
       if (pauseMs > 0) await delay(pauseMs);
     }
@@ -537,19 +615,22 @@ export async function tokenDropScenario(opts: { durationMs: number; dropEveryMs?
     await delay(Math.max(0, end - Date.now()));
     await load.stop();
     const live = registry.get(id);
-    if (!(await until(() => live?.session.keepaliveHealth === 'healthy', 10000))) problems.push('the keepalive did not come back after the last drop');
+    if (!(await until(() => live?.session.keepaliveHealth === 'healthy', 10000)))
+      problems.push('the keepalive did not come back after the last drop');
     recovered = health.recoveries(id);
     const server = h.sim.sessions.get(id);
     if (live?.session.state !== 'active') problems.push(`the session is ${live?.session.state ?? 'gone'} here`);
     if (server?.state !== 'active') problems.push(`the session is ${server?.state} on the server`);
-    if (load.stats.failed > 0) problems.push(`${load.stats.failed} of ${load.stats.sent} requests failed: ${JSON.stringify(load.stats.failures.slice(0, 5))}`);
+    if (load.stats.failed > 0)
+      problems.push(`${load.stats.failed} of ${load.stats.sent} requests failed: ${JSON.stringify(load.stats.failures.slice(0, 5))}`);
     if (faults < Math.floor(opts.durationMs / dropEveryMs) - 1) problems.push(`only ${faults} drops were injected`);
     if (recovered < faults) problems.push(`${faults} drops but ${recovered} recoveries`);
     const reds = statuses.red(runStart);
     if (reds.length > 0) problems.push(`red statuses during the run: ${JSON.stringify(reds.slice(0, 3))}`);
     const last = statuses.last('start');
     if (last?.fill !== 'green') problems.push(`the start node ends with ${JSON.stringify(last)}`);
-    if (!(await until(() => h.sim.stats().streams.token === 1, 5000))) problems.push(`server token streams: ${h.sim.stats().streams.token}`);
+    if (!(await until(() => h.sim.stats().streams.token === 1, 5000)))
+      problems.push(`server token streams: ${h.sim.stats().streams.token}`);
     details.statusChanges = statuses.of('start').length;
     details.keepalive = live?.session.stats.keepalive;
     details.tokenCalls = h.sim.callCounts.get('session.openSessionTokenStream');
@@ -618,7 +699,8 @@ export async function restartScenario(opts: { shortDowntimeMs?: number; longDown
     await h.sim.restart(shortDown);
     faults += 1;
     const back = Date.now();
-    if (!(await until(() => registry.get(a)?.session.keepaliveHealth === 'healthy' && health.recoveries(a) >= 1, 10000))) problems.push('A: the keepalive did not reconnect by itself');
+    if (!(await until(() => registry.get(a)?.session.keepaliveHealth === 'healthy' && health.recoveries(a) >= 1, 10000)))
+      problems.push('A: the keepalive did not reconnect by itself');
     const healthyAt = Date.now();
     await delay(1500);
     await load.stop();
@@ -630,7 +712,8 @@ export async function restartScenario(opts: { shortDowntimeMs?: number; longDown
     failed += late.length;
     if (late.length > 0) problems.push(`A: requests failed after the keepalive was back: ${JSON.stringify(late.slice(0, 3))}`);
     expect(await h.request(a, '3E00'), true, 'A: a request after the restart');
-    if (registry.get(a)?.session.state !== 'active' || h.sim.sessions.get(a)?.state !== 'active') problems.push('A: the session did not survive a short restart');
+    if (registry.get(a)?.session.state !== 'active' || h.sim.sessions.get(a)?.state !== 'active')
+      problems.push('A: the session did not survive a short restart');
     else recovered += 1;
     details.shortRecoveryMs = healthyAt - back;
 
@@ -653,8 +736,15 @@ export async function restartScenario(opts: { shortDowntimeMs?: number; longDown
     const end = await Promise.race([lost, delay(10000).then(() => undefined)]);
     if (end?.state !== 'lost') problems.push(`B: the session was not reported lost: ${JSON.stringify(end)}`);
     const lostStatus = statuses.of('start').filter((s) => s.fill === 'red' && /lost/.test(s.text ?? ''));
-    if (lostStatus.length === 0) problems.push(`B: the start node never showed the session as lost: ${JSON.stringify(statuses.of('start').slice(-3))}`);
-    expect(await h.request(a, '3E00'), false, 'B: a request on the lost session', 'SESSION_LOST', /token expired before its keepalive could be restored/);
+    if (lostStatus.length === 0)
+      problems.push(`B: the start node never showed the session as lost: ${JSON.stringify(statuses.of('start').slice(-3))}`);
+    expect(
+      await h.request(a, '3E00'),
+      false,
+      'B: a request on the lost session',
+      'SESSION_LOST',
+      /token expired before its keepalive could be restored/,
+    );
     // Stay down long enough for at least two failed rechecks of the account.
     await delay(Math.max(0, longDown - (Date.now() - stoppedAt)));
     const listCallsDown = h.sim.callCounts.get('sessionController.getSessionList') ?? 0;
@@ -680,7 +770,8 @@ export async function restartScenario(opts: { shortDowntimeMs?: number; longDown
     if (c.ok) recovered += 1;
     details.startRightAfterRestartMs = c.ms;
     // The old session of ticket 1001 failed on the server once its token expired; the ticket is free again.
-    if (!(await until(() => h.sim.sessions.get(a)?.state === 'failed', 5000))) problems.push(`the lost session is ${h.sim.sessions.get(a)?.state} on the server`);
+    if (!(await until(() => h.sim.sessions.get(a)?.state === 'failed', 5000)))
+      problems.push(`the lost session is ${h.sim.sessions.get(a)?.state} on the server`);
     const again = await h.send('start', { payload: '1001' });
     expect(again, true, 'C: ticket 1001 again');
     if (again.ok) expect(await h.request(again.msg?.openobd.sessionId, '3E00'), true, 'C: a request on ticket 1001 again');
@@ -692,7 +783,15 @@ export async function restartScenario(opts: { shortDowntimeMs?: number; longDown
     health.stop();
   }
   const leaks = await h.close();
-  return result(`simulator restarted (${shortDown} ms, 2 × ${longDown / 1000} s down)`, h, t0, leaks, { faults, requests, expectedErrors, failed, recovered, problems, details });
+  return result(`simulator restarted (${shortDown} ms, 2 × ${longDown / 1000} s down)`, h, t0, leaks, {
+    faults,
+    requests,
+    expectedErrors,
+    failed,
+    recovered,
+    problems,
+    details,
+  });
 }
 
 /** When each sessionController call reached the simulator. */
@@ -730,7 +829,15 @@ export async function unavailableScenario(opts: { rounds?: number } = {}): Promi
   let faults = 0;
   const statuses = new StatusLog(['list', 'get']);
   const policy = { initialDelayMs: 200, maxDelayMs: 3000, factor: 2 }; // the controller's default retry policy
-  const send = async (node: string, msg: AnyMsg, fail: number, expectOk: boolean, method: string, expectedCalls: number, code = 'UNAVAILABLE') => {
+  const send = async (
+    node: string,
+    msg: AnyMsg,
+    fail: number,
+    expectOk: boolean,
+    method: string,
+    expectedCalls: number,
+    code = 'UNAVAILABLE',
+  ) => {
     const before = count(method);
     if (fail > 0) h.sim.faults.failNext(method, fail, GrpcStatus.UNAVAILABLE, 'Simulated overload');
     const o = await h.send(node, msg);
@@ -744,7 +851,8 @@ export async function unavailableScenario(opts: { rounds?: number } = {}): Promi
       failed += 1;
       problems.push(`${node} with ${fail} injected failures: ${describeOutcome(o)}`);
     }
-    if (calls !== expectedCalls) problems.push(`${method}: ${calls} calls for one message with ${fail} injected failures, expected ${expectedCalls}`);
+    if (calls !== expectedCalls)
+      problems.push(`${method}: ${calls} calls for one message with ${fail} injected failures, expected ${expectedCalls}`);
     h.sim.faults.clear();
     return { o, stamps: (times.get(method) ?? []).slice(before) };
   };
@@ -765,14 +873,17 @@ export async function unavailableScenario(opts: { rounds?: number } = {}): Promi
     for (const g of gaps) {
       g.forEach((gap, attempt) => {
         const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** attempt);
-        if (gap < ceiling / 2 - 2 || gap > ceiling + slack) problems.push(`retry ${attempt + 1} came after ${gap} ms, outside [${ceiling / 2}, ${ceiling}] ms`);
+        if (gap < ceiling / 2 - 2 || gap > ceiling + slack)
+          problems.push(`retry ${attempt + 1} came after ${gap} ms, outside [${ceiling / 2}, ${ceiling}] ms`);
       });
     }
     const firstGaps = gaps.map((g) => g[0]);
     details.firstRetryGapsMs = firstGaps;
     details.retryGapsMs = gaps;
-    if (rounds >= 4 && Math.max(...firstGaps) - Math.min(...firstGaps) < 10) problems.push(`first retries all came after the same delay (${firstGaps.join(', ')} ms): no jitter`);
-    if (backoffDelay(policy, 0, () => 0) !== 100 || backoffDelay(policy, 0, () => 1) !== 200 || backoffDelay(policy, 2, () => 0.5) !== 600) problems.push('backoffDelay is not "half plus a random half" of the exponential delay');
+    if (rounds >= 4 && Math.max(...firstGaps) - Math.min(...firstGaps) < 10)
+      problems.push(`first retries all came after the same delay (${firstGaps.join(', ')} ms): no jitter`);
+    if (backoffDelay(policy, 0, () => 0) !== 100 || backoffDelay(policy, 0, () => 1) !== 200 || backoffDelay(policy, 2, () => 0.5) !== 600)
+      problems.push('backoffDelay is not "half plus a random half" of the exponential delay');
 
     // A burst longer than the retry budget (4 attempts): one UNAVAILABLE reaches Catch and the status
     // turns red. The burst goes on through the account's background rechecks (each one failing too); the
@@ -789,10 +900,16 @@ export async function unavailableScenario(opts: { rounds?: number } = {}): Promi
     const red = statuses.last('list');
     if (red?.fill !== 'red') problems.push(`after an exhausted retry the list node shows ${JSON.stringify(red)}`);
     // 12 failures: the message's 4 attempts, then two failed rechecks of 4; the third recheck succeeds.
-    const rechecked = await until(() => count('sessionController.getSessionList') - listCalls >= 13 && statuses.last('list')?.fill === 'green', 20000);
+    const rechecked = await until(
+      () => count('sessionController.getSessionList') - listCalls >= 13 && statuses.last('list')?.fill === 'green',
+      20000,
+    );
     faults += Math.min(12, count('sessionController.getSessionList') - listCalls);
     details.longBurstCalls = count('sessionController.getSessionList') - listCalls;
-    if (!rechecked) problems.push(`the account stopped rechecking after a failed recheck: ${details.longBurstCalls} calls, status ${JSON.stringify(statuses.last('list'))}`);
+    if (!rechecked)
+      problems.push(
+        `the account stopped rechecking after a failed recheck: ${details.longBurstCalls} calls, status ${JSON.stringify(statuses.last('list'))}`,
+      );
     else recovered += 1;
     h.sim.faults.clear();
     await send('list', {}, 0, true, 'sessionController.getSessionList', 1);
@@ -811,7 +928,8 @@ export async function unavailableScenario(opts: { rounds?: number } = {}): Promi
 
     // finish is not either: one call, the session stays usable, the next finish works.
     await send('finish', { openobd: { sessionId: id }, result: 'success' }, 1, false, 'session.finish', 1);
-    if (registry.get(id)?.session.state !== 'active') problems.push(`after a failed finish the session is ${registry.get(id)?.session.state}`);
+    if (registry.get(id)?.session.state !== 'active')
+      problems.push(`after a failed finish the session is ${registry.get(id)?.session.state}`);
     const r = await h.request(id, '3E00');
     requests += 1;
     if (!r.ok) {
@@ -826,7 +944,15 @@ export async function unavailableScenario(opts: { rounds?: number } = {}): Promi
     statuses.stop();
   }
   const leaks = await h.close();
-  return result('UNAVAILABLE bursts on controller calls', h, t0, leaks, { faults, requests, expectedErrors, failed, recovered, problems, details });
+  return result('UNAVAILABLE bursts on controller calls', h, t0, leaks, {
+    faults,
+    requests,
+    expectedErrors,
+    failed,
+    recovered,
+    problems,
+    details,
+  });
 }
 
 /**
@@ -849,7 +975,8 @@ export async function wrongCredentialsScenario(opts: { durationMs: number; messa
   let recovered = 0;
   const attempts = () => h.sim.callCounts.get('sessionController.getSessionControllerToken') ?? 0;
   try {
-    if (!(await until(() => statuses.last('start')?.fill === 'red', 10000))) problems.push(`no red status on deploy: ${JSON.stringify(statuses.last('start'))}`);
+    if (!(await until(() => statuses.last('start')?.fill === 'red', 10000)))
+      problems.push(`no red status on deploy: ${JSON.stringify(statuses.last('start'))}`);
     const runStart = Date.now();
     const end = runStart + opts.durationMs;
     while (Date.now() < end) {
@@ -873,7 +1000,8 @@ export async function wrongCredentialsScenario(opts: { durationMs: number; messa
     const errorLines = logs.filter((e) => (e as { level?: number }).level === LOG_LEVEL.error);
     const credentialLines = errorLines.filter((e) => /rejected the partner credentials/.test(String((e as { msg?: unknown }).msg)));
     details.errorLogLines = errorLines.length;
-    if (credentialLines.length !== n || errorLines.length !== n) problems.push(`${errorLines.length} error log lines (${credentialLines.length} about the credentials) for ${n} attempts`);
+    if (credentialLines.length !== n || errorLines.length !== n)
+      problems.push(`${errorLines.length} error log lines (${credentialLines.length} about the credentials) for ${n} attempts`);
     const greens = statuses.entries.filter((s) => s.fill === 'green');
     if (greens.length > 0) problems.push(`a green status with wrong credentials: ${JSON.stringify(greens[0])}`);
     // Fixing the secret in the editor changes the account's credentials: a modified-nodes deploy
@@ -893,14 +1021,24 @@ export async function wrongCredentialsScenario(opts: { durationMs: number; messa
     offLog();
   }
   const leaks = await h.close();
-  return result(`wrong credentials for ${Math.round(opts.durationMs / 1000)} s`, h, t0, leaks, { faults: 1, requests, expectedErrors, failed, recovered, problems, details });
+  return result(`wrong credentials for ${Math.round(opts.durationMs / 1000)} s`, h, t0, leaks, {
+    faults: 1,
+    requests,
+    expectedErrors,
+    failed,
+    recovered,
+    problems,
+    details,
+  });
 }
 
 /** XOR key of the engine's security level 1 (default vehicle). */
 function engineKey(seedHex: string): string {
   const seed = Buffer.from(seedHex, 'hex');
   const mask = Buffer.from('4F50454E', 'hex');
-  return Buffer.from(seed.map((b, i) => b ^ mask[i % mask.length])).toString('hex').toUpperCase();
+  return Buffer.from(seed.map((b, i) => b ^ mask[i % mask.length]))
+    .toString('hex')
+    .toUpperCase();
 }
 
 /**
@@ -912,10 +1050,57 @@ export async function slowVehicleScenario(opts: { rounds?: number; timeoutMs?: n
   const t0 = Date.now();
   const timeoutMs = opts.timeoutMs ?? 1500;
   const extra: FlowNode[] = [
-    { id: 'trans', type: 'openobd-ecu', name: 'Transmission', busName: 'OBD-CAN', pinPlus: 6, pinMinus: 14, bitRate: 500, requestId: '7E1', responseId: '7E9', functional: false, padding: 'default', keepAlive: false },
-    { id: 'slow', type: 'openobd-request', ecu: 'engine', request: '', output: 'hex', negative: 'error', decode: true, outputs: 1, timeout: '1000', pendingTimeout: '2500', overallTimeout: '20000', wires: [['slowOut']] },
-    { id: 'strict', type: 'openobd-request', ecu: 'engine', request: '', output: 'hex', negative: 'error', decode: true, outputs: 1, timeout: String(timeoutMs), wires: [['answered']] },
-    { id: 'reqT', type: 'openobd-request', ecu: 'trans', request: '', output: 'hex', negative: 'error', decode: true, outputs: 1, wires: [['answered']] },
+    {
+      id: 'trans',
+      type: 'openobd-ecu',
+      name: 'Transmission',
+      busName: 'OBD-CAN',
+      pinPlus: 6,
+      pinMinus: 14,
+      bitRate: 500,
+      requestId: '7E1',
+      responseId: '7E9',
+      functional: false,
+      padding: 'default',
+      keepAlive: false,
+    },
+    {
+      id: 'slow',
+      type: 'openobd-request',
+      ecu: 'engine',
+      request: '',
+      output: 'hex',
+      negative: 'error',
+      decode: true,
+      outputs: 1,
+      timeout: '1000',
+      pendingTimeout: '2500',
+      overallTimeout: '20000',
+      wires: [['slowOut']],
+    },
+    {
+      id: 'strict',
+      type: 'openobd-request',
+      ecu: 'engine',
+      request: '',
+      output: 'hex',
+      negative: 'error',
+      decode: true,
+      outputs: 1,
+      timeout: String(timeoutMs),
+      wires: [['answered']],
+    },
+    {
+      id: 'reqT',
+      type: 'openobd-request',
+      ecu: 'trans',
+      request: '',
+      output: 'hex',
+      negative: 'error',
+      decode: true,
+      outputs: 1,
+      wires: [['answered']],
+    },
     { id: 'slowOut', type: 'helper' },
   ];
   const h = await FlowHarness.start({ extra });
@@ -962,7 +1147,8 @@ export async function slowVehicleScenario(opts: { rounds?: number; timeoutMs?: n
       if (!silent.ok && silent.code === 'TIMEOUT' && new RegExp(`within ${timeoutMs} ms`).test(silent.message ?? '')) {
         expectedErrors += 1;
         (details.timeoutMs as number[]).push(silent.ms);
-        if (silent.ms < timeoutMs - 5 || silent.ms > timeoutMs + 3000) problems.push(`TIMEOUT after ${silent.ms} ms, configured ${timeoutMs} ms`);
+        if (silent.ms < timeoutMs - 5 || silent.ms > timeoutMs + 3000)
+          problems.push(`TIMEOUT after ${silent.ms} ms, configured ${timeoutMs} ms`);
       } else {
         failed += 1;
         problems.push(`a silent ECU: ${describeOutcome(silent)}`);
@@ -975,7 +1161,15 @@ export async function slowVehicleScenario(opts: { rounds?: number; timeoutMs?: n
     problems.push(`scenario aborted: ${(err as Error).stack}`);
   }
   const leaks = await h.close();
-  return result('slow vehicle (response pending, silent ECU)', h, t0, leaks, { faults, requests, expectedErrors, failed, recovered, problems, details });
+  return result('slow vehicle (response pending, silent ECU)', h, t0, leaks, {
+    faults,
+    requests,
+    expectedErrors,
+    failed,
+    recovered,
+    problems,
+    details,
+  });
 }
 
 /**
@@ -1024,9 +1218,11 @@ export async function halfOpenScenario(opts: { stalls?: number } = {}): Promise<
     details.reopens = (h.sim.callCounts.get('session.openSessionTokenStream') ?? 0) - opens0;
     details.statusRecoveries = health.recoveries(id);
     if (live.session.state !== 'active' || h.sim.sessions.get(id)?.state !== 'active') problems.push('the session did not survive');
-    if (load.stats.failed > 0) problems.push(`${load.stats.failed} of ${load.stats.sent} requests failed: ${JSON.stringify(load.stats.failures.slice(0, 3))}`);
+    if (load.stats.failed > 0)
+      problems.push(`${load.stats.failed} of ${load.stats.sent} requests failed: ${JSON.stringify(load.stats.failures.slice(0, 3))}`);
     if ((details.reopens as number) < recovered) problems.push(`only ${String(details.reopens)} reopened streams`);
-    if (!(await until(() => h.sim.stats().streams.token === 1, 5000))) problems.push(`${h.sim.stats().streams.token} token streams open on the server: half-open ones were not closed`);
+    if (!(await until(() => h.sim.stats().streams.token === 1, 5000)))
+      problems.push(`${h.sim.stats().streams.token} token streams open on the server: half-open ones were not closed`);
     const reds = statuses.red(runStart);
     if (reds.length > 0) problems.push(`red status: ${JSON.stringify(reds[0])}`);
     if (health.recoveries(id) < 1) problems.push('no node showed the recovery');
@@ -1039,7 +1235,15 @@ export async function halfOpenScenario(opts: { stalls?: number } = {}): Promise<
     health.stop();
   }
   const leaks = await h.close();
-  return result('half-open token stream', h, t0, leaks, { faults, requests: load?.stats.sent ?? 0, expectedErrors: 0, failed: load?.stats.failed ?? 0, recovered, problems, details });
+  return result('half-open token stream', h, t0, leaks, {
+    faults,
+    requests: load?.stats.sent ?? 0,
+    expectedErrors: 0,
+    failed: load?.stats.failed ?? 0,
+    recovered,
+    problems,
+    details,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1083,8 +1287,42 @@ export function fuzzCases(count: number, ctx: FuzzContext, seed = 20240601): Fuz
   const pick = <T>(list: readonly T[]): T => list[int(list.length)];
   const hex = (bytes: number) => Array.from({ length: bytes }, () => int(256).toString(16).padStart(2, '0')).join('');
   const uuid = () => `${hex(4)}-${hex(2)}-4${hex(2).slice(1)}-8${hex(2).slice(1)}-${hex(6)}`;
-  const weird: unknown[] = [42, -1, 0.5, NaN, Infinity, true, false, null, {}, { a: 1 }, [[1, 2]], new Date(0), BigInt(7), new Float32Array(2), new Int8Array([1]), Symbol('x'), { type: 'Buffer' }, new Map()];
-  const badIds: unknown[] = [42, '', '   ', {}, [], true, null, { id: 'x' }, 'x'.repeat(300), ctx.foreign, uuid(), '../../etc/passwd', '\u0000', '11111111-2222-4333-8444-555555555555'];
+  const weird: unknown[] = [
+    42,
+    -1,
+    0.5,
+    NaN,
+    Infinity,
+    true,
+    false,
+    null,
+    {},
+    { a: 1 },
+    [[1, 2]],
+    new Date(0),
+    BigInt(7),
+    new Float32Array(2),
+    new Int8Array([1]),
+    Symbol('x'),
+    { type: 'Buffer' },
+    new Map(),
+  ];
+  const badIds: unknown[] = [
+    42,
+    '',
+    '   ',
+    {},
+    [],
+    true,
+    null,
+    { id: 'x' },
+    'x'.repeat(300),
+    ctx.foreign,
+    uuid(),
+    '../../etc/passwd',
+    '\u0000',
+    '11111111-2222-4333-8444-555555555555',
+  ];
   const sessionShapes = (): { openobd?: unknown; codes: string[] } => {
     switch (int(6)) {
       case 0:
@@ -1107,14 +1345,22 @@ export function fuzzCases(count: number, ctx: FuzzContext, seed = 20240601): Fuz
     const k = int(8);
     if (k === 7) {
       const s = sessionShapes();
-      return { node: 'req', kind: 'request: missing or foreign session id', msg: { payload: '3E00', ...(s.openobd === undefined ? {} : { openobd: s.openobd }) }, codes: s.codes };
+      return {
+        node: 'req',
+        kind: 'request: missing or foreign session id',
+        msg: { payload: '3E00', ...(s.openobd === undefined ? {} : { openobd: s.openobd }) },
+        codes: s.codes,
+      };
     }
     let payload: unknown;
     let kind: string;
     if (k === 0) {
       const text = hex(1 + int(20));
       const i = int(text.length);
-      payload = text.slice(0, i) + pick([...'GHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz!#$%&*+,./:;<=>?@[]^_`{|}~"\'', '\u00e9', '\u{1F600}', '\u0000']) + text.slice(i);
+      payload =
+        text.slice(0, i) +
+        pick([...'GHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz!#$%&*+,./:;<=>?@[]^_`{|}~"\'', '\u00e9', '\u{1F600}', '\u0000']) +
+        text.slice(i);
       kind = 'request: bad hex';
     } else if (k === 1) {
       payload = hex(int(20)) + pick([...'0123456789ABCDEFabcdef']);
@@ -1124,13 +1370,28 @@ export function fuzzCases(count: number, ctx: FuzzContext, seed = 20240601): Fuz
       kind = 'request: empty payload';
     } else if (k === 3) {
       const n = 4096 + int(3000);
-      payload = pick<() => unknown>([() => 'AB'.repeat(n), () => Buffer.alloc(n, 0x22), () => Array(n).fill(0x22), () => ({ type: 'Buffer', data: Array(n).fill(1) })])();
+      payload = pick<() => unknown>([
+        () => 'AB'.repeat(n),
+        () => Buffer.alloc(n, 0x22),
+        () => Array(n).fill(0x22),
+        () => ({ type: 'Buffer', data: Array(n).fill(1) }),
+      ])();
       kind = 'request: over 4095 bytes';
     } else if (k === 4 || k === 5) {
       payload = pick(weird);
       kind = 'request: wrong type';
     } else {
-      payload = pick<unknown>([[0x22, 256], [-1], [1.5], ['22'], [NaN], [0x3e, null], { type: 'Buffer', data: [300] }, { type: 'Buffer', data: 'x' }, [0x22, 0xf1, 0x90, 1e9]]);
+      payload = pick<unknown>([
+        [0x22, 256],
+        [-1],
+        [1.5],
+        ['22'],
+        [NaN],
+        [0x3e, null],
+        { type: 'Buffer', data: [300] },
+        { type: 'Buffer', data: 'x' },
+        [0x22, 0xf1, 0x90, 1e9],
+      ]);
       kind = 'request: byte out of range';
     }
     return { node: 'req', kind, msg: { payload, openobd: live() }, codes: ['BAD_PAYLOAD'] };
@@ -1139,12 +1400,33 @@ export function fuzzCases(count: number, ctx: FuzzContext, seed = 20240601): Fuz
   const start = (): FuzzCase => {
     const k = int(5);
     if (k === 0) {
-      const ticket = pick<() => string>([() => String(2000 + int(1e8)), () => `T-${hex(3)}`, () => '１００１', () => '10\u000001', () => `${1005 + int(1000)}`])();
+      const ticket = pick<() => string>([
+        () => String(2000 + int(1e8)),
+        () => `T-${hex(3)}`,
+        () => '１００１',
+        () => '10\u000001',
+        () => `${1005 + int(1000)}`,
+      ])();
       return { node: 'start', kind: 'start: unknown ticket', msg: { payload: ticket }, codes: ['FAILED_PRECONDITION'] };
     }
-    if (k === 1) return { node: 'start', kind: 'start: wrong type', msg: { payload: pick<unknown>([{}, [], true, false, null, undefined, Buffer.from('1001'), NaN, Infinity, { ticket: '1002' }, ['1002']]) }, codes: ['BAD_REQUEST'] };
-    if (k === 2) return { node: 'start', kind: 'start: empty or too long', msg: { payload: pick(['', '   ', '\n', 'x'.repeat(201 + int(500))]) }, codes: ['BAD_REQUEST'] };
-    if (k === 3) return { node: 'start', kind: 'start: ticket in use', msg: { payload: pick(['1001', ' 1001 ', 1001]) }, codes: ['UNAVAILABLE'] };
+    if (k === 1)
+      return {
+        node: 'start',
+        kind: 'start: wrong type',
+        msg: {
+          payload: pick<unknown>([{}, [], true, false, null, undefined, Buffer.from('1001'), NaN, Infinity, { ticket: '1002' }, ['1002']]),
+        },
+        codes: ['BAD_REQUEST'],
+      };
+    if (k === 2)
+      return {
+        node: 'start',
+        kind: 'start: empty or too long',
+        msg: { payload: pick(['', '   ', '\n', 'x'.repeat(201 + int(500))]) },
+        codes: ['BAD_REQUEST'],
+      };
+    if (k === 3)
+      return { node: 'start', kind: 'start: ticket in use', msg: { payload: pick(['1001', ' 1001 ', 1001]) }, codes: ['UNAVAILABLE'] };
     return { node: 'start', kind: 'start: unknown ticket number', msg: { payload: 5000 + int(1e6) }, codes: ['FAILED_PRECONDITION'] };
   };
 
@@ -1152,26 +1434,86 @@ export function fuzzCases(count: number, ctx: FuzzContext, seed = 20240601): Fuz
     const k = int(5);
     if (k === 0) {
       const s = sessionShapes();
-      return { node: 'finish', kind: 'finish: missing or foreign session id', msg: { result: 'success', ...(s.openobd === undefined ? {} : { openobd: s.openobd }) }, codes: s.codes };
+      return {
+        node: 'finish',
+        kind: 'finish: missing or foreign session id',
+        msg: { result: 'success', ...(s.openobd === undefined ? {} : { openobd: s.openobd }) },
+        codes: s.codes,
+      };
     }
     if (k === 1 || k === 2) {
       // Only truthy values: a blank result means the default RESULT_SUCCESS, which is valid.
-      const result = pick<unknown>(['RESULT_MAYBE', 'maybe', 'RESULT_SUCCESS; DROP', 7, -3, true, {}, { result: 'success' }, [], ['RESULT_SUCCESS', 'BOGUS'], [42], [null], ['success', {}], 'RESULT_', 'FAILURE_', '\u0000']);
+      const result = pick<unknown>([
+        'RESULT_MAYBE',
+        'maybe',
+        'RESULT_SUCCESS; DROP',
+        7,
+        -3,
+        true,
+        {},
+        { result: 'success' },
+        [],
+        ['RESULT_SUCCESS', 'BOGUS'],
+        [42],
+        [null],
+        ['success', {}],
+        'RESULT_',
+        'FAILURE_',
+        '\u0000',
+      ]);
       return { node: 'finish', kind: 'finish: result out of range', msg: { openobd: live(), result }, codes: ['BAD_REQUEST'] };
     }
     if (k === 3) {
-      return { node: 'finish', kind: 'finish: user feedback out of range', msg: { openobd: live(), result: 'success', userFeedback: pick<unknown>(['happy', 5, 0, false, null, {}, ['SUCCESS'], 'USER_FEEDBACK_', 'USER_FEEDBACK_MAYBE']) }, codes: ['BAD_REQUEST'] };
+      return {
+        node: 'finish',
+        kind: 'finish: user feedback out of range',
+        msg: {
+          openobd: live(),
+          result: 'success',
+          userFeedback: pick<unknown>(['happy', 5, 0, false, null, {}, ['SUCCESS'], 'USER_FEEDBACK_', 'USER_FEEDBACK_MAYBE']),
+        },
+        codes: ['BAD_REQUEST'],
+      };
     }
-    return { node: 'finish', kind: 'finish: description not text', msg: { openobd: live(), result: 'success', description: pick<unknown>([42, {}, [], true, { text: 'x' }, Buffer.from('x')]) }, codes: ['BAD_REQUEST'] };
+    return {
+      node: 'finish',
+      kind: 'finish: description not text',
+      msg: { openobd: live(), result: 'success', description: pick<unknown>([42, {}, [], true, { text: 'x' }, Buffer.from('x')]) },
+      codes: ['BAD_REQUEST'],
+    };
   };
 
   const interrupt = (): FuzzCase => {
     const k = int(5);
-    if (k === 0) return { node: 'interrupt', kind: 'interrupt: missing session id', msg: pick<AnyMsg>([{}, { openobd: null }, { openobd: {} }, { openobd: 'x' }, { openobd: { sessionId: undefined } }]), codes: ['NO_SESSION'] };
-    if (k === 1) return { node: 'interrupt', kind: 'interrupt: wrong type', msg: { openobd: { sessionId: pick<unknown>([{}, [], true, false, null, { id: 1 }, NaN, Infinity]) } }, codes: ['BAD_REQUEST'] };
-    if (k === 2) return { node: 'interrupt', kind: 'interrupt: empty or too long', msg: { openobd: { sessionId: pick(['', '  ', 'x'.repeat(201 + int(300))]) } }, codes: ['BAD_REQUEST'] };
-    if (k === 3) return { node: 'interrupt', kind: 'interrupt: foreign session', msg: { openobd: { sessionId: ctx.foreign } }, codes: ['NOT_FOUND'] };
-    return { node: 'interrupt', kind: 'interrupt: unknown session', msg: { openobd: { sessionId: pick<() => unknown>([uuid, () => int(1e6), () => `s-${hex(4)}`])() } }, codes: ['NOT_FOUND'] };
+    if (k === 0)
+      return {
+        node: 'interrupt',
+        kind: 'interrupt: missing session id',
+        msg: pick<AnyMsg>([{}, { openobd: null }, { openobd: {} }, { openobd: 'x' }, { openobd: { sessionId: undefined } }]),
+        codes: ['NO_SESSION'],
+      };
+    if (k === 1)
+      return {
+        node: 'interrupt',
+        kind: 'interrupt: wrong type',
+        msg: { openobd: { sessionId: pick<unknown>([{}, [], true, false, null, { id: 1 }, NaN, Infinity]) } },
+        codes: ['BAD_REQUEST'],
+      };
+    if (k === 2)
+      return {
+        node: 'interrupt',
+        kind: 'interrupt: empty or too long',
+        msg: { openobd: { sessionId: pick(['', '  ', 'x'.repeat(201 + int(300))]) } },
+        codes: ['BAD_REQUEST'],
+      };
+    if (k === 3)
+      return { node: 'interrupt', kind: 'interrupt: foreign session', msg: { openobd: { sessionId: ctx.foreign } }, codes: ['NOT_FOUND'] };
+    return {
+      node: 'interrupt',
+      kind: 'interrupt: unknown session',
+      msg: { openobd: { sessionId: pick<() => unknown>([uuid, () => int(1e6), () => `s-${hex(4)}`])() } },
+      codes: ['NOT_FOUND'],
+    };
   };
 
   const makers = [request, request, start, finish, interrupt];
@@ -1207,7 +1549,11 @@ export async function fuzzScenario(opts: { count: number; seed?: number }): Prom
     if (!fin.ok) throw new Error(`could not finish the session for "ended": ${describeOutcome(fin)}`);
     // A session of another partner on the same service: invisible to this account.
     const { SessionController } = await import('../../client');
-    const other = new SessionController({ endpoint: { host: '127.0.0.1', port: h.sim.port as number, tls: false }, credentials: partnerB, env: {} });
+    const other = new SessionController({
+      endpoint: { host: '127.0.0.1', port: h.sim.port as number, tls: false },
+      credentials: partnerB,
+      env: {},
+    });
     const foreignInfo = await other.startSessionOnTicket('1003');
     other.close();
     const cases = fuzzCases(opts.count, { live, ended, foreign: foreignInfo.id }, opts.seed);
@@ -1227,7 +1573,10 @@ export async function fuzzScenario(opts: { count: number; seed?: number }): Prom
       if (!o.ok && c.codes.includes(o.code ?? '') && o.source === c.node && (o.message ?? '').length > 0) expectedErrors += 1;
       else {
         failed += 1;
-        if (failed <= 10) problems.push(`#${i} ${c.kind} ${inspect(c.msg, { depth: 2, maxStringLength: 60, maxArrayLength: 5 })}: expected ${c.codes.join('|')}, got ${describeOutcome(o)}`);
+        if (failed <= 10)
+          problems.push(
+            `#${i} ${c.kind} ${inspect(c.msg, { depth: 2, maxStringLength: 60, maxArrayLength: 5 })}: expected ${c.codes.join('|')}, got ${describeOutcome(o)}`,
+          );
       }
       if (i % 100 === 99) dropSpyHistory();
     }
@@ -1237,9 +1586,11 @@ export async function fuzzScenario(opts: { count: number; seed?: number }): Prom
     details.heapGrowthMb = Math.round(((heapEnd - heapAfterWarmup) / 1048576) * 10) / 10;
     details.cases = byKind;
     // Flat: what 80 % of the messages left on the heap, after a full collection.
-    if (heapEnd - heapAfterWarmup > 8 * 1048576) problems.push(`the heap grew by ${details.heapGrowthMb} MB over ${opts.count - warmup} malformed messages`);
+    if (heapEnd - heapAfterWarmup > 8 * 1048576)
+      problems.push(`the heap grew by ${details.heapGrowthMb} MB over ${opts.count - warmup} malformed messages`);
     const uncaughtLogs = logs.slice(logsBefore).filter((l) => (l.level ?? 99) <= LOG_LEVEL.error);
-    if (uncaughtLogs.length > 0) problems.push(`${uncaughtLogs.length} errors were logged instead of caught: ${inspect(uncaughtLogs[0]).slice(0, 300)}`);
+    if (uncaughtLogs.length > 0)
+      problems.push(`${uncaughtLogs.length} errors were logged instead of caught: ${inspect(uncaughtLogs[0]).slice(0, 300)}`);
     if (h.driver.duplicates > 0) problems.push(`${h.driver.duplicates} messages had more than one outcome`);
     if (crashes.length > 0) problems.push(`uncaught: ${crashes.slice(0, 2).join(' | ')}`);
     // The live session was never touched; valid messages work on every node afterwards.
@@ -1279,7 +1630,15 @@ export async function fuzzScenario(opts: { count: number; seed?: number }): Prom
     offLog();
   }
   const leaks = await h.close();
-  return result(`fuzz: ${opts.count} malformed messages`, h, t0, leaks, { faults: opts.count, requests, expectedErrors, failed, recovered, problems, details });
+  return result(`fuzz: ${opts.count} malformed messages`, h, t0, leaks, {
+    faults: opts.count,
+    requests,
+    expectedErrors,
+    failed,
+    recovered,
+    problems,
+    details,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1343,9 +1702,20 @@ export async function deployScenario(opts: { count: number }): Promise<ScenarioR
     if ((entry.level ?? 99) <= LOG_LEVEL.error) errorLogs.push(`${entry.type ?? ''}: ${String(entry.msg)}`.slice(0, 300));
   });
   const ended = { interrupted: 0, finished: 0 };
-  const state = { accountName: 'sim', policy: 'interrupt' as 'interrupt' | 'finish', reqName: '', ecuName: 'Engine', list: true, version: 0 };
+  const state = {
+    accountName: 'sim',
+    policy: 'interrupt' as 'interrupt' | 'finish',
+    reqName: '',
+    ecuName: 'Engine',
+    list: true,
+    version: 0,
+  };
   const flowOf = () => {
-    const changes: Record<string, Record<string, unknown>> = { account: { name: state.accountName, closePolicy: state.policy }, req: { name: state.reqName }, engine: { name: state.ecuName } };
+    const changes: Record<string, Record<string, unknown>> = {
+      account: { name: state.accountName, closePolicy: state.policy },
+      req: { name: state.reqName },
+      engine: { name: state.ecuName },
+    };
     const f = h.flow({ closePolicy: state.policy }, changes);
     return state.list ? f : f.filter((n) => n.id !== 'list');
   };
@@ -1354,7 +1724,10 @@ export async function deployScenario(opts: { count: number }): Promise<ScenarioR
     const sessions = new Map<string, string>();
     for (const t of tickets) sessions.set(t, await h.startSession(t));
     const plan = deployPlan(opts.count);
-    details.plan = plan.reduce<Record<string, number>>((acc, s) => ((acc[`${s.type}/${s.change}`] = (acc[`${s.type}/${s.change}`] ?? 0) + 1), acc), {});
+    details.plan = plan.reduce<Record<string, number>>(
+      (acc, s) => ((acc[`${s.type}/${s.change}`] = (acc[`${s.type}/${s.change}`] ?? 0) + 1), acc),
+      {},
+    );
     for (let i = 0; i < plan.length; i++) {
       const step = plan[i];
       const oldPolicy = state.policy;
@@ -1373,7 +1746,7 @@ export async function deployScenario(opts: { count: number }): Promise<ScenarioR
       h.sim.faults.clear();
       const f = await inFlight;
       requests += 1;
-      const fate = f.ok ? 'answered' : f.code ?? '?';
+      const fate = f.ok ? 'answered' : (f.code ?? '?');
       inFlightFates[fate] = (inFlightFates[fate] ?? 0) + 1;
       // Answered, or cut short by its node stopping (CLOSED, or dropped with the node: no outcome) or by
       // its session being ended by the close policy (SESSION_ENDED): never anything else.
@@ -1390,7 +1763,9 @@ export async function deployScenario(opts: { count: number }): Promise<ScenarioR
         if (restarted) {
           const want = oldPolicy === 'finish' ? 'finished' : 'interrupted';
           if (!(await until(() => h.sim.sessions.get(id)?.state === want, 5000))) {
-            problems.push(`deploy ${i + 1} (${step.type}/${step.change}): session on ${t} is ${h.sim.sessions.get(id)?.state} on the server, expected ${want}`);
+            problems.push(
+              `deploy ${i + 1} (${step.type}/${step.change}): session on ${t} is ${h.sim.sessions.get(id)?.state} on the server, expected ${want}`,
+            );
           } else ended[want] += 1;
           if (registry.get(id)) problems.push(`deploy ${i + 1}: the replaced session on ${t} is still registered`);
           const fresh = await h.send('start', { payload: t });
@@ -1415,15 +1790,22 @@ export async function deployScenario(opts: { count: number }): Promise<ScenarioR
       // Server and process agree on what is open: two sessions, each with one token stream, one channel.
       const counted = await until(() => {
         const s = h.sim.stats();
-        return s.sessions.active === 2 && s.streams.token === 2 && s.streams.isotp <= 2 && registry.size === 2 && defaultChannelPool.size === 1;
+        return (
+          s.sessions.active === 2 && s.streams.token === 2 && s.streams.isotp <= 2 && registry.size === 2 && defaultChannelPool.size === 1
+        );
       }, 5000);
       if (!counted) {
         const s = h.sim.stats();
-        problems.push(`after deploy ${i + 1} (${step.type}/${step.change}): server ${JSON.stringify(s.sessions)} token streams ${s.streams.token}, isotp ${s.streams.isotp}; registry ${registry.size}; channels ${defaultChannelPool.size}`);
+        problems.push(
+          `after deploy ${i + 1} (${step.type}/${step.change}): server ${JSON.stringify(s.sessions)} token streams ${s.streams.token}, isotp ${s.streams.isotp}; registry ${registry.size}; channels ${defaultChannelPool.size}`,
+        );
       }
       if (problems.length > 10) break;
     }
-    details.closeMs = { max: Math.max(...closeTimes), mean: Math.round(closeTimes.reduce((a, b) => a + b, 0) / Math.max(1, closeTimes.length)) };
+    details.closeMs = {
+      max: Math.max(...closeTimes),
+      mean: Math.round(closeTimes.reduce((a, b) => a + b, 0) / Math.max(1, closeTimes.length)),
+    };
     details.sessionsEnded = { ...ended };
     details.inFlightFates = inFlightFates;
     details.errorLogs = { count: errorLogs.length, first: errorLogs.slice(0, 3) };
@@ -1440,8 +1822,18 @@ export async function deployScenario(opts: { count: number }): Promise<ScenarioR
   const live = registry.list().map((l) => l.id);
   const leaks = await h.close();
   const want = state.policy === 'finish' ? 'finished' : 'interrupted';
-  for (const id of live) if (h.sim.sessions.get(id)?.state !== want) problems.push(`at shutdown session ${id} was left ${h.sim.sessions.get(id)?.state}, expected ${want}`);
-  return result(`${opts.count} full and partial deploys`, h, t0, leaks, { faults: opts.count, requests, expectedErrors, failed, recovered, problems, details: { ...details, closeMsAtShutdown: leaks.closeMs } });
+  for (const id of live)
+    if (h.sim.sessions.get(id)?.state !== want)
+      problems.push(`at shutdown session ${id} was left ${h.sim.sessions.get(id)?.state}, expected ${want}`);
+  return result(`${opts.count} full and partial deploys`, h, t0, leaks, {
+    faults: opts.count,
+    requests,
+    expectedErrors,
+    failed,
+    recovered,
+    problems,
+    details: { ...details, closeMsAtShutdown: leaks.closeMs },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1455,7 +1847,9 @@ export function table(results: ScenarioResult[]): string {
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
-    rows.push(`| ${r.scenario} | ${r.faults} | ${r.requests} | ${r.failed} | ${r.expectedErrors} | ${r.recovered} | ${r.leaks.total} | ${r.peakRssMb} MB | ${(r.durationMs / 1000).toFixed(0)} s |`);
+    rows.push(
+      `| ${r.scenario} | ${r.faults} | ${r.requests} | ${r.failed} | ${r.expectedErrors} | ${r.recovered} | ${r.leaks.total} | ${r.peakRssMb} MB | ${(r.durationMs / 1000).toFixed(0)} s |`,
+    );
   }
   return rows.join('\n');
 }

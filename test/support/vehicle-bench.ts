@@ -21,8 +21,9 @@ export class VehicleBench {
 
   /** Every reply: "7E8 +5 50 01 00 32 01 F4", frames of one reply joined by " | ". */
   send(id: number, hex: string): string[] {
-    return this.car.handleRequest(id, fromHex(hex)).map((r) =>
-      `${r.responseId.toString(16).toUpperCase()} ` + r.frames.map((f) => `+${f.delayMs} ${toHex(f.payload)}`).join(' | '));
+    return this.car
+      .handleRequest(id, fromHex(hex))
+      .map((r) => `${r.responseId.toString(16).toUpperCase()} ` + r.frames.map((f) => `+${f.delayMs} ${toHex(f.payload)}`).join(' | '));
   }
 
   /** Payload of the single frame of the single reply, or "(silence)". */

@@ -5,10 +5,7 @@ const h = parseHex;
 
 /** Decodes and checks that the result is plain JSON: no Buffers, no undefined members, no class instances. */
 function decode(request: string | Buffer, response: string | Buffer): DecodedResponse | undefined {
-  const result = decodeResponse(
-    typeof request === 'string' ? h(request) : request,
-    typeof response === 'string' ? h(response) : response,
-  );
+  const result = decodeResponse(typeof request === 'string' ? h(request) : request, typeof response === 'string' ? h(response) : response);
   if (result !== undefined) assert.deepEqual(JSON.parse(JSON.stringify(result)), result, 'decoded value is not plain JSON');
   return result;
 }
@@ -36,10 +33,7 @@ describe('codec/decode ReadDataByIdentifier (62)', () => {
   });
 
   it('U16: several DIDs cannot be split without their lengths', () => {
-    assert.equal(
-      decode('22 00 01 00 02 00 04 00 03', '62 00 01 12 34 00 02 56 78 00 04 61 62 63 64 65 00 03 11'),
-      undefined,
-    );
+    assert.equal(decode('22 00 01 00 02 00 04 00 03', '62 00 01 12 34 00 02 56 78 00 04 61 62 63 64 65 00 03 11'), undefined);
   });
 
   it('names identification DIDs and shows printable ASCII as text, ignoring trailing padding', () => {
@@ -315,15 +309,51 @@ describe('codec/decode OBD answers', () => {
   it('O1: 41 00 → supported PIDs as hex', () => {
     const result = decode('01 00', '41 00 BE 1F B8 13');
     assert.deepEqual(result?.supportedPids, [
-      '01', '03', '04', '05', '06', '07', '0C', '0D', '0E', '0F', '10', '11', '13', '14', '15', '1C', '1F', '20',
+      '01',
+      '03',
+      '04',
+      '05',
+      '06',
+      '07',
+      '0C',
+      '0D',
+      '0E',
+      '0F',
+      '10',
+      '11',
+      '13',
+      '14',
+      '15',
+      '1C',
+      '1F',
+      '20',
     ]);
   });
 
   it('O2: 41 00 … 20 … → both records merged', () => {
     const result = decode('01 00 20', '41 00 BF BF A8 91 20 80 00 00 00');
     assert.deepEqual(result?.supportedPids, [
-      '01', '03', '04', '05', '06', '07', '08', '09', '0B', '0C', '0D', '0E', '0F', '10', '11', '13', '15', '19',
-      '1C', '20', '21',
+      '01',
+      '03',
+      '04',
+      '05',
+      '06',
+      '07',
+      '08',
+      '09',
+      '0B',
+      '0C',
+      '0D',
+      '0E',
+      '0F',
+      '10',
+      '11',
+      '13',
+      '15',
+      '19',
+      '1C',
+      '20',
+      '21',
     ]);
     const values = result?.values as Record<string, unknown>;
     assert.deepEqual(values.supportedPids21To40, ['21']);

@@ -92,7 +92,9 @@ describe('codec/dtc', () => {
     ];
     for (let bit = 0; bit < 8; bit++) {
       const status = decodeDtcStatus(1 << bit);
-      const set = Object.entries(status).filter(([, on]) => on).map(([name]) => name);
+      const set = Object.entries(status)
+        .filter(([, on]) => on)
+        .map(([name]) => name);
       assert.deepEqual(set, [names[bit]]);
     }
     assert.equal(Object.values(decodeDtcStatus(0x00)).some(Boolean), false);
@@ -202,9 +204,23 @@ describe('codec/vin decodeVin (diagnostics.md §4.4)', () => {
 
   it('knows the common WMIs', () => {
     const makes: Record<string, string> = {
-      WVW: 'Volkswagen', WAU: 'Audi', TMB: 'Škoda', WP0: 'Porsche', WBA: 'BMW', WDB: 'Mercedes-Benz',
-      WDD: 'Mercedes-Benz', VF1: 'Renault', VF3: 'Peugeot', ZFA: 'Fiat', '1G1': 'Chevrolet', '1FA': 'Ford',
-      '1FT': 'Ford', JTD: 'Toyota', SAL: 'Land Rover', YV1: 'Volvo', W0L: 'Opel',
+      WVW: 'Volkswagen',
+      WAU: 'Audi',
+      TMB: 'Škoda',
+      WP0: 'Porsche',
+      WBA: 'BMW',
+      WDB: 'Mercedes-Benz',
+      WDD: 'Mercedes-Benz',
+      VF1: 'Renault',
+      VF3: 'Peugeot',
+      ZFA: 'Fiat',
+      '1G1': 'Chevrolet',
+      '1FA': 'Ford',
+      '1FT': 'Ford',
+      JTD: 'Toyota',
+      SAL: 'Land Rover',
+      YV1: 'Volvo',
+      W0L: 'Opel',
     };
     for (const [wmi, make] of Object.entries(makes)) {
       assert.equal(decodeVin(`${wmi}ZZZ1KZAW000001`, mid2025).manufacturer, make, wmi);

@@ -31,7 +31,7 @@ describe('codec/hex parseHex', () => {
     assert.deepEqual([...parseHex(' 0x 3E 00')], [0x3e, 0x00]);
   });
 
-  it('returns an empty Buffer for empty text (emptiness is the caller\'s rule)', () => {
+  it("returns an empty Buffer for empty text (emptiness is the caller's rule)", () => {
     assert.equal(parseHex('').length, 0);
     assert.equal(parseHex('   ').length, 0);
     assert.equal(parseHex('0x').length, 0);

@@ -125,9 +125,7 @@ describe('codec/obd decodeMode01 (diagnostics.md §4.2)', () => {
   });
 
   it('decodes the remaining required PIDs with their J1979 formulas', () => {
-    const result = decodeMode01(
-      h('41 04 80 0B 65 0F 3C 10 01 F4 11 FF 1F 01 2C 21 00 0A 2F 40 31 12 34 33 64 42 36 B0 46 32 5C 78'),
-    );
+    const result = decodeMode01(h('41 04 80 0B 65 0F 3C 10 01 F4 11 FF 1F 01 2C 21 00 0A 2F 40 31 12 34 33 64 42 36 B0 46 32 5C 78'));
     assert.equal(result.complete, true);
     const byName = Object.fromEntries(result.values.map((entry) => [entry.name, entry.value]));
     assert.deepEqual(byName, {
@@ -189,10 +187,7 @@ describe('codec/obd decodeSupportedPids (diagnostics.md §4.2)', () => {
   it('O2: 41 00 BF BF A8 91 20 80 00 00 00 → two records; the 20 record adds PID 21 only', () => {
     assert.deepEqual(
       decodeSupportedPids(h('41 00 BF BF A8 91 20 80 00 00 00')),
-      [
-        0x01, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x13, 0x15, 0x19,
-        0x1c, 0x20, 0x21,
-      ],
+      [0x01, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x13, 0x15, 0x19, 0x1c, 0x20, 0x21],
     );
     assert.deepEqual(decodeSupportedPids(h('41 20 80 00 00 00')), [0x21]);
   });
@@ -211,14 +206,7 @@ describe('codec/obd decodeSupportedPids (diagnostics.md §4.2)', () => {
 
 describe('codec/obd decodeObdDtcs (diagnostics.md §4.2)', () => {
   it('O9: 43 06 … → P0143 P0196 P0234 P02CD P0357 P0A24', () => {
-    assert.deepEqual(decodeObdDtcs(h('43 06 01 43 01 96 02 34 02 CD 03 57 0A 24')), [
-      'P0143',
-      'P0196',
-      'P0234',
-      'P02CD',
-      'P0357',
-      'P0A24',
-    ]);
+    assert.deepEqual(decodeObdDtcs(h('43 06 01 43 01 96 02 34 02 CD 03 57 0A 24')), ['P0143', 'P0196', 'P0234', 'P02CD', 'P0357', 'P0A24']);
   });
 
   it('O10: 43 02 01 02 01 13 → P0102, P0113', () => {

@@ -102,18 +102,12 @@ describe('codec/uds classifyResponse on the UDS vectors (diagnostics.md §4.1)',
 
   it('U15-U17: ReadDataByIdentifier answers echo the DID', () => {
     assert.equal(kind('22 00 01', '62 00 01 12 34'), 'positive');
-    assert.equal(
-      kind('22 00 01 00 02 00 04 00 03', '62 00 01 12 34 00 02 56 78 00 04 61 62 63 64 65 00 03 11'),
-      'positive',
-    );
+    assert.equal(kind('22 00 01 00 02 00 04 00 03', '62 00 01 12 34 00 02 56 78 00 04 61 62 63 64 65 00 03 11'), 'positive');
     assert.equal(kind('22 F1 90', '62 F1 90 31 4D 38 47 44 4D 39 41 58 4B 50 30 34 32 37 38 38'), 'positive');
   });
 
   it('U16: describeResponse returns every byte after the response SID', () => {
-    const description = describeResponse(
-      h('22 00 01 00 02 00 04 00 03'),
-      h('62 00 01 12 34 00 02 56 78 00 04 61 62 63 64 65 00 03 11'),
-    );
+    const description = describeResponse(h('22 00 01 00 02 00 04 00 03'), h('62 00 01 12 34 00 02 56 78 00 04 61 62 63 64 65 00 03 11'));
     assert.equal(description.positive, true);
     assert.equal(description.sid, 0x22);
     assert.equal(description.responseSid, 0x62);
@@ -298,7 +292,10 @@ describe('codec/uds describeResponse', () => {
   });
 
   it('throws BAD_PAYLOAD for an empty request', () => {
-    assert.throws(() => describeResponse(h(''), h('7F 22 31')), (err: unknown) => err instanceof OpenObdError && err.code === 'BAD_PAYLOAD');
+    assert.throws(
+      () => describeResponse(h(''), h('7F 22 31')),
+      (err: unknown) => err instanceof OpenObdError && err.code === 'BAD_PAYLOAD',
+    );
   });
 });
 

@@ -13,11 +13,14 @@ const base = (): VehicleDefinition => structuredClone(loadVehicle().definition);
 function rejects(patch: (def: VehicleDefinition) => void, message: RegExp): void {
   const def = base();
   patch(def);
-  assert.throws(() => compileVehicle(def), (err: unknown) => {
-    assert.ok(err instanceof VehicleDefinitionError);
-    assert.match(err.message, message);
-    return true;
-  });
+  assert.throws(
+    () => compileVehicle(def),
+    (err: unknown) => {
+      assert.ok(err instanceof VehicleDefinitionError);
+      assert.match(err.message, message);
+      return true;
+    },
+  );
 }
 
 describe('vehicle definition: the bundled default vehicle', () => {
@@ -125,19 +128,29 @@ describe('vehicle definition: validation names the JSON path', () => {
   it('bitmap PIDs are computed, PIDs only on OBD ECUs, signals need a value', () => {
     rejects((d) => (d.ecus[0].obdPids = { '20': { hex: '00000000' } }), /obdPids\.20: bitmap PIDs/);
     rejects((d) => (d.ecus[2].obdPids = { '0C': { hex: '0000' } }), /ecus\[2\]\.obdPids: only for ECUs with obd: true/);
-    rejects((d) => (d.ecus[0].obdPids = { '0C': { hex: '00', monitorStatus: '000000' } }), /needs exactly one of hex, signal, monitorStatus/);
+    rejects(
+      (d) => (d.ecus[0].obdPids = { '0C': { hex: '00', monitorStatus: '000000' } }),
+      /needs exactly one of hex, signal, monitorStatus/,
+    );
   });
 
   it('services must be simulated; 27 needs a security definition', () => {
     rejects((d) => (d.ecus[0].services = ['22', '85']), /services: SID 85 is not simulated/);
-    rejects((d) => { d.ecus[2].services = ['27']; delete d.ecus[2].security; }, /27 needs a security definition/);
+    rejects((d) => {
+      d.ecus[2].services = ['27'];
+      delete d.ecus[2].security;
+    }, /27 needs a security definition/);
   });
 
   it('security: algorithm and seed length', () => {
-    rejects((d) => (d.ecus[0].security = { levels: [{ level: 1, seedLength: 4, key: { algorithm: 'xor', value: '' } }] }),
-      /security\.levels\[0\]\.key\.value: must not be empty/);
-    rejects((d) => (d.ecus[0].security = { levels: [{ level: 1, seedLength: 0, key: { algorithm: 'xor', value: '01' } }] }),
-      /seedLength: must be 1–16/);
+    rejects(
+      (d) => (d.ecus[0].security = { levels: [{ level: 1, seedLength: 4, key: { algorithm: 'xor', value: '' } }] }),
+      /security\.levels\[0\]\.key\.value: must not be empty/,
+    );
+    rejects(
+      (d) => (d.ecus[0].security = { levels: [{ level: 1, seedLength: 0, key: { algorithm: 'xor', value: '01' } }] }),
+      /seedLength: must be 1–16/,
+    );
   });
 
   it('a restricted service list answers 11 for the rest; no 0x27 without security', () => {

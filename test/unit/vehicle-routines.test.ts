@@ -37,8 +37,7 @@ describe('vehicle 0x31 routine control', () => {
   it('SPRMIB with response pending: the final positive answer is still sent', () => {
     const b = new Bench();
     b.unlockEngine();
-    assert.deepEqual(b.send(ENGINE, '31 81 FF 00'),
-      ['7E8 +5 7F 31 78 | +1500 7F 31 78 | +1500 7F 31 78 | +1500 71 01 FF 00 00']);
+    assert.deepEqual(b.send(ENGINE, '31 81 FF 00'), ['7E8 +5 7F 31 78 | +1500 7F 31 78 | +1500 7F 31 78 | +1500 71 01 FF 00 00']);
   });
 
   it('31 03 before 31 01 → 24; running → in progress (01); finished → result (00)', () => {

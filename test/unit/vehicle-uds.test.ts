@@ -361,9 +361,11 @@ describe('vehicle UDS: 0x22 read data by identifier', () => {
   it('identification DIDs F187 F188 F189 F18C F191 F195 F197 in one request', () => {
     const b = new Bench();
     const ascii = (s: string): string => toHex(Buffer.from(s));
-    assert.equal(b.ask(ENGINE, '22 F1 87 F1 88 F1 89 F1 8C F1 91 F1 95 F1 97'),
+    assert.equal(
+      b.ask(ENGINE, '22 F1 87 F1 88 F1 89 F1 8C F1 91 F1 95 F1 97'),
       `62 F1 87 ${ascii('04E906027JT')} F1 88 ${ascii('04E906027HB')} F1 89 ${ascii('3015')} ` +
-      `F1 8C ${ascii('EM19B0012345')} F1 91 ${ascii('04E907309AB')} F1 95 ${ascii('S3015')} F1 97 ${ascii('R4 1.4l TSI')}`);
+        `F1 8C ${ascii('EM19B0012345')} F1 91 ${ascii('04E907309AB')} F1 95 ${ascii('S3015')} F1 97 ${ascii('R4 1.4l TSI')}`,
+    );
   });
 
   it('answers only the supported DIDs of a list; none supported → 31', () => {
