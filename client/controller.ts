@@ -17,7 +17,7 @@ import { Rpc } from './rpc';
 import { Secret } from './secret';
 import { isFinalState, sessionInfoFromWire, type SessionInfo } from './session-info';
 import { Session, type SessionOptions } from './session';
-import type { Authenticate, EmptyMessage, SessionInfoListMessage, SessionInfoMessage, TokenMessage } from './wire';
+import type { Authenticate, EmptyMessage, SessionInfoListMessage, SessionInfoMessage, TokenMessage } from '../protocol';
 
 /** Partner API credentials. Blank fields fall back to the official environment variables. */
 export interface PartnerCredentials {

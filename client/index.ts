@@ -19,7 +19,7 @@ export {
   type SessionEnd,
   type FinishOptions,
 } from './session';
-export { isFinalState, FINAL_STATES, type SessionInfo, type SessionSummary, type ServerSessionState } from './session-info';
+export { isFinalState, summarize, FINAL_STATES, type SessionInfo, type SessionSummary, type ServerSessionState } from './session-info';
 export { OpenObdError, isOpenObdError, fromGrpcError, grpcStatusName, type ErrorCode, type LocalErrorCode } from './errors';
 export { Secret, redact } from './secret';
 export {
@@ -44,6 +44,7 @@ export {
   type PaddingMode,
 } from './vehicle-spec';
 export { safeLogger, silentLogger, type Logger } from './logger';
-export { openObdDefinition, method, serviceDefinition, PROTO_ROOT, PROTO_PACKAGE, type ServiceName } from './proto';
+export { openObdDefinition, method, serviceDefinition, PROTO_ROOT, PROTO_PACKAGE, type ServiceName } from '../protocol';
 export * as codec from './codec';
-export type * as wire from './wire';
+export type * as wire from '../protocol/wire';
+export type { ResultName, UserFeedbackName } from '../protocol';

@@ -1,7 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { OpenObdError, fromGrpcError } from './errors';
 import type { Logger } from './logger';
-import type { IsotpChannelMessage, IsotpMessageMessage } from './wire';
+import type { IsotpChannelMessage, IsotpMessageMessage } from '../protocol';
 
 export type IsotpStream = grpc.ClientDuplexStream<IsotpMessageMessage, IsotpMessageMessage>;
 

@@ -3,7 +3,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { OpenObdError, grpcStatusName } from './errors';
 import type { Logger } from './logger';
 import { backoffDelay, type BackoffPolicy } from './retry';
-import type { TokenMessage } from './wire';
+import type { TokenMessage } from '../protocol';
 
 export interface KeepaliveOptions {
   /** How often openOBD is expected to send a new token (default 120 s; learnt from the stream once seen). */

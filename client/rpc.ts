@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { fromGrpcError } from './errors';
-import { method, type ServiceName } from './proto';
+import { method, type ServiceName } from '../protocol';
 import type { Secret } from './secret';
 
 export interface CallOptions {

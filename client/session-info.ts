@@ -1,5 +1,5 @@
 import { Secret } from './secret';
-import type { SessionInfoMessage } from './wire';
+import type { SessionInfoMessage } from '../protocol';
 
 /** Session states as openOBD reports them (wire reference §5.1). */
 export type ServerSessionState = 'available' | 'active' | 'interrupted' | 'finished' | 'failed';

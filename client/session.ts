@@ -24,7 +24,7 @@ import type {
   ServiceResultMessage,
   TokenMessage,
   UserFeedbackName,
-} from './wire';
+} from '../protocol';
 
 export interface SessionOptions {
   /** Assumed validity of each session token (default 300 s, as openOBD documents). */

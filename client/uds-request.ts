@@ -1,7 +1,7 @@
 import { OpenObdError } from './errors';
 import { classifyResponse, nrcName, suppressesPositiveResponse, toHex } from './codec';
 import type { FailureListener, IsotpLink, PayloadListener } from './isotp-link';
-import type { IsotpChannelMessage } from './wire';
+import type { IsotpChannelMessage } from '../protocol';
 
 /** Timing of one diagnostic request. All values in milliseconds. */
 export interface UdsTiming {

@@ -1,6 +1,6 @@
 import { OpenObdError } from './errors';
 import type { UdsTarget } from './uds-request';
-import type { BusConfigurationMessage, CanBitRateName, IsotpChannelMessage, PaddingName } from './wire';
+import type { BusConfigurationMessage, CanBitRateName, IsotpChannelMessage, PaddingName } from '../protocol';
 
 /** A CAN bus on the vehicle's connector, in the terms a flow author knows. */
 export interface CanBusSpec {

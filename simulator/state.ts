@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { BusConfigurationMessage, IsotpChannelMessage } from '../client/wire';
+import type { BusConfigurationMessage, IsotpChannelMessage } from '../protocol';
 import type { SimulatedVehicle } from './vehicle/vehicle';
 
 /** A partner's API credentials as the simulator accepts them. */

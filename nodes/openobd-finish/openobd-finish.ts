@@ -1,6 +1,5 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { RESULT_NAMES, USER_FEEDBACK_NAMES, type FinishOptions } from '../../client';
-import type { ResultName, UserFeedbackName } from '../../client/wire';
+import { RESULT_NAMES, USER_FEEDBACK_NAMES, type FinishOptions, type ResultName, type UserFeedbackName } from '../../client';
 import { ensureContext, evaluate, FlowError, liveSessionOf } from '../lib/flow';
 import { flowNodeKit, onInput } from '../lib/flow-node';
 

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { summarize } from '../../client/session-info';
+import { summarize } from '../../client';
 import { registry } from '../lib/registry';
 import { flowNodeKit, onInput, requireAccount, sessionIdFrom } from '../lib/flow-node';
 

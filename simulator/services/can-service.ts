@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { BusConfigurationMessage, IsotpChannelMessage, IsotpMessageMessage } from '../../client/wire';
+import type { BusConfigurationMessage, IsotpChannelMessage, IsotpMessageMessage } from '../../protocol';
 import type { OpenObdSimulator } from '../simulator';
 import { SimStatus, toServerError } from '../status';
 import { isFinal, type ConnectorRecord, type OpenStream, type SessionRecord } from '../state';

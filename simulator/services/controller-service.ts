@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { Authenticate } from '../../client/wire';
+import type { Authenticate } from '../../protocol';
 import type { OpenObdSimulator } from '../simulator';
 import { Details, SimStatus } from '../status';
 import { isFinal } from '../state';

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { ServiceResultMessage } from '../../client/wire';
+import type { ServiceResultMessage } from '../../protocol';
 import type { OpenObdSimulator } from '../simulator';
 import { Details, SimStatus } from '../status';
 import { isFinal, type OpenStream, type SessionRecord } from '../state';

@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { ControlMessage } from '../../client/wire';
+import type { ControlMessage } from '../../protocol';
 import type { OpenObdSimulator } from '../simulator';
 import { SimStatus } from '../status';
 import type { OpenStream } from '../state';

@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { serviceDefinition, type ServiceName } from '../../client/proto';
+import { serviceDefinition, type ServiceName } from '../../protocol';
 
 /**
  * Services outside the simulator's scope (K-Line, DoIP, functions, the function broker) answer every

@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { BusConfigurationMessage, CanBitRateName, ConnectorInformationMessage, IsotpChannelMessage } from '../../client/wire';
+import type { BusConfigurationMessage, CanBitRateName, ConnectorInformationMessage, IsotpChannelMessage } from '../../protocol';
 import type { OpenObdSimulator } from '../simulator';
 import { SimStatus } from '../status';
 import type { ConnectorRecord, OpenStream, SessionRecord } from '../state';

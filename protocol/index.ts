@@ -1,0 +1,16 @@
+/**
+ * The openOBD wire interface, shared by the client library, the simulator and the tests: the proto files
+ * loaded once per process, the service and method definitions, and TypeScript shapes of the messages.
+ * Nothing here knows about sessions or Node-RED.
+ */
+export {
+  LOADER_OPTIONS,
+  PROTO_PACKAGE,
+  PROTO_ROOT,
+  method,
+  openObdDefinition,
+  serviceDefinition,
+  type AnyMethod,
+  type ServiceName,
+} from './proto';
+export type * from './wire';
