@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { OpenObdError } from './errors';
+import { isLoopbackHost } from './input-rules';
+
+export { isLoopbackHost };
 
 /** Where an openOBD gRPC server listens, and how to talk to it. */
 export interface EndpointOptions {
@@ -39,14 +41,6 @@ export interface ResolvedEndpoint {
 
 export const OPENOBD_DEFAULT_HOST = 'grpc.openobd.com';
 export const OPENOBD_DEFAULT_PORT = 443;
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1';
-  return false;
-}
 
 /**
  * Splits `host`, `host:port`, `[v6]:port` or a `grpc(s)://host:port` URL. A scheme sets TLS

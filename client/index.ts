@@ -46,5 +46,16 @@ export {
 export { safeLogger, silentLogger, type Logger } from './logger';
 export { openObdDefinition, method, serviceDefinition, PROTO_ROOT, PROTO_PACKAGE, type ServiceName } from '../protocol';
 export * as codec from './codec';
+export {
+  ISOTP_MAX_PAYLOAD,
+  MAX_CAN_ID,
+  checkCanId,
+  checkHexText,
+  checkResponderIds,
+  type Checked,
+  type Problem,
+  type RuleName,
+} from './input-rules';
+export { canIdText, hexByte, hexNumber } from '../protocol';
 export type * as wire from '../protocol/wire';
 export type { ResultName, UserFeedbackName } from '../protocol';

@@ -1,7 +1,7 @@
 import { OpenObdError } from './errors';
 import { classifyResponse, nrcName, suppressesPositiveResponse, toHex } from './codec';
 import type { FailureListener, IsotpLink, PayloadListener } from './isotp-link';
-import type { IsotpChannelMessage } from '../protocol';
+import { canIdText, type IsotpChannelMessage } from '../protocol';
 
 /** Timing of one diagnostic request. All values in milliseconds. */
 export interface UdsTiming {
@@ -64,10 +64,6 @@ export interface UdsTarget {
   /** Channels answers are read from: the same channel for a physical request, one per responder for a functional one. */
   listen: IsotpChannelMessage[];
   functional: boolean;
-}
-
-function hex3(n: number): string {
-  return n.toString(16).toUpperCase().padStart(3, '0');
 }
 
 /**
@@ -233,7 +229,7 @@ class UdsRun {
 
   #ecuLabel(): string {
     const send = this.target.send;
-    return `ECU ${hex3(send.request_id)}${this.target.functional ? ' (functional)' : ` (answers on ${hex3(send.response_id)})`}`;
+    return `ECU ${canIdText(send.request_id)}${this.target.functional ? ' (functional)' : ` (answers on ${canIdText(send.response_id)})`}`;
   }
 
   #timeoutError(): OpenObdError {

@@ -1,24 +1,23 @@
+import * as path from 'node:path';
 import type { NodeAPI } from 'node-red';
-import { registerAccount } from './openobd-account/openobd-account';
-import { registerEcu } from './openobd-ecu/openobd-ecu';
-import { registerStartSession } from './openobd-start-session/openobd-start-session';
-import { registerRequest } from './openobd-request/openobd-request';
-import { registerFinish } from './openobd-finish/openobd-finish';
-import { registerInterrupt } from './openobd-interrupt/openobd-interrupt';
-import { registerSessionInfo } from './openobd-session-info/openobd-session-info';
 import { registerAdminRoutes } from './lib/admin-routes';
+import { nodeFolders } from './lib/node-folders';
+
+/** What every node folder's runtime module exports. */
+interface NodeModule {
+  register(RED: NodeAPI): void;
+}
 
 /**
- * The openOBD node set: two config nodes (account, ECU) and the flow nodes. Node-RED calls this once per
- * process; the proto files load once, on the first session.
+ * The openOBD node set. Node-RED calls this once per process; every folder under nodes/ is one node type
+ * and registers itself (see lib/node-folders.ts). The proto files load once, on the first session.
  */
 export = function openobd(RED: NodeAPI): void {
-  registerAccount(RED);
-  registerEcu(RED);
-  registerStartSession(RED);
-  registerRequest(RED);
-  registerFinish(RED);
-  registerInterrupt(RED);
-  registerSessionInfo(RED);
+  for (const folder of nodeFolders(__dirname)) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(path.join(__dirname, folder.dir, folder.type)) as Partial<NodeModule>;
+    if (typeof mod.register !== 'function') throw new Error(`openOBD node ${folder.dir}/${folder.type} exports no register(RED)`);
+    mod.register(RED);
+  }
   registerAdminRoutes(RED);
 };

@@ -13,4 +13,5 @@ export {
   type AnyMethod,
   type ServiceName,
 } from './proto';
+export { canIdText, hexByte, hexNumber, hexToBytes, toHex, toSpacedHex } from './hex';
 export type * from './wire';

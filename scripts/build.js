@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * Builds dist/: compiles the TypeScript (client library, simulator, Node-RED runtime files, tests) and
- * lays the editor files next to the node .js files, where Node-RED looks for them:
- *   dist/nodes/<type>.js + <type>.html, dist/nodes/locales/<lang>/<type>.json|.html, dist/nodes/icons/*.svg
+ * Builds dist/: compiles the TypeScript (protocol, client library, simulator, Node-RED runtime, tests,
+ * benchmark), then assembles the one node set Node-RED loads from the node folders (nodes/<order>-<type>/):
+ *   dist/nodes/openobd.js                      the runtime entry (compiled; it finds the folders itself)
+ *   dist/nodes/openobd.html                    input rules + shared editor code + every node's editor file
+ *   dist/nodes/locales/<lang>/openobd.json     shared catalog entries merged with every node's entries
+ *   dist/nodes/locales/<lang>/openobd.html     every node's help
+ *   dist/nodes/icons/*.svg
+ * A node folder that lacks a part (for any language) fails the build with the file it expects.
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -11,6 +16,13 @@ const { execFileSync } = require('node:child_process');
 
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
+const nodesSrc = path.join(root, 'nodes');
+const nodesDist = path.join(dist, 'nodes');
+
+function fail(message) {
+  process.stderr.write(`build: ${message}\n`);
+  process.exit(1);
+}
 
 function copyDir(from, to, filter = () => true) {
   if (!fs.existsSync(from)) return 0;
@@ -28,42 +40,78 @@ function copyDir(from, to, filter = () => true) {
   return n;
 }
 
-fs.rmSync(dist, { recursive: true, force: true });
-const tsc = require.resolve('typescript/bin/tsc');
-try {
-  execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
-} catch {
-  process.exitCode = 1;
-  process.stderr.write('build: TypeScript compilation failed\n');
-  process.exit(1);
+function read(file) {
+  if (!fs.existsSync(file)) fail(`missing ${path.relative(root, file)}`);
+  return fs.readFileSync(file, 'utf8');
 }
 
-const nodesSrc = path.join(root, 'nodes');
-const nodesDist = path.join(dist, 'nodes');
+/** Deep-merges catalog `from` into `into`; the same key from two files is a mistake, not an override. */
+function mergeCatalog(into, from, source, seen, prefix = '') {
+  for (const [key, value] of Object.entries(from)) {
+    const name = prefix ? `${prefix}.${key}` : key;
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      if (into[key] === undefined) into[key] = {};
+      else if (typeof into[key] !== 'object') fail(`catalog key ${name} is a text in ${seen.get(name)} and a group in ${source}`);
+      mergeCatalog(into[key], value, source, seen, name);
+    } else {
+      if (seen.has(name)) fail(`catalog key ${name} is defined in both ${seen.get(name)} and ${source}`);
+      seen.set(name, source);
+      into[key] = value;
+    }
+  }
+}
 
-// Every node keeps its editor part (definition, template, help) in nodes/<type>/<type>.html; Node-RED
-// wants one .html beside the one .js of the node set, so they are joined in palette order.
-const NODE_ORDER = [
-  'openobd-account',
-  'openobd-ecu',
-  'openobd-start-session',
-  'openobd-request',
-  'openobd-finish',
-  'openobd-interrupt',
-  'openobd-session-info',
+// 1. TypeScript
+fs.rmSync(dist, { recursive: true, force: true });
+try {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], {
+    stdio: 'inherit',
+    cwd: root,
+  });
+} catch {
+  fail('TypeScript compilation failed');
+}
+
+// 2. The node folders, found the way the runtime finds them.
+const { nodeFolders, languages, SHARED_DIR } = require(path.join(nodesDist, 'lib', 'node-folders.js'));
+const folders = nodeFolders(nodesSrc);
+const langs = languages(nodesSrc);
+for (const f of folders) {
+  read(path.join(nodesSrc, f.dir, `${f.type}.ts`));
+  if (!fs.existsSync(path.join(nodesDist, f.dir, `${f.type}.js`))) fail(`${f.dir}/${f.type}.ts did not compile to ${f.dir}/${f.type}.js`);
+}
+
+// 3. Editor: the input rules (client/input-rules.ts, compiled; they import nothing) as window.OpenObdRules,
+//    the shared editor code, then every node's definition and template in palette order.
+const rulesJs = read(path.join(dist, 'client', 'input-rules.js')).replace(/^\/\/# sourceMappingURL=.*$/m, '');
+if (/\brequire\(/.test(rulesJs)) fail('client/input-rules.ts must not import anything: it also runs in the browser');
+const editorParts = [
+  `<!-- input rules, shared with the runtime (client/input-rules.ts) -->\n<script type="text/javascript">\n(function (exports) {\n${rulesJs.trim()}\n})(window.OpenObdRules = {});\n</script>\n`,
+  `<!-- shared editor code -->\n${read(path.join(nodesSrc, SHARED_DIR, 'editor.html')).trim()}\n`,
+  ...folders.map((f) => `<!-- ${f.type} -->\n${read(path.join(nodesSrc, f.dir, `${f.type}.html`)).trim()}\n`),
 ];
-const parts = NODE_ORDER.map((type) => {
-  const file = path.join(nodesSrc, type, `${type}.html`);
-  if (!fs.existsSync(file)) throw new Error(`build: missing editor file ${path.relative(root, file)}`);
-  return `<!-- ${type} -->\n${fs.readFileSync(file, 'utf8').trim()}\n`;
-});
-const shared = path.join(nodesSrc, 'editor-shared.html');
-if (fs.existsSync(shared)) parts.unshift(`<!-- shared editor code -->\n${fs.readFileSync(shared, 'utf8').trim()}\n`);
 fs.mkdirSync(nodesDist, { recursive: true });
-fs.writeFileSync(path.join(nodesDist, 'openobd.html'), parts.join('\n'));
+fs.writeFileSync(path.join(nodesDist, 'openobd.html'), editorParts.join('\n'));
 
-const locales = copyDir(path.join(nodesSrc, 'locales'), path.join(nodesDist, 'locales'));
+// 4. Catalogs and help, per language.
+for (const lang of langs) {
+  const catalog = {};
+  const seen = new Map();
+  const sharedFile = path.join(nodesSrc, SHARED_DIR, 'locales', lang, 'shared.json');
+  mergeCatalog(catalog, JSON.parse(read(sharedFile)), path.relative(root, sharedFile), seen);
+  const help = [];
+  for (const f of folders) {
+    const file = path.join(nodesSrc, f.dir, 'locales', lang, `${f.type}.json`);
+    mergeCatalog(catalog, JSON.parse(read(file)), path.relative(root, file), seen);
+    help.push(read(path.join(nodesSrc, f.dir, 'locales', lang, `${f.type}.html`)).trim());
+  }
+  const out = path.join(nodesDist, 'locales', lang);
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, 'openobd.json'), JSON.stringify(catalog, null, 4) + '\n');
+  fs.writeFileSync(path.join(out, 'openobd.html'), help.join('\n\n') + '\n');
+}
+
 const icons = copyDir(path.join(root, 'icons'), path.join(nodesDist, 'icons'), (name) => name.endsWith('.svg') || name.endsWith('.png'));
 process.stdout.write(
-  `build: compiled TypeScript, joined ${NODE_ORDER.length} editor files, copied ${locales} locale files and ${icons} icons into dist/nodes\n`,
+  `build: compiled TypeScript; assembled ${folders.length} node types (${folders.map((f) => f.type).join(', ')}) in ${langs.length} languages; copied ${icons} icons\n`,
 );

@@ -5,7 +5,7 @@
  */
 import { OpenObdError } from '../errors';
 import { decodeDtcStatus, udsDtcToString } from './dtc';
-import { toHex } from './hex';
+import { hexNumber, toHex } from '../../protocol';
 import { decodeMode01, decodeObdDtcs, decodeObdVin, decodeSupportedPids } from './obd';
 import { classifyResponse, hasSubFunction } from './uds';
 import { decodeVin } from './vin';
@@ -88,10 +88,6 @@ const READ_DTC_REPORT_TYPES: Readonly<Record<number, string>> = {
   0x15: 'reportDTCWithPermanentStatus',
 };
 
-function hex(value: number, digits: number): string {
-  return value.toString(16).toUpperCase().padStart(digits, '0');
-}
-
 /** Name of a sub-function value in a table, or of the range the standard reserves it for. */
 function subFunctionName(table: Readonly<Record<number, string>>, value: number): string {
   const known = table[value];
@@ -148,7 +144,7 @@ function decodeDtcRecords(records: Buffer): { dtcs: DecodedResponse[]; undecoded
   for (let at = 0; at < whole; at += 4) {
     const code = records.readUIntBE(at, 3);
     const status = records[at + 3]!;
-    dtcs.push({ code: udsDtcToString(code), hex: hex(code, 6), status, statusBits: decodeDtcStatus(status) });
+    dtcs.push({ code: udsDtcToString(code), hex: hexNumber(code, 6), status, statusBits: decodeDtcStatus(status) });
   }
   return whole === records.length ? { dtcs } : { dtcs, undecodedHex: toHex(records.subarray(whole)) };
 }
@@ -184,7 +180,7 @@ function decodeReadDataByIdentifier(request: Uint8Array, response: Buffer): Deco
   const did = response.readUInt16BE(1);
   const data = response.subarray(3);
   const text = printableText(data);
-  const out: DecodedResponse = { did: hex(did, 4), ...withName(DID_NAMES, did), hex: toHex(data) };
+  const out: DecodedResponse = { did: hexNumber(did, 4), ...withName(DID_NAMES, did), hex: toHex(data) };
   if (text !== undefined) out.text = text;
   if (did === 0xf190 && text !== undefined) Object.assign(out, decodeVin(text));
   if (did === 0xf186 && data.length === 1) {
@@ -208,7 +204,7 @@ function decodeSecurityAccess(response: Buffer): DecodedResponse {
 function decodeRoutineControl(response: Buffer): DecodedResponse {
   const controlType = response[1]! & 0x7f;
   return {
-    routineId: hex(response.readUInt16BE(2), 4),
+    routineId: hexNumber(response.readUInt16BE(2), 4),
     controlType,
     controlTypeName: subFunctionName(ROUTINE_CONTROL_TYPES, controlType),
     statusHex: toHex(response.subarray(4)),
@@ -216,7 +212,7 @@ function decodeRoutineControl(response: Buffer): DecodedResponse {
 }
 
 function hexPidList(pids: number[]): string[] {
-  return pids.map((pid) => hex(pid, 2));
+  return pids.map((pid) => hexNumber(pid, 2));
 }
 
 function isSupportedPidsRequest(pid: number): boolean {
@@ -235,8 +231,8 @@ function decodeCurrentData(response: Buffer): DecodedResponse {
     }
     values[entry.name] = value;
     return entry.unit === undefined
-      ? { pid: hex(entry.pid, 2), name: entry.name, value }
-      : { pid: hex(entry.pid, 2), name: entry.name, value, unit: entry.unit };
+      ? { pid: hexNumber(entry.pid, 2), name: entry.name, value }
+      : { pid: hexNumber(entry.pid, 2), name: entry.name, value, unit: entry.unit };
   });
   const out: DecodedResponse = { pids, values, complete: result.complete };
   if (supported.length > 0) out.supportedPids = hexPidList([...new Set(supported)].sort((x, y) => x - y));
@@ -294,7 +290,7 @@ function decodePositive(request: Uint8Array, response: Buffer): DecodedResponse 
     case 0x2e: {
       if (response.length < 3) return undefined;
       const did = response.readUInt16BE(1);
-      return { did: hex(did, 4), ...withName(DID_NAMES, did), written: true };
+      return { did: hexNumber(did, 4), ...withName(DID_NAMES, did), written: true };
     }
     case 0x31:
       return response.length < 4 ? undefined : decodeRoutineControl(response);

@@ -1,15 +1,12 @@
 /** Diagnostic trouble codes: SAE J2012 text for 2-byte OBD and 3-byte UDS DTCs, and the UDS status byte. */
+import { hexNumber } from '../../protocol';
 import { OpenObdError } from '../errors';
 
 const DTC_LETTERS = ['P', 'C', 'B', 'U'] as const; // powertrain, chassis, body, network
 
-function hexDigits(value: number, width: number): string {
-  return value.toString(16).toUpperCase().padStart(width, '0');
-}
-
 function checkInteger(value: number, max: number, what: string): void {
   if (!Number.isInteger(value) || value < 0 || value > max) {
-    const range = `0 to 0x${hexDigits(max, 1)}`;
+    const range = `0 to 0x${hexNumber(max, 1)}`;
     throw new OpenObdError('BAD_REQUEST', `${what} must be a whole number from ${range}; got ${String(value)}`);
   }
 }
@@ -17,13 +14,13 @@ function checkInteger(value: number, max: number, what: string): void {
 /** The J2012 text of the two high bytes: letter from bits 15-14, then bits 13-12 and three hex digits. */
 function twoByteDtc(value: number): string {
   const letter = DTC_LETTERS[value >> 14]!;
-  return `${letter}${(value >> 12) & 0x3}${hexDigits(value & 0xfff, 3)}`;
+  return `${letter}${(value >> 12) & 0x3}${hexNumber(value & 0xfff, 3)}`;
 }
 
 /** 3-byte UDS DTC (DTCFormatIdentifier 01) → e.g. 'P0123-45'; the suffix is the failure type byte. */
 export function udsDtcToString(code: number): string {
   checkInteger(code, 0xffffff, 'A UDS DTC');
-  return `${twoByteDtc(code >> 8)}-${hexDigits(code & 0xff, 2)}`;
+  return `${twoByteDtc(code >> 8)}-${hexNumber(code & 0xff, 2)}`;
 }
 
 /** 2-byte OBD DTC (services 03/07/0A) → e.g. 'P0104'. */

@@ -1,7 +1,9 @@
 import { OpenObdError } from '../errors';
+import { ISOTP_MAX_PAYLOAD, checkHexText } from '../input-rules';
 
-/** Classic ISO-TP (12-bit FF_DL) limit; openOBD segments on its side, so a payload must fit it. */
-export const ISOTP_MAX_PAYLOAD = 4095;
+export { toHex } from '../../protocol';
+
+export { ISOTP_MAX_PAYLOAD };
 
 export interface PayloadOptions {
   /** Longest accepted payload in bytes; default {@link ISOTP_MAX_PAYLOAD}. */
@@ -16,27 +18,7 @@ function badPayload(message: string): OpenObdError {
   return new OpenObdError('BAD_PAYLOAD', message);
 }
 
-/** Shows one character so that invisible or control characters are still recognisable in a message. */
-function showCharacter(ch: string): string {
-  const code = ch.codePointAt(0) ?? 0;
-  if (code < 0x20 || code === 0x7f || (code >= 0x80 && code < 0xa0)) {
-    return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
-  }
-  return `'${ch}'`;
-}
-
-function hexDigitValue(code: number): number {
-  if (code >= 0x30 && code <= 0x39) return code - 0x30; // 0-9
-  const lower = code | 0x20;
-  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10; // a-f / A-F
-  return -1;
-}
-
 const PLAIN_HEX = /^[0-9A-Fa-f]+$/;
-
-function isWhitespace(ch: string): boolean {
-  return /\s/.test(ch);
-}
 
 /**
  * Parses hex text in any case. Whitespace anywhere between digits is ignored and one leading "0x" is
@@ -49,35 +31,16 @@ export function parseHex(text: string): Buffer {
   }
   // The common case on the request path, plain digits ("3E00", "22F190"), without the scan below.
   if (text.length % 2 === 0 && PLAIN_HEX.test(text)) return Buffer.from(text, 'hex');
-  let start = 0;
-  while (start < text.length && isWhitespace(text[start]!)) start++;
-  if (text[start] === '0' && (text[start + 1] === 'x' || text[start + 1] === 'X')) start += 2;
-
-  const nibbles: number[] = [];
-  // Iterate by code point so that a character outside the BMP is reported whole, at its real position.
-  let position = 0;
-  for (const ch of text) {
-    position++;
-    const index = position - 1;
-    if (index < start) continue;
-    if (isWhitespace(ch)) continue;
-    const value = ch.length === 1 ? hexDigitValue(ch.charCodeAt(0)) : -1;
-    if (value < 0) {
-      throw badPayload(`Payload is not valid hex: ${showCharacter(ch)} at position ${position} is not a hex digit`);
-    }
-    nibbles.push(value);
+  const scanned = checkHexText(text);
+  if (!scanned.ok) {
+    const v = scanned.problem.values;
+    throw badPayload(
+      scanned.problem.rule === 'hexChar'
+        ? `Payload is not valid hex: ${v.shown} at position ${v.position} is not a hex digit`
+        : `Payload has an odd number of hex digits (${v.count})`,
+    );
   }
-  if (nibbles.length % 2 !== 0) {
-    throw badPayload(`Payload has an odd number of hex digits (${nibbles.length})`);
-  }
-  const bytes = Buffer.alloc(nibbles.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = (nibbles[2 * i]! << 4) | nibbles[2 * i + 1]!;
-  return bytes;
-}
-
-/** Upper case without separators: the form openOBD puts on the wire and compares against. */
-export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex').toUpperCase();
+  return Buffer.from(scanned.value, 'hex');
 }
 
 /** A short phrase naming what a value is, for error messages aimed at flow authors. */

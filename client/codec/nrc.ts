@@ -3,6 +3,8 @@
  * Names follow the standard's camelCase spelling so they can be matched in flows and looked up in docs.
  */
 
+import { hexByte } from '../../protocol';
+
 interface NrcEntry {
   readonly name: string;
   readonly description: string;
@@ -94,10 +96,6 @@ function isManufacturerSpecific(code: number): boolean {
   return code >= 0xf0 && code <= 0xfe;
 }
 
-function hexByte(code: number): string {
-  return `0x${code.toString(16).toUpperCase().padStart(2, '0')}`;
-}
-
 /** The code's name; unassigned codes get the name of their reserved range so every byte has a label. */
 export function nrcName(code: number): string {
   if (!isByte(code)) return 'invalidNrc';
@@ -112,9 +110,9 @@ export function nrcDescription(code: number): string {
   const entry = NRC_ENTRIES.get(code);
   if (entry) return entry.description;
   if (isManufacturerSpecific(code)) {
-    return `A condition defined by the vehicle manufacturer is not met (code ${hexByte(code)})`;
+    return `A condition defined by the vehicle manufacturer is not met (code 0x${hexByte(code)})`;
   }
-  return `The ECU refused the request with a code the standard does not assign (${hexByte(code)})`;
+  return `The ECU refused the request with a code the standard does not assign (0x${hexByte(code)})`;
 }
 
 const SERVICE_NAMES: ReadonlyMap<number, string> = new Map([

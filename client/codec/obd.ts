@@ -5,7 +5,7 @@
  */
 import { OpenObdError } from '../errors';
 import { obdDtcToString } from './dtc';
-import { toHex } from './hex';
+import { hexByte, toHex } from '../../protocol';
 
 /** Plain JSON values only, so decoded data can go straight into a Node-RED message. */
 export type ObdValue = number | boolean | string | null | number[] | { [key: string]: ObdValue };
@@ -39,10 +39,6 @@ export interface Mode01Result {
 
 function invalidResponse(message: string): OpenObdError {
   return new OpenObdError('INVALID_RESPONSE', message);
-}
-
-function hexByte(value: number): string {
-  return value.toString(16).toUpperCase().padStart(2, '0');
 }
 
 /** Two decimals are finer than the 1/255 resolution of these values; the rest is floating-point noise. */

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
-import { accountOf, type AccountNode } from '../openobd-account/openobd-account';
+import { accountOf, type AccountNode } from './accounts';
 import { evaluate, FlowError, requireText, toFlowError, type OpenObdMsg } from './flow';
 import { errorStatus, type Translate } from './status';
 import { StatusTracker } from './status-tracker';

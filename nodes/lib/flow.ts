@@ -97,14 +97,6 @@ export function ensureContext(msg: OpenObdMsg): OpenObdMsgContext {
   return msg.openobd;
 }
 
-/** A CAN id as flows show it: upper-case hex, three digits for 11-bit ids. */
-export function canIdText(id: number): string {
-  return id
-    .toString(16)
-    .toUpperCase()
-    .padStart(id > 0x7ff ? 8 : 3, '0');
-}
-
 /** Keeps status texts short: Node-RED shows about 20 characters comfortably. */
 export function shortText(text: string, max = 32): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;

@@ -2,7 +2,7 @@
  * Turns a JSON vehicle definition into a checked, typed model (numbers and Buffers instead of hex text).
  * Every mistake is reported with its JSON path so that users writing their own vehicle can fix it.
  */
-import { fromHex } from './bytes';
+import { hexToBytes } from '../../protocol';
 import type {
   DidDefinition,
   EcuDefinition,
@@ -131,7 +131,7 @@ function hexNumber(text: unknown, path: string, maxBytes: number): number {
 function hexBytes(text: unknown, path: string): Buffer {
   if (typeof text !== 'string') throw new VehicleDefinitionError(path, 'expected a hex string');
   try {
-    return fromHex(text);
+    return hexToBytes(text);
   } catch {
     throw new VehicleDefinitionError(path, `not hex bytes: ${JSON.stringify(text)}`);
   }

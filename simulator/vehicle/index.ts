@@ -2,6 +2,5 @@
 export { SimulatedVehicle, loadVehicle, bundledVehicleNames, type EcuReply, type EcuFrame, type EcuStatus } from './vehicle';
 export { computeKey, NRC } from './ecu';
 export { compileVehicle, VehicleDefinitionError } from './definition';
-export { fromHex, toHex } from './bytes';
 export { hasValidCheckDigit, isWellFormedVin, vinCheckDigit } from './vin';
 export type * from './types';

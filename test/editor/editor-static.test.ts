@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as acorn from 'acorn';
 import * as walk from 'acorn-walk';
+import { CONFIG_TYPES, LANGS, NODE_TYPES } from '../support/node-types';
 
 /*
  * Static checks of the editor part as it is shipped (dist/nodes): the node definitions parsed the way
@@ -19,10 +20,7 @@ const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
   'node-red': { nodes: Record<string, string> };
 };
 
-const CONFIG_TYPES = ['openobd-account', 'openobd-ecu'];
-const FLOW_TYPES = ['openobd-start-session', 'openobd-request', 'openobd-finish', 'openobd-interrupt', 'openobd-session-info'];
-const ALL_TYPES = [...CONFIG_TYPES, ...FLOW_TYPES];
-const LANGS = ['en-US', 'de'];
+const ALL_TYPES = NODE_TYPES;
 
 interface Literal<T = unknown> {
   literal: boolean;
@@ -296,7 +294,7 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
     });
 
     it('the runtime declares the same credentials', function () {
-      const runtime = read(path.join(DIST, 'openobd-account', 'openobd-account.js'));
+      const runtime = read(path.join(DIST, '10-openobd-account', 'openobd-account.js'));
       assert.match(runtime, /clientSecret:\s*\{\s*type:\s*'password'\s*\}/);
       assert.match(runtime, /clientId:\s*\{\s*type:\s*'text'\s*\}/);
     });

@@ -15,8 +15,7 @@ declare const document: any;
 declare const window: any;
 declare const localStorage: any;
 
-export const FLOW_TYPES = ['openobd-start-session', 'openobd-request', 'openobd-finish', 'openobd-interrupt', 'openobd-session-info'];
-export const CONFIG_TYPES = ['openobd-account', 'openobd-ecu'];
+export { CONFIG_TYPES, FLOW_TYPES } from './node-types';
 
 const catalogs: Record<string, Record<string, unknown>> = {};
 /** A message of the catalog as shipped: msg('openobd.validation.hexOdd', {count: 5}) is what the editor shows. */

@@ -13,7 +13,7 @@ import { defaultChannelPool } from '../../client';
 import { backoffDelay } from '../../client/retry';
 import { OpenObdSimulator, type SimulatorOptions } from '../../simulator';
 import { registry, type SessionEvent } from '../../nodes/lib/registry';
-import type { AccountNode } from '../../nodes/openobd-account/openobd-account';
+import type { AccountNode } from '../../nodes/lib/accounts';
 import { baseFlow, catchNode, helper, openobdNodes, type AnyMsg } from './nodered';
 
 export type FlowNode = Record<string, unknown> & { id: string; type: string };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fromHex, toHex } from '../../simulator/vehicle/bytes';
+import { hexToBytes, toSpacedHex } from '../../protocol';
 import { compileVehicle, VehicleDefinitionError } from '../../simulator/vehicle/definition';
 import type { VehicleDefinition } from '../../simulator/vehicle/types';
 import { bundledVehicleNames, loadVehicle, SimulatedVehicle } from '../../simulator/vehicle/vehicle';
@@ -59,8 +59,8 @@ describe('vehicle definition: the bundled default vehicle', () => {
     a.definition.name = 'changed';
     assert.equal(loadVehicle().definition.name, 'default');
     const b = loadVehicle();
-    b.handleRequest(0x7e0, fromHex('14 FF FF FF'));
-    assert.equal(toHex(loadVehicle().handleRequest(0x7e0, fromHex('19 01 FF'))[0].frames[0].payload), '59 01 FF 01 00 03');
+    b.handleRequest(0x7e0, hexToBytes('14 FF FF FF'));
+    assert.equal(toSpacedHex(loadVehicle().handleRequest(0x7e0, hexToBytes('19 01 FF'))[0].frames[0].payload), '59 01 FF 01 00 03');
   });
 });
 
@@ -89,8 +89,8 @@ describe('vehicle definition: loading', () => {
   it('works without an injected clock (Date.now)', () => {
     const car = loadVehicle();
     const seedAnswer = (): string => {
-      car.handleRequest(0x7e0, fromHex('10 03'));
-      return toHex(car.handleRequest(0x7e0, fromHex('27 01'))[0].frames[0].payload);
+      car.handleRequest(0x7e0, hexToBytes('10 03'));
+      return toSpacedHex(car.handleRequest(0x7e0, hexToBytes('27 01'))[0].frames[0].payload);
     };
     assert.match(seedAnswer(), /^67 01( [0-9A-F]{2}){4}$/);
   });
@@ -157,9 +157,9 @@ describe('vehicle definition: validation names the JSON path', () => {
     const def = base();
     def.ecus[2].services = ['10', '22', '3E'];
     const car = loadVehicle(def);
-    assert.equal(toHex(car.handleRequest(0x760, fromHex('19 02 FF'))[0].frames[0].payload), '7F 19 11');
-    assert.equal(toHex(car.handleRequest(0x760, fromHex('27 03'))[0].frames[0].payload), '7F 27 11');
-    assert.equal(toHex(car.handleRequest(0x760, fromHex('3E 00'))[0].frames[0].payload), '7E 00');
+    assert.equal(toSpacedHex(car.handleRequest(0x760, hexToBytes('19 02 FF'))[0].frames[0].payload), '7F 19 11');
+    assert.equal(toSpacedHex(car.handleRequest(0x760, hexToBytes('27 03'))[0].frames[0].payload), '7F 27 11');
+    assert.equal(toSpacedHex(car.handleRequest(0x760, hexToBytes('3E 00'))[0].frames[0].payload), '7E 00');
   });
 });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { fromHex, toHex } from '../../simulator/vehicle/bytes';
+import { hexToBytes, toSpacedHex } from '../../protocol';
 import { loadVehicle } from '../../simulator/vehicle/vehicle';
 import { ENGINE, TCM, ALL, VIN_HEX, VehicleBench as Bench } from '../support/vehicle-bench';
 
@@ -24,11 +24,11 @@ describe('vehicle OBD mode 01: supported PIDs', () => {
     for (const ecu of [ENGINE, TCM]) {
       const supported = new Set<number>([0]);
       for (let base = 0; base < 0x100 && supported.has(base); base += 0x20) {
-        const bitmap = fromHex(b.ask(ecu, `01 ${toHex(Buffer.of(base))}`)).subarray(2);
+        const bitmap = hexToBytes(b.ask(ecu, `01 ${toSpacedHex(Buffer.of(base))}`)).subarray(2);
         for (let i = 0; i < 32; i++) if (bitmap[i >> 3] & (0x80 >> (i & 7))) supported.add(base + i + 1);
       }
       for (let pid = 1; pid < 0x100; pid++) {
-        const answer = b.ask(ecu, `01 ${toHex(Buffer.of(pid))}`);
+        const answer = b.ask(ecu, `01 ${toSpacedHex(Buffer.of(pid))}`);
         assert.equal(answer !== '7F 01 31', supported.has(pid), `ECU ${ecu.toString(16)} PID ${pid.toString(16)}: ${answer}`);
       }
     }
@@ -201,13 +201,13 @@ describe('vehicle OBD mode 09 and unsupported modes', () => {
     const b = new Bench();
     const replies = b.send(ALL, '09 02');
     assert.deepEqual(replies, [`7E8 +5 49 02 01 ${VIN_HEX}`]);
-    assert.equal(fromHex(replies[0].slice(7)).length, 20);
+    assert.equal(hexToBytes(replies[0].slice(7)).length, 20);
   });
 
   it('09 04 calibration ids (16 bytes, NUL padded) and 09 0A ECU names (20 bytes)', () => {
     const b = new Bench();
-    assert.equal(b.ask(ENGINE, '09 04'), `49 04 01 ${toHex(Buffer.from('04E906027JT3015\0'))}`);
-    assert.equal(b.ask(TCM, '09 0A'), `49 0A 01 ${toHex(Buffer.from('TCM-TransmissionCtl\0'))}`);
+    assert.equal(b.ask(ENGINE, '09 04'), `49 04 01 ${toSpacedHex(Buffer.from('04E906027JT3015\0'))}`);
+    assert.equal(b.ask(TCM, '09 0A'), `49 0A 01 ${toSpacedHex(Buffer.from('TCM-TransmissionCtl\0'))}`);
   });
 
   it('09 06 unsupported: 7F 09 31 physical, silence functional; 09 → 13', () => {

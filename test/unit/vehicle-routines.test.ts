@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { fromHex, toHex } from '../../simulator/vehicle/bytes';
+import { hexToBytes, toSpacedHex } from '../../protocol';
 import { ABS, ENGINE, VehicleBench } from '../support/vehicle-bench';
 
 class Bench extends VehicleBench {
   /** ABS: extended session + level 3 (key = seed + 0x1234). */
   unlockAbs(): void {
     this.ask(ABS, '10 03');
-    const seed = fromHex(this.ask(ABS, '27 03')).readUInt16BE(2);
+    const seed = hexToBytes(this.ask(ABS, '27 03')).readUInt16BE(2);
     const key = (seed + 0x1234) & 0xffff;
-    assert.equal(this.ask(ABS, `27 04 ${toHex(Buffer.of(key >> 8, key & 0xff))}`), '67 04');
+    assert.equal(this.ask(ABS, `27 04 ${toSpacedHex(Buffer.of(key >> 8, key & 0xff))}`), '67 04');
   }
 }
 

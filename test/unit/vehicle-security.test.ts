@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { fromHex, toHex } from '../../simulator/vehicle/bytes';
+import { hexToBytes, toSpacedHex } from '../../protocol';
 import { computeKey } from '../../simulator/vehicle/ecu';
 import { ABS, ENGINE, VehicleBench } from '../support/vehicle-bench';
 
@@ -9,14 +9,14 @@ const ENGINE_MASK = [0x4f, 0x50, 0x45, 0x4e];
 class Bench extends VehicleBench {
   /** 27 01 in the engine; returns the 4 seed bytes after checking the `67 01` header. */
   engineSeed(): Buffer {
-    const answer = fromHex(this.ask(ENGINE, '27 01'));
-    assert.equal(toHex(answer.subarray(0, 2)), '67 01');
+    const answer = hexToBytes(this.ask(ENGINE, '27 01'));
+    assert.equal(toSpacedHex(answer.subarray(0, 2)), '67 01');
     assert.equal(answer.length, 6);
     return answer.subarray(2);
   }
 }
 
-const xorKey = (seed: Buffer): string => toHex(Buffer.from(seed.map((b, i) => b ^ ENGINE_MASK[i])));
+const xorKey = (seed: Buffer): string => toSpacedHex(Buffer.from(seed.map((b, i) => b ^ ENGINE_MASK[i])));
 
 describe('vehicle 0x27 security access', () => {
   it('is only available in the extended/programming session (7F 27 7F in default)', () => {
@@ -30,7 +30,7 @@ describe('vehicle 0x27 security access', () => {
     const b = new Bench();
     b.ask(ENGINE, '10 03');
     const seed = b.engineSeed();
-    assert.notEqual(toHex(seed), '00 00 00 00');
+    assert.notEqual(toSpacedHex(seed), '00 00 00 00');
     assert.equal(b.ask(ENGINE, `27 02 ${xorKey(seed)}`), '67 02');
     assert.equal(b.ask(ENGINE, '27 01'), '67 01 00 00 00 00');
     assert.deepEqual(b.car.ecuStatus('engine').unlockedLevel, 1);
@@ -42,8 +42,8 @@ describe('vehicle 0x27 security access', () => {
     a.ask(ENGINE, '10 03');
     c.ask(ENGINE, '10 03');
     const first = a.engineSeed();
-    assert.equal(toHex(c.engineSeed()), toHex(first));
-    assert.notEqual(toHex(a.engineSeed()), toHex(first));
+    assert.equal(toSpacedHex(c.engineSeed()), toSpacedHex(first));
+    assert.notEqual(toSpacedHex(a.engineSeed()), toSpacedHex(first));
   });
 
   it('only the latest seed counts', () => {
@@ -53,7 +53,7 @@ describe('vehicle 0x27 security access', () => {
     const latest = b.engineSeed();
     assert.equal(b.ask(ENGINE, `27 02 ${xorKey(old)}`), '7F 27 35');
     const again = b.engineSeed();
-    assert.notEqual(toHex(again), toHex(latest));
+    assert.notEqual(toSpacedHex(again), toSpacedHex(latest));
     assert.equal(b.ask(ENGINE, `27 02 ${xorKey(again)}`), '67 02');
   });
 
@@ -180,20 +180,20 @@ describe('vehicle 0x27 security access', () => {
   it('ABS level 3: 2-byte seed, key = seed + 0x1234 (big-endian, carry dropped)', () => {
     const b = new Bench();
     assert.equal(b.ask(ABS, '10 03'), '50 03 00 32 01 F4');
-    const answer = fromHex(b.ask(ABS, '27 03'));
-    assert.equal(toHex(answer.subarray(0, 2)), '67 03');
+    const answer = hexToBytes(b.ask(ABS, '27 03'));
+    assert.equal(toSpacedHex(answer.subarray(0, 2)), '67 03');
     assert.equal(answer.length, 4);
     const key = (answer.readUInt16BE(2) + 0x1234) & 0xffff;
-    assert.equal(b.ask(ABS, `27 04 ${toHex(Buffer.of(key >> 8, key & 0xff))}`), '67 04');
+    assert.equal(b.ask(ABS, `27 04 ${toSpacedHex(Buffer.of(key >> 8, key & 0xff))}`), '67 04');
     assert.equal(b.ask(ABS, '27 03'), '67 03 00 00');
   });
 
   it('computeKey follows the documented algorithms', () => {
-    const seed = fromHex('11 22 33 44');
-    assert.equal(toHex(computeKey({ algorithm: 'xor', value: fromHex('4F 50 45 4E') }, seed)), '5E 72 76 0A');
-    assert.equal(toHex(computeKey({ algorithm: 'xor', value: fromHex('FF') }, seed)), 'EE DD CC BB');
-    assert.equal(toHex(computeKey({ algorithm: 'add', value: fromHex('12 34') }, fromHex('FF FF'))), '12 33');
-    assert.equal(toHex(computeKey({ algorithm: 'add', value: fromHex('01') }, fromHex('00 FF FF'))), '01 00 00');
+    const seed = hexToBytes('11 22 33 44');
+    assert.equal(toSpacedHex(computeKey({ algorithm: 'xor', value: hexToBytes('4F 50 45 4E') }, seed)), '5E 72 76 0A');
+    assert.equal(toSpacedHex(computeKey({ algorithm: 'xor', value: hexToBytes('FF') }, seed)), 'EE DD CC BB');
+    assert.equal(toSpacedHex(computeKey({ algorithm: 'add', value: hexToBytes('12 34') }, hexToBytes('FF FF'))), '12 33');
+    assert.equal(toSpacedHex(computeKey({ algorithm: 'add', value: hexToBytes('01') }, hexToBytes('00 FF FF'))), '01 00 00');
   });
 
   it('SPRMIB on requestSeed hides the seed; the key still works with 27 82', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { fromHex, toHex } from '../../simulator/vehicle/bytes';
+import { hexToBytes, toSpacedHex } from '../../protocol';
 import type { VehicleDefinition } from '../../simulator/vehicle/types';
 import { loadVehicle } from '../../simulator/vehicle/vehicle';
 import { ENGINE, TCM, ABS, ALL, VIN_HEX, VehicleBench as Bench } from '../support/vehicle-bench';
@@ -63,7 +63,7 @@ describe('vehicle UDS: envelope, sessions and S3', () => {
       assert.equal(b.ask(ENGINE, '3E 80'), '(silence)');
     }
     b.wait(4000);
-    assert.equal(b.ask(ENGINE, '22 F1 87'), `62 F1 87 ${toHex(Buffer.from('04E906027JT'))}`);
+    assert.equal(b.ask(ENGINE, '22 F1 87'), `62 F1 87 ${toSpacedHex(Buffer.from('04E906027JT'))}`);
     b.wait(4000);
     assert.equal(b.ask(ENGINE, '22 F1 86'), '62 F1 86 03');
   });
@@ -190,15 +190,15 @@ describe('vehicle UDS: functional requests (7DF)', () => {
 
   it('answer only the ECUs that support the DID', () => {
     const b = new Bench();
-    assert.deepEqual(b.send(ALL, '22 F1 8A'), [`7E8 +5 62 F1 8A ${toHex(Buffer.from('OBDFLOW-SIM'))}`]);
+    assert.deepEqual(b.send(ALL, '22 F1 8A'), [`7E8 +5 62 F1 8A ${toSpacedHex(Buffer.from('OBDFLOW-SIM'))}`]);
   });
 
   it('are ignored when they do not fit one CAN frame (8+ bytes)', () => {
     const b = new Bench();
     assert.deepEqual(b.send(ALL, '22 F1 90 F1 87 F1 88 F1'), []);
     assert.deepEqual(b.send(ALL, '22 F1 90 F1 87 F1 88'), [
-      `7E8 +5 62 F1 90 ${VIN_HEX} F1 87 ${toHex(Buffer.from('04E906027JT'))} F1 88 ${toHex(Buffer.from('04E906027HB'))}`,
-      `7E9 +8 62 F1 90 ${VIN_HEX} F1 87 ${toHex(Buffer.from('0CW300041H'))} F1 88 ${toHex(Buffer.from('0CW300041G'))}`,
+      `7E8 +5 62 F1 90 ${VIN_HEX} F1 87 ${toSpacedHex(Buffer.from('04E906027JT'))} F1 88 ${toSpacedHex(Buffer.from('04E906027HB'))}`,
+      `7E9 +8 62 F1 90 ${VIN_HEX} F1 87 ${toSpacedHex(Buffer.from('0CW300041H'))} F1 88 ${toSpacedHex(Buffer.from('0CW300041G'))}`,
     ]);
   });
 });
@@ -360,7 +360,7 @@ describe('vehicle UDS: 0x22 read data by identifier', () => {
 
   it('identification DIDs F187 F188 F189 F18C F191 F195 F197 in one request', () => {
     const b = new Bench();
-    const ascii = (s: string): string => toHex(Buffer.from(s));
+    const ascii = (s: string): string => toSpacedHex(Buffer.from(s));
     assert.equal(
       b.ask(ENGINE, '22 F1 87 F1 88 F1 89 F1 8C F1 91 F1 95 F1 97'),
       `62 F1 87 ${ascii('04E906027JT')} F1 88 ${ascii('04E906027HB')} F1 89 ${ascii('3015')} ` +
@@ -370,7 +370,7 @@ describe('vehicle UDS: 0x22 read data by identifier', () => {
 
   it('answers only the supported DIDs of a list; none supported → 31', () => {
     const b = new Bench();
-    assert.equal(b.ask(ENGINE, '22 12 34 F1 89 56 78'), `62 F1 89 ${toHex(Buffer.from('3015'))}`);
+    assert.equal(b.ask(ENGINE, '22 12 34 F1 89 56 78'), `62 F1 89 ${toSpacedHex(Buffer.from('3015'))}`);
     assert.equal(b.ask(ENGINE, '22 12 34 56 78'), '7F 22 31');
   });
 
@@ -393,7 +393,7 @@ describe('vehicle UDS: 0x22 read data by identifier', () => {
     assert.equal(b.ask(ENGINE, '22 01 01'), '7F 22 33');
     assert.equal(b.ask(ENGINE, '22 F1 89 01 01'), '7F 22 33');
     b.unlockEngine();
-    assert.equal(b.ask(ENGINE, '22 F1 89 01 01'), `62 F1 89 ${toHex(Buffer.from('3015'))} 01 01 01`);
+    assert.equal(b.ask(ENGINE, '22 F1 89 01 01'), `62 F1 89 ${toSpacedHex(Buffer.from('3015'))} 01 01 01`);
   });
 
   it('F4xx DIDs carry the live OBD PID bytes', () => {
@@ -403,9 +403,9 @@ describe('vehicle UDS: 0x22 read data by identifier', () => {
 
   it('a response of 4095 bytes is sent, one above → 7F 22 14', () => {
     const b = new Bench(customVehicle((d) => (d.ecus[0].dids['0200'] = { hex: '55'.repeat(4092) })));
-    const full = b.car.handleRequest(ENGINE, fromHex('22 02 00'))[0].frames[0].payload;
+    const full = b.car.handleRequest(ENGINE, hexToBytes('22 02 00'))[0].frames[0].payload;
     assert.equal(full.length, 4095);
-    assert.equal(toHex(full.subarray(0, 5)), '62 02 00 55 55');
+    assert.equal(toSpacedHex(full.subarray(0, 5)), '62 02 00 55 55');
     assert.equal(b.ask(ENGINE, '22 02 00 F1 86'), '7F 22 14');
   });
 });

@@ -1,0 +1,114 @@
+/**
+ * What the package accepts from people, in one place for the runtime and the edit dialogs: hex requests,
+ * CAN ids, responder lists and loopback hosts. The build wraps the compiled form of this file into the
+ * editor script (as `window.OpenObdRules`), so it imports nothing and uses no Node.js API.
+ *
+ * A check returns the parsed value, or a problem: the rule that was broken, which the dialogs translate
+ * as `openobd.validation.<rule>`, and the values for that sentence. The runtime phrases its own errors
+ * (they carry more context, such as which field of which node).
+ */
+
+export type RuleName = 'hexChar' | 'hexOdd' | 'hexEmpty' | 'hexLong' | 'canIdRequired' | 'canId' | 'canIdRange' | 'responderRange';
+
+export interface Problem {
+  rule: RuleName;
+  values: Record<string, string | number>;
+}
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; problem: Problem };
+
+/** Longest ISO-TP message on classic CAN (12-bit first-frame length, ISO 15765-2); openOBD segments on its side. */
+export const ISOTP_MAX_PAYLOAD = 4095;
+
+/** Largest CAN id: 29 bits (extended frame format, ISO 11898-1). */
+export const MAX_CAN_ID = 0x1fffffff;
+
+/** A responder range ("7E8-7EF") may span at most this many ids. */
+export const MAX_RESPONDER_SPAN = 32;
+
+function fail<T>(rule: RuleName, values: Record<string, string | number> = {}): Checked<T> {
+  return { ok: false, problem: { rule, values } };
+}
+
+/** One character as a person can recognise it in a message, control characters included ("U+0009"). */
+export function showCharacter(ch: string): string {
+  const code = ch.codePointAt(0) ?? 0;
+  if (code < 0x20 || code === 0x7f || (code >= 0x80 && code < 0xa0)) return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  return `'${ch}'`;
+}
+
+/**
+ * Hex text as users paste it from logs and tools: any case, whitespace anywhere between digits, one
+ * leading "0x". The value is the digits alone (possibly none). Positions count characters from 1, whole
+ * code points, as a person reading the text would.
+ */
+export function checkHexText(text: string): Checked<string> {
+  let start = 0;
+  while (start < text.length && /\s/.test(text[start]!)) start++;
+  if (text[start] === '0' && (text[start + 1] === 'x' || text[start + 1] === 'X')) start += 2;
+  let digits = '';
+  let position = 0;
+  for (const ch of text) {
+    position++;
+    if (position - 1 < start || /\s/.test(ch)) continue;
+    if (!/^[0-9a-fA-F]$/.test(ch)) return fail('hexChar', { char: ch, shown: showCharacter(ch), position });
+    digits += ch;
+  }
+  if (digits.length % 2 !== 0) return fail('hexOdd', { count: digits.length });
+  return { ok: true, value: digits };
+}
+
+/** A CAN id written in hex ("7E0", "0x7e0", "18DA10F1"). */
+export function checkCanId(text: unknown): Checked<number> {
+  const raw = text === undefined || text === null ? '' : String(text);
+  const s = raw.trim().replace(/^0x/i, '');
+  if (!s) return fail('canIdRequired');
+  if (!/^[0-9a-fA-F]{1,8}$/.test(s)) return fail('canId', { value: raw });
+  const id = parseInt(s, 16);
+  if (id > MAX_CAN_ID) return fail('canIdRange', { value: s.toUpperCase() });
+  return { ok: true, value: id };
+}
+
+/**
+ * The ids a functional request's answers come from: "7E8-7EF", "7E8, 7EA", or blank (an empty list:
+ * the caller's default, the OBD-II range).
+ */
+export function checkResponderIds(text: unknown): Checked<number[]> {
+  const s = text === undefined || text === null ? '' : String(text).trim();
+  const ids: number[] = [];
+  for (const part of s.split(/[\s,;]+/).filter((p) => p !== '')) {
+    const range = /^([0-9a-fx]+)-([0-9a-fx]+)$/i.exec(part);
+    if (!range) {
+      const one = checkCanId(part);
+      if (!one.ok) return one;
+      ids.push(one.value);
+      continue;
+    }
+    const from = checkCanId(range[1]);
+    if (!from.ok) return from;
+    const to = checkCanId(range[2]);
+    if (!to.ok) return to;
+    if (to.value < from.value || to.value - from.value >= MAX_RESPONDER_SPAN) return fail('responderRange', { range: part });
+    for (let id = from.value; id <= to.value; id++) ids.push(id);
+  }
+  return { ok: true, value: ids };
+}
+
+function isIpv4(h: string): boolean {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return !!m && m.slice(1).every((octet) => Number(octet) <= 255);
+}
+
+/**
+ * Whether a host name stays on this machine: localhost, *.localhost, 127.0.0.0/8 or ::1. Plaintext gRPC
+ * is allowed to these hosts only, unless the user says otherwise.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (isIpv4(h)) return h.startsWith('127.');
+  return h === '::1' || h === '0:0:0:0:0:0:0:1';
+}
