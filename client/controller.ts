@@ -98,6 +98,8 @@ export class SessionController extends EventEmitter {
   #rejected?: { error: OpenObdError; at: number };
   #state: ControllerState = 'idle';
   #closed = false;
+  /** Aborted by close(): retries waiting for their next attempt stop at once. */
+  readonly #closing = new AbortController();
 
   constructor(options: SessionControllerOptions = {}) {
     super();
@@ -178,7 +180,7 @@ export class SessionController extends EventEmitter {
             connectWaitMs: attempt === 0 ? undefined : 0,
           }),
         this.#retry,
-        (err) => err instanceof OpenObdError && isTransientStatus(err.grpcCode),
+        { shouldRetry: isTransient, signal: this.#closing.signal },
       );
       const value = new Secret(reply.value);
       this.#token = { value, fetchedAt: Date.now() };
@@ -226,14 +228,12 @@ export class SessionController extends EventEmitter {
     };
     try {
       const result = idempotent
-        ? await retrying(
-            once,
-            this.#retry,
-            (err) => err instanceof OpenObdError && isTransientStatus(err.grpcCode),
-            undefined,
-            (err, attempt, delay) =>
+        ? await retrying(once, this.#retry, {
+            shouldRetry: isTransient,
+            signal: this.#closing.signal,
+            onRetry: (err, attempt, delay) =>
               this.#log.debug(`sessionController.${name} failed (${(err as OpenObdError).code}); retry ${attempt} in ${delay} ms`),
-          )
+          })
         : await once();
       this.#setState('ready');
       return result;
@@ -340,12 +340,14 @@ export class SessionController extends EventEmitter {
   }
 
   /**
-   * Releases the controller: closes every session it opened (their streams and timers; the sessions
-   * themselves are left to `finishOpenSessions` first if the caller wants them ended) and the channel.
+   * Releases the controller: closes every session it opened (their streams and timers) and the channel.
+   * Closing does not end the sessions on openOBD: a caller that wants them ended finishes or interrupts
+   * them first (the Node-RED account does, by its close policy).
    */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort();
     for (const s of [...this.#sessions]) s.close();
     this.#sessions.clear();
     this.#lease.release();
@@ -365,6 +367,10 @@ export class SessionController extends EventEmitter {
   toJSON(): Record<string, unknown> {
     return { endpoint: this.endpoint.target, clientId: this.clientId, clusterId: this.clusterId, state: this.#state };
   }
+}
+
+function isTransient(err: unknown): boolean {
+  return err instanceof OpenObdError && isTransientStatus(err.grpcCode);
 }
 
 function requireId(value: unknown, what: string): string {

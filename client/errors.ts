@@ -96,7 +96,7 @@ function isServiceError(err: unknown): err is ServiceError {
 
 /**
  * Explains a gRPC failure in words a flow author understands, using what openOBD documents about its
- * errors (wire reference §5.11): the raw status and details stay available on the error.
+ * errors (openOBD documentation, "Problems"): the raw status and details stay available on the error.
  */
 function explain(code: number, details: string, operation: string | undefined): string {
   const d = details.trim();

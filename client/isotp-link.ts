@@ -83,7 +83,7 @@ export class IsotpLink {
   /*
    * Listener lists are arrays that stay once created (a session has a handful of channels, a channel one
    * request at a time): a Set or map entry emptied and refilled on every request shows in profiles of
-   * request loops. The add/remove pairs are what a request uses; subscribe/onFailure wrap them.
+   * request loops.
    */
   addListener(key: string, listener: PayloadListener): void {
     let list = this.#listeners.get(key);
@@ -100,11 +100,7 @@ export class IsotpLink {
     if (i >= 0) list!.splice(i, 1);
   }
 
-  subscribe(key: string, listener: PayloadListener): () => void {
-    this.addListener(key, listener);
-    return () => this.removeListener(key, listener);
-  }
-
+  /** Called when the stream fails, so pending requests stop waiting for answers that cannot come. */
   addFailureListener(listener: FailureListener): void {
     this.#failureListeners.push(listener);
   }
@@ -112,12 +108,6 @@ export class IsotpLink {
   removeFailureListener(listener: FailureListener): void {
     const i = this.#failureListeners.indexOf(listener);
     if (i >= 0) this.#failureListeners.splice(i, 1);
-  }
-
-  /** Called when the stream fails, so pending requests stop waiting for answers that cannot come. */
-  onFailure(listener: FailureListener): () => void {
-    this.addFailureListener(listener);
-    return () => this.removeFailureListener(listener);
   }
 
   send(channel: IsotpChannelMessage, payloadHex: string): void {
@@ -199,7 +189,7 @@ export class IsotpLink {
 
   /*
    * openOBD closes a stream that stays idle for an hour and that currently ends the whole session
-   * (wire reference §5.6), so an unused ISO-TP stream is closed well before and reopened on demand.
+   * (openOBD documentation, "Limitations"), so an unused ISO-TP stream is closed well before and reopened on demand.
    */
   #armIdleTimer(): void {
     this.#clearIdleTimer();

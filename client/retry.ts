@@ -15,8 +15,9 @@ export interface RetryPolicy extends BackoffPolicy {
 }
 
 /**
- * Exponential backoff with "full jitter": a random delay between half and all of the exponential
- * value, so many clients failing at the same moment do not come back in lockstep.
+ * Exponential backoff with "equal jitter": a random delay between half and all of the exponential
+ * value, so many clients failing at the same moment do not come back in lockstep, while no retry comes
+ * sooner than half the backoff.
  */
 export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () => number = Math.random): number {
   const factor = policy.factor ?? 2;
@@ -44,25 +45,27 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+export interface RetryHooks {
+  /** Whether a failure is worth another attempt. */
+  shouldRetry(err: unknown): boolean;
+  /** Stops the retries (the pending wait rejects with CLOSED). */
+  signal?: AbortSignal;
+  onRetry?(err: unknown, attempt: number, delayMs: number): void;
+}
+
 /**
  * Runs `fn` until it succeeds, `shouldRetry` says no, the attempts are used up or `signal` aborts.
  * Only for idempotent operations: a call that may have reached the server must not be repeated blindly.
  */
-export async function retrying<T>(
-  fn: (attempt: number) => Promise<T>,
-  policy: RetryPolicy,
-  shouldRetry: (err: unknown) => boolean,
-  signal?: AbortSignal,
-  onRetry?: (err: unknown, attempt: number, delayMs: number) => void,
-): Promise<T> {
+export async function retrying<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy, hooks: RetryHooks): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (err) {
-      if (attempt + 1 >= policy.attempts || !shouldRetry(err) || signal?.aborted) throw err;
+      if (attempt + 1 >= policy.attempts || !hooks.shouldRetry(err) || hooks.signal?.aborted) throw err;
       const delay = backoffDelay(policy, attempt);
-      onRetry?.(err, attempt + 1, delay);
-      await sleep(delay, signal);
+      hooks.onRetry?.(err, attempt + 1, delay);
+      await sleep(delay, hooks.signal);
     }
   }
 }

@@ -45,6 +45,11 @@ export class Rpc {
    * grpc-js fails a call at once while its channel waits for the next reconnect attempt, so right after
    * openOBD comes back every call would fail for up to a backoff period (and a session start, which is
    * never retried, would fail outright). Waiting here is not a retry: nothing has been sent yet.
+   *
+   * grpc-js' own `waitForReady` call option is not the same: it waits inside the call's deadline, so an
+   * unreachable openOBD would fail a call only when its whole deadline (15 s) has passed, as
+   * DEADLINE_EXCEEDED ("no answer in time"), instead of after this bounded wait as UNAVAILABLE ("openOBD
+   * is not reachable"), and a call that got through late would have little of its deadline left.
    */
   whenConnected(timeoutMs: number = CONNECT_WAIT_MS): Promise<void> {
     const channel = this.client.getChannel();

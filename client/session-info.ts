@@ -1,7 +1,7 @@
 import { Secret } from './secret';
 import type { SessionInfoMessage } from '../protocol';
 
-/** Session states as openOBD reports them (wire reference §5.1). */
+/** Session states as openOBD reports them (openOBD documentation, "Session states"). */
 export type ServerSessionState = 'available' | 'active' | 'interrupted' | 'finished' | 'failed';
 
 export const FINAL_STATES: ReadonlySet<string> = new Set(['interrupted', 'finished', 'failed']);

@@ -13,7 +13,9 @@ import { Rpc } from './rpc';
 import { Secret } from './secret';
 import { isFinalState, summarize, type SessionInfo, type SessionSummary } from './session-info';
 import { DEFAULT_UDS_TIMING, udsRequest, type UdsExchange, type UdsTarget, type UdsTiming } from './uds-request';
-import { busConfiguration, sameBus, udsTarget, type CanBusSpec, type EcuSpec } from './vehicle-spec';
+import { ChannelQueues } from './channel-queue';
+import { prepareEcu, type PreparedEcu } from './prepared-ecu';
+import { busConfiguration, sameBus, type CanBusSpec, type EcuSpec } from './vehicle-spec';
 import type {
   BusConfigurationMessage,
   ConfigurationMessage,
@@ -73,101 +75,6 @@ export interface FinishOptions {
 /** A functional request is a single ISO-TP frame: 7 data bytes on classic CAN with normal addressing. */
 export const MAX_FUNCTIONAL_BYTES = 7;
 
-/*
- * The channels and bus message of an ECU spec, kept per spec object: flows and testers pass the same
- * spec with every request. An entry is used only while every field of the spec is what it was (compared
- * one by one, no text built); its channel objects are frozen, so the ISO-TP link can remember their keys.
- */
-interface PreparedEcu {
-  /** Requests to one channel (bus and request id) run one after another: this names the queue. */
-  readonly queueKey: string;
-  readonly fields: readonly unknown[];
-  readonly responders?: readonly number[];
-  readonly target: UdsTarget;
-  readonly bus: BusConfigurationMessage;
-}
-
-const prepared = new WeakMap<EcuSpec, PreparedEcu>();
-
-/** The requests of one channel: how many are queued or running, and the last one. */
-interface ChannelQueue {
-  tail: Promise<unknown> | undefined;
-  pending: number;
-  /** Called once per request when it settles (by the request itself: no extra promise per request). */
-  readonly settled: () => void;
-}
-
-function ecuFields(ecu: EcuSpec): unknown[] {
-  const b = ecu.bus;
-  return [
-    b,
-    b?.name,
-    b?.pinPlus,
-    b?.pinMinus,
-    b?.bitRateKbps,
-    b?.protocol,
-    b?.transceiver,
-    ecu.requestId,
-    ecu.responseId,
-    ecu.extendedRequestAddress,
-    ecu.extendedResponseAddress,
-    ecu.padding,
-    ecu.keepAlive,
-    ecu.functional,
-    ecu.responderIds,
-  ];
-}
-
-function unchanged(p: PreparedEcu, ecu: EcuSpec): boolean {
-  const f = p.fields;
-  const b = ecu.bus;
-  if (
-    f[0] !== b ||
-    f[1] !== b.name ||
-    f[2] !== b.pinPlus ||
-    f[3] !== b.pinMinus ||
-    f[4] !== b.bitRateKbps ||
-    f[5] !== b.protocol ||
-    f[6] !== b.transceiver ||
-    f[7] !== ecu.requestId ||
-    f[8] !== ecu.responseId ||
-    f[9] !== ecu.extendedRequestAddress ||
-    f[10] !== ecu.extendedResponseAddress ||
-    f[11] !== ecu.padding ||
-    f[12] !== ecu.keepAlive ||
-    f[13] !== ecu.functional ||
-    f[14] !== ecu.responderIds
-  ) {
-    return false;
-  }
-  const r = ecu.responderIds;
-  if (!r) return true;
-  const was = p.responders!;
-  if (r.length !== was.length) return false;
-  for (let i = 0; i < r.length; i++) if (r[i] !== was[i]) return false;
-  return true;
-}
-
-function prepare(ecu: EcuSpec): PreparedEcu {
-  const cacheable = ecu !== null && typeof ecu === 'object' && ecu.bus !== null && typeof ecu.bus === 'object';
-  if (cacheable) {
-    const hit = prepared.get(ecu);
-    if (hit && unchanged(hit, ecu)) return hit;
-  }
-  const target = udsTarget(ecu);
-  for (const c of target.listen) Object.freeze(c);
-  Object.freeze(target.send);
-  const entry: PreparedEcu = {
-    queueKey: `${target.send.bus_name}|${target.send.request_id}`,
-    fields: ecuFields(ecu),
-    responders: ecu.responderIds ? [...ecu.responderIds] : undefined,
-    target,
-    bus: busConfiguration(ecu.bus),
-  };
-  if (cacheable) prepared.set(ecu, entry);
-  return entry;
-}
-
 function hasOwnKeys(o: object): boolean {
   for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) return true;
   return false;
@@ -217,7 +124,7 @@ export class Session extends EventEmitter {
   readonly #stateLookup?: (id: string) => Promise<string>;
   readonly #buses = new Map<string, BusConfigurationMessage>();
   #busChain: Promise<unknown> = Promise.resolve();
-  readonly #channelQueues = new Map<string, ChannelQueue>();
+  readonly #queues = new ChannelQueues();
   readonly #serverStreams = new Set<grpc.ClientReadableStream<unknown>>();
   #ended?: SessionEnd;
   #closed = false;
@@ -440,10 +347,10 @@ export class Session extends EventEmitter {
     let ready: PreparedEcu;
     try {
       bytes = toPayloadBytes(payload);
-      ready = prepare(ecu);
+      ready = prepareEcu(ecu);
       target = ready.target;
       if (target.functional && bytes.length > MAX_FUNCTIONAL_BYTES) {
-        // ECUs ignore a functional first frame (diagnostics.md §1.6): it would only ever time out.
+        // ECUs ignore a functional first frame (ISO 15765-4: functional requests are single frames): it would only ever time out.
         throw new OpenObdError(
           'BAD_PAYLOAD',
           `A functional request must fit in one CAN frame (at most ${MAX_FUNCTIONAL_BYTES} bytes); this one has ${bytes.length}`,
@@ -460,7 +367,6 @@ export class Session extends EventEmitter {
     return this.#enqueue(ready.queueKey, target, bytes, timing, signal);
   }
 
-  /** Whether openOBD already has this bus exactly so (no configureBus needed). */
   /**
    * A request cut off because its session ended (the server ends the session's streams, or the session
    * was closed here) says so, instead of surfacing the stream's status.
@@ -481,6 +387,7 @@ export class Session extends EventEmitter {
     return error;
   };
 
+  /** Whether openOBD already has this bus exactly so (no configureBus needed). */
   #busReady(wanted: BusConfigurationMessage): boolean {
     const have = this.#buses.get(wanted.bus_name);
     return have !== undefined && sameBus(have, wanted);
@@ -494,44 +401,16 @@ export class Session extends EventEmitter {
     signal: AbortSignal | undefined,
   ): Promise<UdsExchange> {
     const effective = hasOwnKeys(timing) ? { ...this.#opts.uds, ...timing } : this.#opts.uds;
-    // Entries stay per channel (a handful per session); `tail` is the last request queued on it.
-    let q = this.#channelQueues.get(queueKey);
-    if (!q) {
-      const queue: ChannelQueue = {
-        tail: undefined,
-        pending: 0,
-        settled: () => {
-          queue.pending -= 1;
-          if (queue.pending === 0) queue.tail = undefined;
-        },
-      };
-      q = queue;
-      this.#channelQueues.set(queueKey, q);
-    }
-    const queue = q;
     // Closing the session closes the link, which cancels the requests in flight (no signal needed here).
-    const run = () => {
+    return this.#queues.enqueue(queueKey, (settled) => {
       try {
         this.#assertActive('uds.request');
       } catch (err) {
-        queue.settled();
+        settled();
         throw err;
       }
-      return udsRequest(this.#isotp, target, bytes, effective, { signal, explainFailure: this.#explainFailure, onSettled: queue.settled });
-    };
-    let result: Promise<UdsExchange>;
-    queue.pending += 1;
-    if (queue.tail) {
-      result = queue.tail.then(run, run);
-    } else {
-      try {
-        result = run();
-      } catch (err) {
-        result = Promise.reject(err);
-      }
-    }
-    if (queue.pending > 0) queue.tail = result;
-    return result;
+      return udsRequest(this.#isotp, target, bytes, effective, { signal, explainFailure: this.#explainFailure, onSettled: settled });
+    });
   }
 
   getConfiguration(): Promise<ConfigurationMessage> {

@@ -66,12 +66,6 @@ export interface UdsTarget {
   functional: boolean;
 }
 
-/**
- * One UDS/OBD request and its answer(s), beyond what the official client does: a response-pending
- * answer restarts a P2* timer instead of eating into one fixed timeout; "busy" is retried after a pause;
- * an overall deadline bounds everything; frames that do not answer this request (by SID and echo) are
- * ignored, not taken as the answer; a functional request collects every ECU that answers.
- */
 /** What a caller can add to a request besides its bytes and timing. */
 export interface UdsRequestHooks {
   /** Cancels the request (CLOSED). */
@@ -82,6 +76,12 @@ export interface UdsRequestHooks {
   onSettled?: () => void;
 }
 
+/**
+ * One UDS/OBD request and its answer(s), beyond what the official client does: a response-pending
+ * answer restarts a P2* timer instead of eating into one fixed timeout; "busy" is retried after a pause;
+ * an overall deadline bounds everything; frames that do not answer this request (by SID and echo) are
+ * ignored, not taken as the answer; a functional request collects every ECU that answers.
+ */
 export function udsRequest(
   link: IsotpLink,
   target: UdsTarget,

@@ -69,7 +69,7 @@ export interface IsotpChannelMessage {
 
 export interface IsotpMessageMessage {
   channel: IsotpChannelMessage | null;
-  /** Hexadecimal digits, not bytes (wire reference §5.6). */
+  /** Hexadecimal digits, not bytes (openOBD documentation, "Vehicle communication"). */
   payload: string;
 }
 

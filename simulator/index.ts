@@ -2,7 +2,14 @@
  * The embedded openOBD simulator: a real gRPC server speaking the openOBD wire protocol in front of
  * simulated cars, for the examples, the quick start and every test.
  */
-export { OpenObdSimulator, DEFAULT_SIMULATOR_CREDENTIALS, FIRST_TICKET, connectorIdFor, type SimulatorOptions } from './simulator';
+export {
+  OpenObdSimulator,
+  DEFAULT_SIMULATOR_CREDENTIALS,
+  FIRST_TICKET,
+  connectorIdFor,
+  plannedVehicles,
+  type SimulatorOptions,
+} from './simulator';
 export { Faults, type EcuSelector } from './faults';
 export type { UiScript } from './services/ui-service';
 export { loadVehicle, SimulatedVehicle } from './vehicle/vehicle';

@@ -76,6 +76,14 @@ export function connectorIdFor(n: number): string {
   return `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 }
 
+/** The tickets and connectors a simulator with these options will have, before it runs. */
+export function plannedVehicles(options: Pick<SimulatorOptions, 'vehicles'> = {}): Array<{ ticketId: string; connectorId: string }> {
+  const count = options.vehicles ?? DEFAULT_VEHICLES;
+  return Array.from({ length: count }, (_, i) => ({ ticketId: String(FIRST_TICKET + i), connectorId: connectorIdFor(i + 1) }));
+}
+
+const DEFAULT_VEHICLES = 3;
+
 const SERVICES: ServiceName[] = [
   'sessionController',
   'session',
@@ -121,7 +129,7 @@ export class OpenObdSimulator extends EventEmitter {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       partners: options.partners ?? [DEFAULT_SIMULATOR_CREDENTIALS],
-      vehicles: options.vehicles ?? 3,
+      vehicles: options.vehicles ?? DEFAULT_VEHICLES,
       tokenIntervalMs: options.tokenIntervalMs ?? 120_000,
       tokenValidityMs: options.tokenValidityMs ?? 300_000,
       tokenOnOpen: options.tokenOnOpen ?? false,

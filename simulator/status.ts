@@ -19,7 +19,7 @@ export function toServerError(err: unknown): Partial<ServerErrorResponse> {
   return { code: GrpcStatus.INTERNAL, details: err instanceof Error ? err.message : String(err) };
 }
 
-/** The texts openOBD is documented to answer with (wire reference §5.11), so clients can be tested against them. */
+/** The texts openOBD is documented to answer with (openOBD documentation, "Problems"), so clients can be tested against them. */
 export const Details = {
   invalidClient: 'Invalid client',
   authenticateFirst: 'Only allowed call to be made at this point is the authenticate() call',

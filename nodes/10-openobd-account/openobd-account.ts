@@ -1,4 +1,5 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { SessionOptions } from '../../client';
 import type { SimulatorOptions } from '../../simulator';
 import { AccountRuntime, type ClosePolicy, type EndpointMode } from '../lib/account-runtime';
 import type { AccountCredentials, AccountNode } from '../lib/accounts';
@@ -10,14 +11,37 @@ interface AccountDef extends NodeDef {
   tls: boolean;
   allowInsecure: boolean;
   clusterId: string;
+  /** 'cluster' (001 / 002 from the list), 'str' (any other id) or 'env' (clusterId names a variable). */
+  clusterIdType?: string;
   closePolicy: ClosePolicy;
 }
 
-/** `${NAME}` in a credential field reads the environment (Node-RED substitutes it only in ordinary properties). */
+/** The custom settings of this node type in settings.js, with their defaults (declared in registerType). */
+export const ACCOUNT_SETTINGS = {
+  /** Options of the built-in simulator, e.g. `{ vehicles: 5 }`. */
+  openobdAccountSimulator: { value: {} as SimulatorOptions, exportable: false },
+  /** Defaults of every session, e.g. `{ uds: { timeoutMs: 8000 } }`. */
+  openobdAccountSession: { value: {} as SessionOptions, exportable: false },
+};
+
+type GetSetting = (node: Node, name: string) => string | undefined;
+
+/**
+ * The environment as this node sees it: the variables of its flow and group, the global ones of the
+ * settings file, then the process (Node-RED's own order, RED.util.getSetting).
+ */
+function nodeEnvironment(RED: NodeAPI, node: Node): NodeJS.ProcessEnv {
+  const getSetting = (RED.util as unknown as { getSetting: GetSetting }).getSetting;
+  return new Proxy({} as NodeJS.ProcessEnv, {
+    get: (_target, name) => (typeof name === 'string' ? getSetting(node, name) : undefined),
+  });
+}
+
+/** `${NAME}` in a credential field reads that variable (Node-RED substitutes it only in ordinary properties). */
 function fromEnv(value: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
   if (!value) return undefined;
   const m = /^\$\{(\w+)\}$/.exec(value.trim());
-  return m ? env[m[1]] : value;
+  return m ? env[m[1]!] : value;
 }
 
 /**
@@ -29,24 +53,24 @@ export function register(RED: NodeAPI): void {
   function OpenObdAccountNode(this: Node<AccountCredentials>, def: AccountDef) {
     RED.nodes.createNode(this, def);
     const self = this as AccountNode;
-    const env = process.env;
-    const creds = this.credentials ?? {};
     const node = this;
-    const simulatorSettings = (RED.settings as unknown as { openobdAccountSimulator?: SimulatorOptions }).openobdAccountSimulator;
-    const sessionSettings = (RED.settings as unknown as { openobdAccountSession?: Record<string, unknown> }).openobdAccountSession;
+    const env = nodeEnvironment(RED, node);
+    const creds = this.credentials ?? {};
+    const settings = RED.settings as unknown as { openobdAccountSimulator?: SimulatorOptions; openobdAccountSession?: SessionOptions };
+    const clusterId = def.clusterIdType === 'env' ? env[(def.clusterId ?? '').trim()] : def.clusterId;
     const runtime = new AccountRuntime(this.id, {
       mode: def.mode === 'cloud' || def.mode === 'custom' ? def.mode : 'simulator',
       host: def.host,
       port: Number(def.port) || 443,
       tls: def.tls !== false,
       allowInsecure: def.allowInsecure === true,
-      clusterId: def.clusterId?.trim() || undefined,
+      clusterId: clusterId?.trim() || undefined,
       clientId: fromEnv(creds.clientId, env),
       clientSecret: fromEnv(creds.clientSecret, env),
       ca: creds.ca,
       closePolicy: def.closePolicy === 'finish' ? 'finish' : 'interrupt',
-      simulator: simulatorSettings,
-      session: sessionSettings,
+      simulator: settings.openobdAccountSimulator,
+      session: settings.openobdAccountSession,
       env,
       logger: {
         debug: (m) => node.debug(m),
@@ -68,5 +92,6 @@ export function register(RED: NodeAPI): void {
       clientSecret: { type: 'password' },
       ca: { type: 'text' },
     },
+    settings: ACCOUNT_SETTINGS,
   });
 }

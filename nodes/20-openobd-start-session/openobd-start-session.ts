@@ -24,7 +24,7 @@ export function register(RED: NodeAPI): void {
       const account = requireAccount(kit);
       const raw = await evaluate(RED, node, def.target ?? '', def.targetSource || 'str', msg);
       const id = requireText(raw, targetType === 'ticket' ? 'ticket id' : 'connector id');
-      kit.status.show({ fill: 'yellow', shape: 'ring', text: kit.t('openobd.status.starting') });
+      kit.status.show({ fill: 'yellow', shape: 'ring', text: 'openobd.status.starting' });
       const live = await account.runtime.startSession(targetType === 'ticket' ? { ticketId: id } : { connectorId: id });
       const ctx = ensureContext(msg);
       ctx.sessionId = live.id;

@@ -4,7 +4,7 @@ import { ecuNodeOf, ecuSpecFrom, type EcuNode, type EcuSettings } from '../lib/e
 import { ensureContext, FlowError, liveSessionOf, shortText, type OpenObdMsg } from '../lib/flow';
 import { flowNodeKit, onInput, type Send } from '../lib/flow-node';
 import type { LiveSession } from '../lib/registry';
-import { busyStatus, type Translate } from '../lib/status';
+import { busyStatus } from '../lib/status';
 import type { StatusTracker } from '../lib/status-tracker';
 import { canIdOnce, responseDetails } from './response-details';
 
@@ -144,8 +144,8 @@ function routeNegative(
   });
 }
 
-function answerStatus(text: string | undefined, t: Translate) {
-  return { fill: 'green' as const, shape: 'dot' as const, text: shortText(text ?? t('openobd.status.noAnswerExpected')) };
+function answerStatus(text: string | undefined) {
+  return { fill: 'green' as const, shape: 'dot' as const, text: text === undefined ? 'openobd.status.noAnswerExpected' : shortText(text) };
 }
 
 /**
@@ -158,7 +158,7 @@ export function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const kit = flowNodeKit(RED, node);
-    const { t, status } = kit;
+    const { status } = kit;
     const ecuNode = ecuNodeOf(RED, def.ecu);
     const timing = timingOf(def);
     const fixed = fixedRequest(def.request);
@@ -182,7 +182,7 @@ export function register(RED: NodeAPI): void {
         routeNegative(exchange, target, request, negativeToOutput, msg, send, status);
         return;
       }
-      status.showFrequent(() => answerStatus(shown, t));
+      status.showFrequent(() => answerStatus(shown));
       send(msg); // the first output; Node-RED's fast path for one message on one wire
     });
 

@@ -1,5 +1,5 @@
 import type { NodeAPI } from 'node-red';
-import { DEFAULT_SIMULATOR_CREDENTIALS, FIRST_TICKET } from '../../simulator';
+import { DEFAULT_SIMULATOR_CREDENTIALS, plannedVehicles, type SimulatorOptions } from '../../simulator';
 import { currentBuiltinSimulator } from './builtin-simulator';
 import { registry } from './registry';
 
@@ -11,11 +11,12 @@ import { registry } from './registry';
 export function registerAdminRoutes(RED: NodeAPI): void {
   const canRead = RED.auth.needsPermission('openobd-account.read');
 
-  // What the built-in simulator offers, even before it runs (its tickets and connectors are fixed).
+  // What the built-in simulator offers, even before it runs: what settings.js configures for it.
   RED.httpAdmin.get('/openobd/simulator', canRead, (_req, res) => {
     void currentBuiltinSimulator().then((sim) => {
-      const tickets = sim ? sim.ticketIds() : [0, 1, 2].map((i) => String(FIRST_TICKET + i));
-      const connectors = sim ? sim.connectorIds() : [];
+      const planned = plannedVehicles((RED.settings as unknown as { openobdAccountSimulator?: SimulatorOptions }).openobdAccountSimulator);
+      const tickets = sim ? sim.ticketIds() : planned.map((v) => v.ticketId);
+      const connectors = sim ? sim.connectorIds() : planned.map((v) => v.connectorId);
       res.json({
         running: !!sim,
         tickets,

@@ -33,12 +33,17 @@ export function flowNodeKit(RED: NodeAPI, node: Node, accountId?: string): FlowN
  */
 export function onInput(node: Node, kit: FlowNodeKit, work: (msg: OpenObdMsg, send: Send) => Promise<void>): void {
   node.on('input', (msg: NodeMessageInFlow, send: Send, done: (err?: Error) => void) => {
+    kit.status.begin();
     work(msg as OpenObdMsg, send).then(
-      () => done(),
+      () => {
+        kit.status.end();
+        done();
+      },
       (err: unknown) => {
         const e = toFlowError(err);
         // A negative answer is the ECU's, not the node's: the node already shows it in yellow.
         if (e.code !== 'NEGATIVE_RESPONSE') kit.status.show(errorStatus(e.code, kit.t));
+        kit.status.end();
         done(e);
       },
     );

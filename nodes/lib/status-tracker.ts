@@ -3,17 +3,19 @@ import type { AccountRuntime } from './account-runtime';
 import { registry, type SessionEvent } from './registry';
 import { accountStatus, sessionStatus, type Translate } from './status';
 
+/** Per-message statuses reach Node-RED at most this often; the latest one is shown when the interval ends. */
+export const FREQUENT_STATUS_MS = 100;
+
 /**
  * Keeps one flow node's status truthful: the account's link state until the node has worked with a
  * session, then that session's state and keepalive health as they change (a lost keepalive turns the
  * node red even when no message passes). Every subscription is released by `close()`.
  */
-/** Per-message statuses reach Node-RED at most this often; the latest one is shown when the interval ends. */
-export const FREQUENT_STATUS_MS = 100;
-
 export class StatusTracker {
   #sessionId?: string;
   #unwatchAccount?: () => void;
+  #busy = 0;
+  #accountPending?: NodeStatus;
   readonly #unsubscribe: () => void;
   #closed = false;
   #frequentAt = 0;
@@ -30,8 +32,29 @@ export class StatusTracker {
   followAccount(account: AccountRuntime | undefined): void {
     this.#unwatchAccount?.();
     this.#unwatchAccount = account?.watchStatus((s) => {
-      if (!this.#sessionId) this.show(accountStatus(s, this.t));
+      if (this.#sessionId) return;
+      const status = accountStatus(s, this.t);
+      // While the node works on a message its own status ("starting session") stays, unless the account fails.
+      if (this.#busy > 0 && status.fill !== 'red') {
+        this.#accountPending = status;
+        return;
+      }
+      this.show(status);
     });
+  }
+
+  /** The node started working on a message. */
+  begin(): void {
+    this.#busy += 1;
+  }
+
+  /** The node finished a message; an account change it held back shows now (if no session took over). */
+  end(): void {
+    this.#busy = Math.max(0, this.#busy - 1);
+    const pending = this.#accountPending;
+    if (this.#busy > 0 || !pending) return;
+    this.#accountPending = undefined;
+    if (!this.#sessionId) this.show(pending);
   }
 
   /**
@@ -59,6 +82,7 @@ export class StatusTracker {
   /** Shows a status now (and drops a per-message one still waiting, which is older). */
   show(status: NodeStatus): void {
     this.#dropFrequent();
+    this.#accountPending = undefined; // newer than any account change held back
     if (!this.#closed) this.node.status(status);
   }
 

@@ -6,6 +6,10 @@ import type { SessionEvent } from './registry';
 /*
  * Status conventions of the core nodes: yellow ring while connecting or waiting, green dot when good,
  * blue dot while a call is in flight, red ring with a short reason on failure, grey when idle or ended.
+ *
+ * A fixed status text is sent as its catalog key (as core sends `node-red:common.status.connected`): the
+ * editor translates it into the browser's language. A text with values in it (a session id, hex) is
+ * translated here, in the runtime's language, because the editor cannot fill in values.
  */
 
 export type Translate = (key: string, substitutions?: Record<string, unknown>) => string;
@@ -14,15 +18,15 @@ export function accountStatus(s: AccountStatus, t: Translate): NodeStatus {
   switch (s.state) {
     case 'starting':
     case 'idle':
-      return { fill: 'yellow', shape: 'ring', text: t('openobd.status.connecting') };
+      return { fill: 'yellow', shape: 'ring', text: 'openobd.status.connecting' };
     case 'ready':
-      return { fill: 'green', shape: 'dot', text: t('openobd.status.ready') };
+      return { fill: 'green', shape: 'dot', text: 'openobd.status.ready' };
     case 'unavailable':
-      return { fill: 'red', shape: 'ring', text: t('openobd.status.unavailable') };
+      return { fill: 'red', shape: 'ring', text: 'openobd.status.unavailable' };
     case 'rejected':
-      return { fill: 'red', shape: 'ring', text: t('openobd.status.rejected') };
+      return { fill: 'red', shape: 'ring', text: 'openobd.status.rejected' };
     case 'error':
-      return s.code ? errorStatus(s.code, t) : { fill: 'red', shape: 'ring', text: t('openobd.status.error') };
+      return s.code ? errorStatus(s.code, t) : { fill: 'red', shape: 'ring', text: 'openobd.status.error' };
     case 'closed':
       return {};
   }
@@ -40,10 +44,11 @@ export function sessionStatus(e: SessionEvent, t: Translate): NodeStatus {
   return { fill: 'green', shape: 'dot', text: t('openobd.status.active', { id }) };
 }
 
+/** The short reason for an error code, as a catalog key; a code the catalog does not know is shown as it is. */
 export function errorStatus(code: string, t: Translate): NodeStatus {
   const key = `openobd.status.errors.${code}`;
-  const text = t(key);
-  return { fill: 'red', shape: 'ring', text: text === key || !text ? shortText(code) : text };
+  const known = t(key);
+  return { fill: 'red', shape: 'ring', text: known === key || !known ? shortText(code) : key };
 }
 
 export function busyStatus(text: string): NodeStatus {

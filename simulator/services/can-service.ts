@@ -7,7 +7,7 @@ import { isFinal, type ConnectorRecord, type OpenStream, type SessionRecord } fr
 import { bidi } from './handlers';
 import { vehicleCanBus } from './vehicle-services';
 
-/** The J-Rex keeps at most this many ISO-TP channels; older ones stop being served (wire reference §5.6). */
+/** The J-Rex keeps at most this many ISO-TP channels; older ones stop being served (openOBD documentation, "Limitations"). */
 export const MAX_CHANNELS = 32;
 /** Largest ISO-TP message (12-bit first-frame length on classic CAN). */
 export const MAX_ISOTP_BYTES = 4095;

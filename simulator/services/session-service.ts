@@ -23,7 +23,7 @@ export function sessionService(sim: OpenObdSimulator): grpc.UntypedServiceImplem
       const session = sim.sessions.get(record.sessionId);
       if (!session) throw new SimStatus(GrpcStatus.UNAUTHENTICATED, 'Unknown session');
       if (isFinal(session.state)) throw new SimStatus(GrpcStatus.FAILED_PRECONDITION, `Session ${session.id} has ended (${session.state})`);
-      // The one-time token, or a session token, on an already claimed session (wire reference §5.11).
+      // The one-time token, or a session token, on an already claimed session (openOBD documentation, "Problems").
       if (record.kind === 'session' || session.state === 'active')
         throw new SimStatus(GrpcStatus.PERMISSION_DENIED, Details.alreadyAuthenticated);
       if (value !== session.authToken) throw new SimStatus(GrpcStatus.UNAUTHENTICATED, 'Invalid authentication token');

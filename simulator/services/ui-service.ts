@@ -21,7 +21,7 @@ export interface UiScript {
 
 /**
  * `openOBD.v1.userInterface/openControlStream`: every control sent gets the answer a person would give
- * (wire reference §5.8): labels and continue are echoed back once shown, questions get the scripted or
+ * (openOBD documentation, "User interface"): labels and continue are echoed back once shown, questions get the scripted or
  * default answer, filled into the same control type.
  */
 export function userInterfaceService(sim: OpenObdSimulator): grpc.UntypedServiceImplementation {

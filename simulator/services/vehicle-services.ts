@@ -41,7 +41,7 @@ function pinsOf(bus: BusConfigurationMessage): number[] {
 
 /**
  * Checks a complete bus set the way openOBD describes it: every bus named and defined, names unique,
- * no pin used twice (wire reference §5.5).
+ * no pin used twice (openOBD documentation, "Vehicle communication").
  */
 export function validateBuses(buses: BusConfigurationMessage[]): void {
   const names = new Set<string>();

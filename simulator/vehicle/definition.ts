@@ -282,7 +282,7 @@ function compileEcu(def: EcuDefinition, path: string): CompiledEcu {
   if (typeof def.name !== 'string' || def.name === '') throw new VehicleDefinitionError(`${path}.name`, 'missing');
   const obd = def.obd === true;
   const pids = keyedMap(def.obdPids, `${path}.obdPids`, 1, (pid, pidDef, p) => {
-    // Bitmap PIDs are derived from the others so that they can never disagree (diagnostics.md §1.5).
+    // Bitmap PIDs are derived from the others so that they can never disagree (SAE J1979).
     if (pid % 0x20 === 0) throw new VehicleDefinitionError(p, 'bitmap PIDs (00, 20, 40 …) are computed');
     return compilePid(pidDef, p);
   });

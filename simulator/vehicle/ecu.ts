@@ -1,7 +1,8 @@
 /**
  * One simulated ECU: its session/security state machine, DTC memory and service handlers.
  * Pure logic: time is passed in with every request (`now`, ms), nothing runs on its own.
- * Rule references (§x.y) point to /work/shared/reference/diagnostics.md.
+ * The rules follow ISO 14229-1 (UDS services, response codes, sessions and security), ISO 14229-2
+ * (S3 session timing), ISO 15765-2 (ISO-TP) and SAE J1979 (OBD-II).
  */
 import { asciiPadded, uintBytes } from './bytes';
 import type { CompiledDid, CompiledDtc, CompiledEcu, CompiledPid, CompiledRoutine, CompiledSecurityLevel } from './definition';
@@ -26,7 +27,7 @@ export const NRC = {
   serviceNotSupportedInActiveSession: 0x7f,
 } as const;
 
-/** A functionally addressed request never gets these NRCs: the ECU stays silent instead (§1.1). */
+/** A functionally addressed request never gets these NRCs: the ECU stays silent instead (ISO 14229-1). */
 const SILENT_WHEN_FUNCTIONAL: ReadonlySet<number> = new Set([
   NRC.serviceNotSupported,
   NRC.subFunctionNotSupported,
@@ -35,7 +36,7 @@ const SILENT_WHEN_FUNCTIONAL: ReadonlySet<number> = new Set([
   NRC.serviceNotSupportedInActiveSession,
 ]);
 
-/** Classic ISO-TP cannot carry more (§1.2 NRC 0x14, §1.6). */
+/** Classic ISO-TP cannot carry more (ISO 14229-1 NRC 0x14, ISO 15765-2). */
 const MAX_RESPONSE_BYTES = 4095;
 
 /** One frame of a reply; the delay is relative to the previous frame (the first: to the request). */
@@ -75,7 +76,7 @@ interface Positive {
 type Answer = Positive | { kind: 'negative'; nrc: number } | { kind: 'none' };
 
 interface ServiceEntry {
-  /** Accepted sub-functions; absent for services without a sub-function byte (no SPRMIB either, §1.1). */
+  /** Accepted sub-functions; absent for services without a sub-function byte (no SPRMIB either, ISO 14229-1). */
   subFunctions?: readonly number[];
   handle(req: Request): Answer;
 }
@@ -197,11 +198,11 @@ export class SimulatedEcu {
 
   /** One complete request; returns the frames of the reply (empty = silence). */
   receive(payload: Buffer, functional: boolean, now: number): EcuFrame[] {
-    // The openOBD SDK opens a channel with an empty payload and expects nothing back (§1.1).
+    // The openOBD SDK opens a channel with an empty payload and expects nothing back.
     if (payload.length === 0) return [];
-    // Rebooting after 11 xx: the request is lost (§1.3 ECUReset).
+    // Rebooting after 11 xx: the request is lost (ISO 14229-1 ECUReset).
     if (now < this.bootUntil) return [];
-    // S3 expired: back to the default session, which relocks (§1.4); checked lazily on the next request.
+    // S3 expired: back to the default session, which relocks (ISO 14229-1); checked lazily on the next request.
     if (this.session !== SESSION.default && now - this.lastActivityAt > this.def.s3Ms) this.enterDefaultSession();
 
     const sid = payload[0];
@@ -224,7 +225,7 @@ export class SimulatedEcu {
         dtc.status = dtc.def.status;
         dtc.cleared = false;
       } else {
-        // The monitor ran without finding the fault again: a permanent DTC goes away (§1.5, mode 0A).
+        // The monitor ran without finding the fault again: a permanent DTC goes away (SAE J1979, mode 0A).
         dtc.permanent = false;
       }
     }
@@ -240,7 +241,7 @@ export class SimulatedEcu {
 
   // --- generic request handling ----------------------------------------------------------------
 
-  /** Service-level checks in the order of §1.2 steps 1–4; the handler does the rest (steps 5–9). */
+  /** Service-level checks in the order of ISO 14229-1 (general server response behaviour) steps 1–4; the handler does the rest (steps 5–9). */
   private dispatch(payload: Buffer, now: number): Answer {
     const sid = payload[0];
     const entry = this.services.get(sid);
@@ -262,7 +263,7 @@ export class SimulatedEcu {
     if (level !== undefined && this.unlockedLevel !== level) return negative(NRC.securityAccessDenied);
 
     const answer = entry.handle({ payload, sid, sub, now });
-    // SPRMIB suppresses only a positive answer, and not one that follows 0x78 frames (§1.1).
+    // SPRMIB suppresses only a positive answer, and not one that follows 0x78 frames (ISO 14229-1).
     if (answer.kind === 'positive' && suppressPositive && !answer.pending) return NONE;
     return answer;
   }
@@ -313,7 +314,7 @@ export class SimulatedEcu {
 
   // --- UDS services ----------------------------------------------------------------------------
 
-  /** 0x10: `50 ss P2(ms) P2*(10 ms)`; every session change relocks (§1.3, §1.4). */
+  /** 0x10: `50 ss P2(ms) P2*(10 ms)`; every session change relocks (ISO 14229-1). */
   private diagnosticSessionControl(req: Request): Answer {
     if (req.payload.length !== 2) return this.badLength();
     if (req.sub === SESSION.default) {
@@ -325,7 +326,7 @@ export class SimulatedEcu {
     return positive(0x50, req.sub, uintBytes(this.def.p2Ms, 2), uintBytes(Math.round(this.def.p2StarMs / 10), 2));
   }
 
-  /** 0x11: answer first, then reboot: default session, locked, silent for bootTimeMs (§1.3). */
+  /** 0x11: answer first, then reboot: default session, locked, silent for bootTimeMs (ISO 14229-1). */
   private ecuReset(req: Request): Answer {
     if (req.payload.length !== 2) return this.badLength();
     this.enterDefaultSession();
@@ -333,7 +334,7 @@ export class SimulatedEcu {
     return positive(0x51, req.sub);
   }
 
-  /** 0x14 groupOfDTC: FFFFFF = all, or one stored DTC; anything else 0x31 (§1.3). */
+  /** 0x14 groupOfDTC: FFFFFF = all, or one stored DTC; anything else 0x31 (ISO 14229-1). */
   private clearDiagnosticInformation(req: Request): Answer {
     if (req.payload.length !== 4) return this.badLength();
     const group = req.payload.readUIntBE(1, 3);
@@ -343,7 +344,7 @@ export class SimulatedEcu {
     return positive(0x54);
   }
 
-  /** 0x19 01/02/0A, DTCFormatIdentifier 01 = ISO 14229-1 (§1.3). */
+  /** 0x19 01/02/0A, DTCFormatIdentifier 01 = ISO 14229-1 DTC format. */
   private readDtcInformation(req: Request): Answer {
     const avail = this.def.availabilityMask;
     const record = (d: DtcState): Buffer => Buffer.concat([uintBytes(d.def.code, 3), Buffer.of(d.status & avail)]);
@@ -358,7 +359,7 @@ export class SimulatedEcu {
     return positive(0x59, 0x02, avail, ...matching.map(record));
   }
 
-  /** 0x22: only the supported DIDs are answered; none → 0x31; any protected one → 0x33 (§1.1, §1.3). */
+  /** 0x22: only the supported DIDs are answered; none → 0x31; any protected one → 0x33 (ISO 14229-1). */
   private readDataByIdentifier(req: Request): Answer {
     const len = req.payload.length;
     if (len < 3 || (len - 1) % 2 !== 0) return this.badLength();
@@ -391,7 +392,7 @@ export class SimulatedEcu {
     }
   }
 
-  /** 0x27: seed/key with attempt counter and lockout (§1.3, §1.4). */
+  /** 0x27: seed/key with attempt counter and lockout (ISO 14229-1). */
   private securityAccess(req: Request): Answer {
     const security = this.def.security;
     if (!security) return negative(NRC.serviceNotSupported);
@@ -407,7 +408,7 @@ export class SimulatedEcu {
     if (!lv) return negative(NRC.subFunctionNotSupported);
 
     if (requestSeed) {
-      // Already unlocked at this level: all-zero seed of the normal length (§1.3, udsoncan #51/#214).
+      // Already unlocked at this level: all-zero seed of the normal length (ISO 14229-1, udsoncan #51/#214).
       if (this.unlockedLevel === level) return positive(0x67, req.sub, Buffer.alloc(lv.seedLength));
       const seed = this.makeSeed(lv.seedLength, req.now);
       this.pendingSeed = { level, seed };
@@ -444,7 +445,7 @@ export class SimulatedEcu {
     return seed;
   }
 
-  /** 0x2E: DID support/session → 0x31, security → 0x33, then exact length → 0x13 (§1.3). */
+  /** 0x2E: DID support/session → 0x31, security → 0x33, then exact length → 0x13 (ISO 14229-1). */
   private writeDataByIdentifier(req: Request): Answer {
     if (req.payload.length < 4) return this.badLength();
     const id = req.payload.readUInt16BE(1);
@@ -456,7 +457,7 @@ export class SimulatedEcu {
     return positive(0x6e, uintBytes(id, 2));
   }
 
-  /** 0x31 start/stop/results with response-pending and busy scenarios (§1.3, §1.4). */
+  /** 0x31 start/stop/results with response-pending and busy scenarios (ISO 14229-1). */
   private routineControl(req: Request): Answer {
     if (req.payload.length < 4) return this.badLength();
     const id = req.payload.readUInt16BE(2);
@@ -494,7 +495,7 @@ export class SimulatedEcu {
     return { ...answer, pending: { count: routine.pendingResponses, intervalMs: routine.pendingIntervalMs } };
   }
 
-  /** 0x3E 00 → `7E 00`; 3E 80 keeps the session alive silently (§1.3). */
+  /** 0x3E 00 → `7E 00`; 3E 80 keeps the session alive silently (ISO 14229-1). */
   private testerPresent(req: Request): Answer {
     if (req.payload.length !== 2) return this.badLength();
     return positive(0x7e, 0x00);
@@ -506,11 +507,11 @@ export class SimulatedEcu {
     for (const dtc of this.dtcs) {
       if (group !== 0xffffff && dtc.def.code !== group) continue;
       dtc.status = this.def.statusAfterClear;
-      dtc.cleared = true; // permanent DTCs stay until the next cycle (§1.5 mode 0A)
+      dtc.cleared = true; // permanent DTCs stay until the next cycle (SAE J1979 mode 0A)
     }
   }
 
-  // --- OBD-II (SAE J1979 over CAN, §1.5) ----------------------------------------------------------
+  // --- OBD-II (SAE J1979 over CAN, ISO 15765-4) ----------------------------------------------------------
 
   /** Mode 01: up to 6 PIDs, one record per supported PID; none supported → 0x31 (silent on 7DF). */
   private obdCurrentData(req: Request): Answer {
@@ -533,7 +534,7 @@ export class SimulatedEcu {
 
   /**
    * PIDs 00/20/40…: bit 7 of A = base+1 … bit 0 of D = base+0x20. A bitmap PID is supported when a
-   * higher PID is, so the chain always agrees with the data PIDs (§1.5).
+   * higher PID is, so the chain always agrees with the data PIDs (SAE J1979).
    */
   private pidBitmap(base: number): Buffer | null {
     const highest = Math.max(0, ...this.def.pids.keys());
@@ -561,7 +562,7 @@ export class SimulatedEcu {
     }
   }
 
-  /** Modes 03/07/0A: `4x n DTC(2 bytes)…` — on CAN a count byte follows the SID (§1.5, §1.7). */
+  /** Modes 03/07/0A: `4x n DTC(2 bytes)…` — on CAN a count byte follows the SID (SAE J1979, ISO 15765-4). */
   private obdDtcs(req: Request, rsid: number, select: (d: DtcState) => boolean): Answer {
     if (req.payload.length !== 1) return this.badLength();
     const codes: number[] = [];
@@ -580,7 +581,7 @@ export class SimulatedEcu {
     return positive(0x44);
   }
 
-  /** Mode 09: 00 bitmap, 02 VIN, 04 CALIDs, 0A ECU name (CAN form: no count byte for 00, §1.5). */
+  /** Mode 09: 00 bitmap, 02 VIN, 04 CALIDs, 0A ECU name (CAN form: no count byte for 00, SAE J1979). */
   private obdVehicleInfo(req: Request): Answer {
     if (req.payload.length !== 2) return this.badLength();
     const info = this.def.info;

@@ -16,7 +16,7 @@ export type SessionRef = string;
 export interface VehicleDefinition {
   name: string;
   description?: string;
-  /** 17 characters; the check digit is not enforced (many European VINs fail it, diagnostics.md §1.8). */
+  /** 17 characters; the check digit is not enforced (many European VINs fail it: ISO 3779 does not require one). */
   vin: string;
   can: { pinPlus: number; pinMinus: number; bitRateKbps: number };
   /** Functional request id, "7DF": reaches every ECU with `obd: true`. */
@@ -41,7 +41,7 @@ export interface EcuDefinition {
   responseDelayMs?: number;
   /** After `11 xx` the ECU is silent for this long (default 100 ms). */
   bootTimeMs?: number;
-  /** S3 session timeout (default 5000 ms, diagnostics.md §1.4). */
+  /** S3 session timeout (default 5000 ms, ISO 14229-2). */
   s3Ms?: number;
   /** Timing announced in the `50 ss` answer (default P2 50 ms, P2* 5000 ms). */
   timing?: { p2Ms: number; p2StarMs: number };

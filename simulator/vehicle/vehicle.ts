@@ -17,7 +17,7 @@ export interface EcuReply {
   frames: EcuFrame[];
 }
 
-/** A functional request must fit a single CAN frame (§1.5); longer ones never reach the ECUs. */
+/** A functional request must fit a single CAN frame (ISO 15765-4); longer ones never reach the ECUs. */
 const MAX_FUNCTIONAL_PAYLOAD = 7;
 
 export class SimulatedVehicle implements VehicleEnvironment {

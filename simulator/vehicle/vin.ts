@@ -1,4 +1,4 @@
-/** VIN rules from diagnostics.md §1.8 (49 CFR 565). */
+/** VIN rules of ISO 3779 and 49 CFR 565 (the North American check digit). */
 
 const TRANSLITERATION = '0123456789.ABCDEFGH..JKLMN.P.R..STUVWXYZ';
 const WEIGHTS = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];

@@ -190,10 +190,9 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       assert.equal(await target.getAttribute('placeholder'), msg('openobd.placeholder.ticket'), 'the ticket field shows its hint');
       await page.locator('#node-input-targetType').selectOption('connector');
       assert.equal(await target.getAttribute('placeholder'), msg('openobd.placeholder.connector'), 'the hint follows "start on"');
-      // Nothing is deployed yet, so the simulator has no connectors to offer: the dialog says why.
-      await page
-        .locator('#openobd-start-simulator-list', { hasText: msg('openobd.picker.simulatorNotRunning') })
-        .waitFor({ state: 'visible' });
+      // Nothing is deployed yet, and still the simulator's connectors are offered: what settings.js configures.
+      await choices.filter({ hasText: msg('openobd.picker.connectorN', { n: 3 }) }).waitFor({ state: 'visible' });
+      assert.equal(await choices.count(), 3);
       await page.locator('#node-input-targetType').selectOption('ticket');
       await choices.first().waitFor({ state: 'visible' });
       await typeInto(target, '');

@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as acorn from 'acorn';
 import * as walk from 'acorn-walk';
+import * as vm from 'node:vm';
+import * as rules from '../../client/input-rules';
 import { CONFIG_TYPES, LANGS, NODE_TYPES } from '../support/node-types';
 
 /*
@@ -491,6 +493,49 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
       const calls = [...html.matchAll(/\$\.(?:getJSON|get|post|ajax)\(\s*(['"][^'"]*['"])/g)].map((m) => m[1]);
       assert.ok(calls.length >= 2);
       for (const c of calls) assert.ok(!/^['"]\//.test(c), `${c} is absolute`);
+    });
+  });
+
+  describe('input rules shared by the runtime and the dialogs', function () {
+    it("the editor runs the runtime's own rules (client/input-rules.ts, wrapped by the build): same answers for the same input", function () {
+      const block =
+        /<script type="text\/javascript">\n(\(function \(exports\) \{[\s\S]*?\}\)\(window\.OpenObdRules = \{\}\);)\n<\/script>/.exec(html);
+      assert.ok(block, 'the rules script is in the editor file');
+      const window: { OpenObdRules?: Record<string, (v: unknown) => unknown> & { ISOTP_MAX_PAYLOAD?: number } } = {};
+      vm.runInNewContext(block[1]!, { window });
+      const browser = window.OpenObdRules!;
+      const runtime = rules as unknown as Record<string, (v: unknown) => unknown>;
+      const inputs: Record<string, unknown[]> = {
+        checkHexText: ['22 F1 90', '0x3e00', '22G190', '22F19', ' ', '\t22 f1', '2\u00002'],
+        checkCanId: ['7E0', '0x18DA10F1', '', 'XYZ', '20000000', 7],
+        checkResponderIds: ['', '7E8-7EF', '7E8, 7EA', '7EF-7E8', '700-7FF', 'ZZ'],
+        isLoopbackHost: ['localhost', 'a.localhost', '127.0.0.1', '127.1.2.300', '::1', '[::1]', 'example.com', '10.0.0.1'],
+      };
+      for (const [name, values] of Object.entries(inputs)) {
+        // Compared as JSON: objects made in the vm have another realm's prototypes.
+        for (const v of values)
+          assert.equal(JSON.stringify(browser[name]!(v)), JSON.stringify(runtime[name]!(v)), `${name}(${JSON.stringify(v)})`);
+      }
+      assert.equal(browser.ISOTP_MAX_PAYLOAD, rules.ISOTP_MAX_PAYLOAD);
+    });
+
+    it('every rule a check can break has a sentence in every catalog', function () {
+      const ruleNames = [
+        'hexChar',
+        'hexOdd',
+        'hexEmpty',
+        'hexLong',
+        'canIdRequired',
+        'canId',
+        'canIdRange',
+        'responderRange',
+      ] satisfies rules.RuleName[];
+      for (const lang of LANGS) {
+        const catalog = JSON.parse(read(path.join(DIST, 'locales', lang, 'openobd.json'))) as {
+          openobd: { validation: Record<string, string> };
+        };
+        for (const r of ruleNames) assert.equal(typeof catalog.openobd.validation[r], 'string', `${lang}: openobd.validation.${r}`);
+      }
     });
   });
 });

@@ -8,7 +8,7 @@ import { DEFAULT_SIMULATOR_CREDENTIALS, OpenObdSimulator, type SimulatorOptions 
 /*
  * Interoperability: a plain @grpc/grpc-js client built only from the .proto files under proto/ (nothing
  * from client/), as any other openOBD client would be, drives the simulator through a whole session and
- * meets the documented error statuses (wire reference §5.11). If the simulator only worked with our own
+ * meets the documented error statuses (openOBD documentation, "Problems"). If the simulator only worked with our own
  * client library, this is where it would show.
  */
 

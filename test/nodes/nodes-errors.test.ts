@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { OpenObdSimulator } from '../../simulator';
-import { FAST_SETTINGS, baseFlow, catchNode, helper, nextMessage, nodeRedVersion, openobdNodes, type AnyMsg } from '../support/nodered';
+import {
+  FAST_SETTINGS,
+  baseFlow,
+  catchNode,
+  helper,
+  nextMessage,
+  nodeRedVersion,
+  openobdNodes,
+  statusHistory,
+  type AnyMsg,
+} from '../support/nodered';
 
 /**
  * Every failure goes through done(err): a Catch node receives the message that failed with
@@ -267,12 +277,19 @@ describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, f
         flow([], { mode: 'custom', host: '127.0.0.1', port: sim.port, tls: false }) as never,
         { account: { clientId: 'simulator-partner', clientSecret: 'not-the-secret' } } as never,
       );
+      // On deploy, before any message: the account checks the credentials and its flow nodes turn red.
+      const start = helper.getNode('start');
+      const red = { fill: 'red', shape: 'ring', text: 'credentials rejected' };
+      const deadline = Date.now() + 5000;
+      while (statusHistory(start).at(-1)?.fill !== 'red' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(statusHistory(start).at(-1), red, JSON.stringify(statusHistory(start)));
       const c = await caughtFrom('start', { payload: '1001' });
       assert.equal(c.error.code, 'INVALID_ARGUMENT');
       assert.match(c.error.message, /rejected the partner credentials/);
       assert.ok(!JSON.stringify(c).includes('not-the-secret'));
       // Bounded attempts: deploy check + this message make one call; the cooldown answers the rest.
       for (let i = 0; i < 5; i++) assert.equal((await caughtFrom('start', { payload: '1001' })).error.code, 'INVALID_ARGUMENT');
+      assert.equal(statusHistory(start).at(-1)?.fill, 'red', 'still red after the failed messages');
       assert.equal(sim.callCounts.get('sessionController.getSessionControllerToken'), 1);
     } finally {
       await helper.unload();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { shown } from '../support/catalog';
 import {
   FAST_SETTINGS,
   baseFlow,
@@ -7,6 +8,7 @@ import {
   nextMessage,
   nodeRedVersion,
   openobdNodes,
+  rawStatusHistory,
   recordStatus,
   statusHistory,
   type AnyMsg,
@@ -94,10 +96,15 @@ describe(`Node-RED ${nodeRedVersion()}: the flow nodes on the built-in simulator
     assert.equal(f.openobd.state, 'finished');
     assert.deepEqual(f.openobd.result.result, ['RESULT_SUCCESS']);
     assert.equal(registry.get(s.openobd.sessionId), undefined, 'the finished session is released');
-    assert.ok(
-      startStatus.some((st) => st.fill === 'green'),
+    // What a user sees on the start node: starting, the session active, then finished.
+    const id8 = s.openobd.sessionId.slice(0, 8);
+    const texts = startStatus.map((st) => st.text);
+    assert.deepEqual(
+      texts.slice(texts.indexOf('starting session')),
+      ['starting session', `${id8} active`, `${id8} finished`],
       `statuses: ${JSON.stringify(startStatus)}`,
     );
+    assert.deepEqual(startStatus.at(-1), { fill: 'grey', shape: 'dot', text: `${id8} finished` });
     // Plain data only: a structured clone would throw on sockets, streams or class instances with private state.
     structuredClone(f);
   });
@@ -238,10 +245,10 @@ describe(`Node-RED ${nodeRedVersion()}: the flow nodes on the built-in simulator
     assert.equal(registry.get(s.openobd.sessionId), undefined);
     assert.deepEqual(
       startStatus.at(-1),
-      { fill: 'grey', shape: 'ring', text: 'openobd.status.ended' },
+      { fill: 'grey', shape: 'ring', text: `${s.openobd.sessionId.slice(0, 8)} interrupted` },
       `the start node shows the end: ${JSON.stringify(startStatus)}`,
     );
-    assert.ok(!startStatus.some((x) => x.text === 'openobd.status.recovering'), 'an interrupted session is not shown as recovering');
+    assert.ok(!startStatus.some((x) => /recovering/.test(x.text ?? '')), 'an interrupted session is not shown as recovering');
   });
 
   it("the start node shows the account's state before any message", async function () {
@@ -262,10 +269,11 @@ describe(`Node-RED ${nodeRedVersion()}: the flow nodes on the built-in simulator
     const deadline = Date.now() + 5000;
     while (!statusHistory(node).some((s) => s.fill === 'green') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const statuses = statusHistory(node);
-    assert.equal(statuses[0]?.fill, 'yellow', 'connecting first');
-    assert.ok(
-      statuses.some((s) => s.fill === 'green' && s.shape === 'dot'),
-      JSON.stringify(statuses),
-    );
+    assert.deepEqual(statuses[0], { fill: 'yellow', shape: 'ring', text: 'connecting' }, 'connecting first');
+    assert.deepEqual(statuses.at(-1), { fill: 'green', shape: 'dot', text: 'ready' }, JSON.stringify(statuses));
+    // The runtime sends the fixed text as a catalog key, so a German browser shows it in German.
+    const raw = rawStatusHistory(node).at(-1)?.text;
+    assert.equal(raw, 'openobd.status.ready');
+    assert.equal(shown(raw, 'de'), 'bereit');
   });
 });

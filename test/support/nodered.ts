@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import helper = require('node-red-node-test-helper');
 import type { Node } from 'node-red';
+import { shown, translate } from './catalog';
 
 /**
  * node-red-node-test-helper on the Node-RED version under test: `NR_PKG=node-red` (4.1, the declared
@@ -8,6 +9,11 @@ import type { Node } from 'node-red';
  */
 export const NR_PKG = process.env.NR_PKG || 'node-red';
 const nrDir = path.dirname(require.resolve(`${NR_PKG}/package.json`));
+
+/** Where the Node-RED under test is installed (to resolve its own packages). */
+export function nodeRedDir(): string {
+  return nrDir;
+}
 
 export function nodeRedVersion(): string {
   return (require(`${NR_PKG}/package.json`) as { version: string }).version;
@@ -22,7 +28,15 @@ export function coreNode(file: string): unknown {
 
 export const catchNode = coreNode('common/25-catch.js');
 
-export const openobdNodes = require('../../nodes/openobd') as unknown;
+/**
+ * The package's node set as Node-RED loads it, with its message catalog: the test-helper's RED._ returns
+ * keys, so the runtime's own translations (texts with values in them) would never show.
+ */
+const nodeSet = require('../../nodes/openobd') as (RED: { _: unknown }) => void;
+export const openobdNodes = (RED: { _: unknown }): void => {
+  RED._ = translate;
+  nodeSet(RED);
+};
 
 export { helper };
 
@@ -55,16 +69,26 @@ export function collect(node: Node): AnyMsg[] {
 
 type Status = { fill?: string; shape?: string; text?: string };
 
-/** Every status a node has shown since the flow started (test-helper spies on Node.prototype.status). */
-export function statusHistory(node: Node): Status[] {
-  const spy = node.status as unknown as { getCalls?: () => Array<{ thisValue: unknown; args: Status[] }> };
-  return (spy.getCalls?.() ?? []).filter((c) => c.thisValue === node).map((c) => c.args[0]);
+/** A status as the editor shows it in English: a catalog key in `text` is translated. */
+function asShown(status: Status): Status {
+  return status && status.text !== undefined ? { ...status, text: shown(status.text) } : status;
 }
 
-/** The statuses a node has shown, recorded from now on. */
+/** Every status a node has sent since the flow started, as the runtime sent it (test-helper spies on Node.prototype.status). */
+export function rawStatusHistory(node: Node): Status[] {
+  const spy = node.status as unknown as { getCalls?: () => Array<{ thisValue: unknown; args: Status[] }> };
+  return (spy.getCalls?.() ?? []).filter((c) => c.thisValue === node).map((c) => c.args[0]!);
+}
+
+/** Every status a node has shown since the flow started, as the editor shows it. */
+export function statusHistory(node: Node): Status[] {
+  return rawStatusHistory(node).map(asShown);
+}
+
+/** The statuses a node has shown from now on, as the editor shows them. */
 export function recordStatus(node: Node): Status[] {
   const out: Status[] = [];
-  (node as unknown as NodeJS.EventEmitter).on('call:status', (call: { args: Status[] }) => out.push(call.args[0]));
+  (node as unknown as NodeJS.EventEmitter).on('call:status', (call: { args: Status[] }) => out.push(asShown(call.args[0]!)));
   return out;
 }
 

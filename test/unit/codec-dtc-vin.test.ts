@@ -17,7 +17,7 @@ function badRequest(err: unknown): boolean {
 }
 
 describe('codec/dtc', () => {
-  it('UDS DTC → text vectors (diagnostics.md §4.4, py-uds dtc.rst)', () => {
+  it('UDS DTC → text vectors (SAE J2012, py-uds dtc.rst)', () => {
     assert.equal(udsDtcToString(0x000000), 'P0000-00');
     assert.equal(udsDtcToString(0x56789a), 'C1678-9A');
     assert.equal(udsDtcToString(0xa5b6c7), 'B25B6-C7');
@@ -33,7 +33,7 @@ describe('codec/dtc', () => {
     assert.equal(udsDtcToString(0x123457), 'P1234-57');
   });
 
-  it('OBD DTC byte → text vectors (python-OBD, diagnostics.md §4.2): 0104 → P0104, 4123 → C0123, 8003 → B0003', () => {
+  it('OBD DTC byte → text vectors (python-OBD): 0104 → P0104, 4123 → C0123, 8003 → B0003', () => {
     assert.equal(obdDtcToString(0x01, 0x04), 'P0104');
     assert.equal(obdDtcToString(0x41, 0x23), 'C0123');
     assert.equal(obdDtcToString(0x80, 0x03), 'B0003');
@@ -103,7 +103,7 @@ describe('codec/dtc', () => {
   });
 });
 
-describe('codec/vin check digit (diagnostics.md §4.4)', () => {
+describe('codec/vin check digit (49 CFR 565)', () => {
   it('1G4AH59H?5G118341 → 4 (sum 411), 49 CFR 565 sample', () => {
     assert.equal(vinWeightedSum('1G4AH59H?5G118341'), 411);
     assert.equal(vinCheckDigit('1G4AH59H?5G118341'), '4');
@@ -145,7 +145,7 @@ describe('codec/vin check digit (diagnostics.md §4.4)', () => {
   });
 });
 
-describe('codec/vin decodeVin (diagnostics.md §4.4)', () => {
+describe('codec/vin decodeVin (49 CFR 565)', () => {
   it('WAUZZZ8V9FA149850: valid check digit, Audi, 2015', () => {
     assert.deepEqual(decodeVin('WAUZZZ8V9FA149850', mid2025), {
       vin: 'WAUZZZ8V9FA149850',

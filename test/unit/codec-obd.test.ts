@@ -59,7 +59,7 @@ describe('codec/obd mode 01 PID table', () => {
   });
 });
 
-describe('codec/obd decodeMode01 (diagnostics.md §4.2)', () => {
+describe('codec/obd decodeMode01 (SAE J1979 vectors)', () => {
   it('O3: a multi-PID answer: coolant 70 °C; O2 0.8 V / −6.25 %; rpm 666.75; fuel system 02', () => {
     const result = decodeMode01(h('41 05 6E 01 83 33 FF 63 15 A0 78 0C 0A 6B 03 02 00'));
     assert.equal(result.complete, true);
@@ -93,7 +93,7 @@ describe('codec/obd decodeMode01 (diagnostics.md §4.2)', () => {
     assert.deepEqual(single('41 0D 3C'), { pid: 0x0d, name: 'vehicleSpeed', value: 60, unit: 'km/h' });
   });
 
-  it('O6: 41 05 7B → 83 °C; PID scaling 00 → −40, FF → 215 (§4.4)', () => {
+  it('O6: 41 05 7B → 83 °C; PID scaling 00 → −40, FF → 215 (SAE J1979)', () => {
     assert.equal(single('41 05 7B').value, 83);
     assert.equal(single('41 05 00').value, -40);
     assert.equal(single('41 05 FF').value, 215);
@@ -176,7 +176,7 @@ describe('codec/obd decodeMode01 (diagnostics.md §4.2)', () => {
   });
 });
 
-describe('codec/obd decodeSupportedPids (diagnostics.md §4.2)', () => {
+describe('codec/obd decodeSupportedPids (SAE J1979 vectors)', () => {
   it('O1: 41 00 BE 1F B8 13 → PIDs 01, 03–07, 0C–11, 13–15, 1C, 1F, 20', () => {
     assert.deepEqual(
       decodeSupportedPids(h('41 00 BE 1F B8 13')),
@@ -204,7 +204,7 @@ describe('codec/obd decodeSupportedPids (diagnostics.md §4.2)', () => {
   });
 });
 
-describe('codec/obd decodeObdDtcs (diagnostics.md §4.2)', () => {
+describe('codec/obd decodeObdDtcs (SAE J1979 vectors)', () => {
   it('O9: 43 06 … → P0143 P0196 P0234 P02CD P0357 P0A24', () => {
     assert.deepEqual(decodeObdDtcs(h('43 06 01 43 01 96 02 34 02 CD 03 57 0A 24')), ['P0143', 'P0196', 'P0234', 'P02CD', 'P0357', 'P0A24']);
   });
@@ -236,7 +236,7 @@ describe('codec/obd decodeObdDtcs (diagnostics.md §4.2)', () => {
   });
 });
 
-describe('codec/obd decodeObdVin (diagnostics.md §4.2)', () => {
+describe('codec/obd decodeObdVin (SAE J1979 vectors)', () => {
   it('O14: 49 02 01 57 30 4C … → W0L000051T2123456', () => {
     assert.equal(decodeObdVin(h('49 02 01 57 30 4C 30 30 30 30 35 31 54 32 31 32 33 34 35 36')), 'W0L000051T2123456');
   });

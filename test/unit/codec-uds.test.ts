@@ -46,7 +46,7 @@ describe('codec/uds hasSubFunction and suppressesPositiveResponse', () => {
   });
 });
 
-describe('codec/uds classifyResponse on the UDS vectors (diagnostics.md §4.1)', () => {
+describe('codec/uds classifyResponse on the UDS vectors (public python-udsoncan vectors)', () => {
   it('U1: 50 01 with a 2- or 4-byte session parameter record is positive', () => {
     assert.equal(kind('10 01', '50 01 99 88'), 'positive');
     assert.equal(kind('10 01', '50 01 99 88 12 34'), 'positive');
@@ -189,7 +189,7 @@ describe('codec/uds classifyResponse on the UDS vectors (diagnostics.md §4.1)',
   });
 });
 
-describe('codec/uds response-validation negatives (udsoncan, diagnostics.md §4.1) are unrelated', () => {
+describe('codec/uds response-validation negatives (python-udsoncan) are unrelated', () => {
   it('wrong service: 6F… answering 19…', () => {
     assert.equal(kind('19 02 5A', '6F 02 FB'), 'unrelated');
   });
@@ -300,18 +300,18 @@ describe('codec/uds describeResponse', () => {
 });
 
 describe('codec/nrc', () => {
-  it('NRC names vector (diagnostics.md §4.4)', () => {
+  it('NRC names vector (ISO 14229-1 Annex A)', () => {
     assert.equal(nrcName(0x7e), 'subFunctionNotSupportedInActiveSession');
     assert.equal(nrcName(0x7f), 'serviceNotSupportedInActiveSession');
     assert.equal(nrcName(0x33), 'securityAccessDenied');
     assert.equal(nrcName(0x35), 'invalidKey');
     assert.equal(nrcName(0x36), 'exceedNumberOfAttempts');
     assert.equal(nrcName(0x37), 'requiredTimeDelayNotExpired');
-    // §4.4 abbreviates 0x78 as "responsePending"; the ISO name (and the brief) is the full one.
+    // Some tools abbreviate 0x78 as "responsePending"; the ISO name (and the brief) is the full one.
     assert.equal(nrcName(0x78), 'requestCorrectlyReceivedResponsePending');
   });
 
-  it('names every code the openOBD SDK maps (official client §1.5) and the 2020 additions', () => {
+  it('names every code the openOBD SDK maps (the official openOBD Python client) and the 2020 additions', () => {
     const expected: Record<number, string> = {
       0x10: 'generalReject',
       0x11: 'serviceNotSupported',

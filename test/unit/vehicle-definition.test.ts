@@ -163,7 +163,7 @@ describe('vehicle definition: validation names the JSON path', () => {
   });
 });
 
-describe('vehicle VIN helpers (diagnostics.md §4.4)', () => {
+describe('vehicle VIN helpers (ISO 3779, 49 CFR 565)', () => {
   it('computes the public check digits', () => {
     assert.equal(vinCheckDigit('1G4AH59H45G118341'), '4');
     assert.equal(vinCheckDigit('1M8GDM9AXKP042788'), 'X');
