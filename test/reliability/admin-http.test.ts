@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { OpenObdSimulator } from '../../simulator';
-import { delay, until } from '../support/reliability';
+import { delay, until } from './harness/wait';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const NR_DIR = path.dirname(require.resolve('node-red/package.json'));

@@ -10,7 +10,10 @@ import { OpenObdSimulator } from '../../simulator';
 import { currentBuiltinSimulator } from '../../nodes/lib/builtin-simulator';
 import { registry } from '../../nodes/lib/registry';
 import { FAST_SETTINGS, baseFlow, catchNode, helper, nodeRedVersion, openobdNodes } from '../support/nodered';
-import { FlowHarness, delay, onLog, onSend, onStatus, until, type FlowNode } from '../support/reliability';
+import type { FlowNode } from './harness/flow';
+import { FlowHarness } from './harness/harness';
+import { onLog, onSend, onStatus } from './harness/taps';
+import { delay, until } from './harness/wait';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
