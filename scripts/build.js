@@ -4,8 +4,10 @@
  * Builds dist/: compiles the TypeScript (protocol, client library, simulator, Node-RED runtime, tests,
  * benchmark), then assembles the one node set Node-RED loads from the node folders (nodes/<order>-<type>/):
  *   dist/nodes/openobd.js                      the runtime entry (compiled; it finds the folders itself)
- *   dist/nodes/openobd.html                    input rules + shared editor code + every node's editor file
- *   dist/nodes/locales/<lang>/openobd.json     shared catalog entries merged with every node's entries
+ *   dist/nodes/openobd.html                    input rules + shared editor code (nodes/lib/*.html, editor.html
+ *                                              first) + every node's editor file
+ *   dist/nodes/locales/<lang>/openobd.json     shared catalog entries (nodes/lib/locales/<lang>/*.json) merged
+ *                                              with every node's entries
  *   dist/nodes/locales/<lang>/openobd.html     every node's help
  *   dist/nodes/icons/*.svg
  * A node folder that lacks a part (for any language) fails the build with the file it expects.
@@ -81,13 +83,20 @@ for (const f of folders) {
   if (!fs.existsSync(path.join(nodesDist, f.dir, `${f.type}.js`))) fail(`${f.dir}/${f.type}.ts did not compile to ${f.dir}/${f.type}.js`);
 }
 
+/** The shared editor files of nodes/lib: editor.html (the helpers the others use) first, then the rest by name. */
+function sharedEditorFiles() {
+  const files = fs.readdirSync(path.join(nodesSrc, SHARED_DIR)).filter((f) => f.endsWith('.html'));
+  if (!files.includes('editor.html')) fail('missing nodes/lib/editor.html');
+  return ['editor.html', ...files.filter((f) => f !== 'editor.html').sort()];
+}
+
 // 3. Editor: the input rules (client/input-rules.ts, compiled; they import nothing) as window.OpenObdRules,
 //    the shared editor code, then every node's definition and template in palette order.
 const rulesJs = read(path.join(dist, 'client', 'input-rules.js')).replace(/^\/\/# sourceMappingURL=.*$/m, '');
 if (/\brequire\(/.test(rulesJs)) fail('client/input-rules.ts must not import anything: it also runs in the browser');
 const editorParts = [
   `<!-- input rules, shared with the runtime (client/input-rules.ts) -->\n<script type="text/javascript">\n(function (exports) {\n${rulesJs.trim()}\n})(window.OpenObdRules = {});\n</script>\n`,
-  `<!-- shared editor code -->\n${read(path.join(nodesSrc, SHARED_DIR, 'editor.html')).trim()}\n`,
+  ...sharedEditorFiles().map((f) => `<!-- shared editor code: ${f} -->\n${read(path.join(nodesSrc, SHARED_DIR, f)).trim()}\n`),
   ...folders.map((f) => `<!-- ${f.type} -->\n${read(path.join(nodesSrc, f.dir, `${f.type}.html`)).trim()}\n`),
 ];
 fs.mkdirSync(nodesDist, { recursive: true });
@@ -97,8 +106,13 @@ fs.writeFileSync(path.join(nodesDist, 'openobd.html'), editorParts.join('\n'));
 for (const lang of langs) {
   const catalog = {};
   const seen = new Map();
-  const sharedFile = path.join(nodesSrc, SHARED_DIR, 'locales', lang, 'shared.json');
-  mergeCatalog(catalog, JSON.parse(read(sharedFile)), path.relative(root, sharedFile), seen);
+  const sharedDir = path.join(nodesSrc, SHARED_DIR, 'locales', lang);
+  for (const f of fs
+    .readdirSync(sharedDir)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
+    mergeCatalog(catalog, JSON.parse(read(path.join(sharedDir, f))), path.relative(root, path.join(sharedDir, f)), seen);
+  }
   const help = [];
   for (const f of folders) {
     const file = path.join(nodesSrc, f.dir, 'locales', lang, `${f.type}.json`);
