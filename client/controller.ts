@@ -205,36 +205,39 @@ export class SessionController extends EventEmitter {
    * A sessionController call with the controller token. A token the server no longer accepts is fetched
    * again once; idempotent calls are also retried on transient failures.
    */
-  async #call<Req, Res>(name: string, request: Req, idempotent: boolean): Promise<Res> {
+  async #call<Req, Res>(name: string, request: Req, idempotent: boolean, quick?: { timeoutMs: number }): Promise<Res> {
     this.#assertOpen();
+    const timeoutMs = quick?.timeoutMs ?? this.#options.callTimeoutMs;
     const once = async (attempt = 0): Promise<Res> => {
       const token = await this.token();
       try {
         // Only the first attempt waits for a reconnecting channel: retries must not multiply that wait.
+        // A quick call does not wait at all: its caller wants an answer now or knows it cannot have one.
         return await this.#rpc.unary<Req, Res>('sessionController', name, request, {
           token,
-          timeoutMs: this.#options.callTimeoutMs,
-          connectWaitMs: attempt === 0 ? undefined : 0,
+          timeoutMs,
+          connectWaitMs: attempt === 0 && !quick ? undefined : 0,
         });
       } catch (err) {
         if (err instanceof OpenObdError && err.grpcCode === GrpcStatus.UNAUTHENTICATED && this.#token?.value === token) {
           this.#token = undefined;
           this.#log.debug('openOBD controller token was not accepted any more; fetching a new one');
           const fresh = await this.token();
-          return this.#rpc.unary<Req, Res>('sessionController', name, request, { token: fresh, timeoutMs: this.#options.callTimeoutMs });
+          return this.#rpc.unary<Req, Res>('sessionController', name, request, { token: fresh, timeoutMs });
         }
         throw err;
       }
     };
     try {
-      const result = idempotent
-        ? await retrying(once, this.#retry, {
-            shouldRetry: isTransient,
-            signal: this.#closing.signal,
-            onRetry: (err, attempt, delay) =>
-              this.#log.debug(`sessionController.${name} failed (${(err as OpenObdError).code}); retry ${attempt} in ${delay} ms`),
-          })
-        : await once();
+      const result =
+        idempotent && !quick
+          ? await retrying(once, this.#retry, {
+              shouldRetry: isTransient,
+              signal: this.#closing.signal,
+              onRetry: (err, attempt, delay) =>
+                this.#log.debug(`sessionController.${name} failed (${(err as OpenObdError).code}); retry ${attempt} in ${delay} ms`),
+            })
+          : await once();
       this.#setState('ready');
       return result;
     } catch (err) {
@@ -260,7 +263,21 @@ export class SessionController extends EventEmitter {
 
   async getSession(sessionId: string): Promise<SessionInfo> {
     const value = requireId(sessionId, 'session id');
-    return sessionInfoFromWire(await this.#call<{ value: string }, SessionInfoMessage>('getSession', { value }, true));
+    return sessionInfoFromWire(
+      await this.#call<{ value: string }, SessionInfoMessage>('getSession', { value }, true).catch(forgotten(value)),
+    );
+  }
+
+  /**
+   * The state openOBD reports for a session, asked once without retries or waiting for a reconnect,
+   * within `timeoutMs`: what a session asks when one of its streams ends.
+   */
+  async sessionState(sessionId: string, timeoutMs: number): Promise<string> {
+    const value = requireId(sessionId, 'session id');
+    const info = await this.#call<{ value: string }, SessionInfoMessage>('getSession', { value }, true, { timeoutMs }).catch(
+      forgotten(value),
+    );
+    return info.state;
   }
 
   async listSessions(): Promise<SessionInfo[]> {
@@ -271,7 +288,9 @@ export class SessionController extends EventEmitter {
   /** Interrupts a session (final state `interrupted`). Interrupting twice ends the same way, so it is retried. */
   async interruptSession(sessionId: string): Promise<SessionInfo> {
     const value = requireId(sessionId, 'session id');
-    const info = sessionInfoFromWire(await this.#call<{ value: string }, SessionInfoMessage>('interruptSession', { value }, true));
+    const info = sessionInfoFromWire(
+      await this.#call<{ value: string }, SessionInfoMessage>('interruptSession', { value }, true).catch(forgotten(value)),
+    );
     for (const s of this.#sessions)
       if (s.id === info.id)
         s.markEnded(
@@ -307,7 +326,7 @@ export class SessionController extends EventEmitter {
       endpoint: this.sessionEndpointFor(info),
       channelPool: this.#pool,
       logger: options.logger ?? this.#sessionDefaults.logger ?? this.#log,
-      stateLookup: (id) => this.getSession(id).then((s) => s.state),
+      stateLookup: (id, timeoutMs) => this.sessionState(id, timeoutMs),
     });
     this.#sessions.add(session);
     session.once('closed', () => this.#sessions.delete(session));
@@ -367,6 +386,23 @@ export class SessionController extends EventEmitter {
   toJSON(): Record<string, unknown> {
     return { endpoint: this.endpoint.target, clientId: this.clientId, clusterId: this.clusterId, state: this.#state };
   }
+}
+
+/**
+ * NOT_FOUND from getSession or interruptSession: openOBD forgets a session two minutes after it ends
+ * (openOBD documentation, "Session states"), and never shows another partner's. Said in those words.
+ */
+function forgotten(sessionId: string): (err: unknown) => never {
+  return (err: unknown) => {
+    if (err instanceof OpenObdError && err.code === 'NOT_FOUND') {
+      throw new OpenObdError(
+        'NOT_FOUND',
+        `openOBD does not know session ${sessionId}: it ended more than two minutes ago (openOBD keeps an ended session for two minutes), or it belongs to another partner account`,
+        { operation: err.operation, grpcCode: err.grpcCode, details: err.details },
+      );
+    }
+    throw err;
+  };
 }
 
 function isTransient(err: unknown): boolean {

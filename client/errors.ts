@@ -32,6 +32,8 @@ export interface OpenObdErrorOptions {
   /** Negative response code for NEGATIVE_RESPONSE. */
   nrc?: number;
   nrcName?: string;
+  /** For SESSION_ENDED / SESSION_LOST: the state the session ended in (interrupted, finished, failed, lost). */
+  sessionState?: string;
   /** Whether trying the same thing again may succeed without changing anything. */
   retryable?: boolean;
   cause?: unknown;
@@ -49,6 +51,7 @@ export class OpenObdError extends Error {
   readonly details?: string;
   readonly nrc?: number;
   readonly nrcName?: string;
+  readonly sessionState?: string;
   readonly retryable: boolean;
 
   constructor(code: ErrorCode, message: string, options: OpenObdErrorOptions = {}) {
@@ -59,6 +62,7 @@ export class OpenObdError extends Error {
     this.details = options.details === undefined ? undefined : redact(options.details);
     this.nrc = options.nrc;
     this.nrcName = options.nrcName;
+    this.sessionState = options.sessionState;
     this.retryable = options.retryable ?? false;
   }
 
@@ -70,6 +74,7 @@ export class OpenObdError extends Error {
     if (this.details !== undefined) out.details = this.details;
     if (this.nrc !== undefined) out.nrc = this.nrc;
     if (this.nrcName !== undefined) out.nrcName = this.nrcName;
+    if (this.sessionState !== undefined) out.sessionState = this.sessionState;
     return out;
   }
 }

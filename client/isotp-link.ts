@@ -55,10 +55,15 @@ export class IsotpLink {
   /** Streams opened over the life of the link (for statistics and tests). */
   opens = 0;
 
+  /**
+   * `explainEnd` turns the error a stream ended with into what the requests it cut off report (e.g.
+   * "the session was interrupted" rather than the stream's status); asked once per stream end.
+   */
   constructor(
     private readonly openStream: () => IsotpStream,
     private readonly log: Logger,
     private readonly idleCloseMs: number,
+    private readonly explainEnd: (error: OpenObdError) => Promise<OpenObdError> = (e) => Promise.resolve(e),
   ) {}
 
   get isOpen(): boolean {
@@ -184,7 +189,17 @@ export class IsotpLink {
     this.#clearIdleTimer();
     if (this.#closed) return;
     this.log.debug(`ISO-TP stream ended: ${error.message}`);
-    for (const l of [...this.#failureListeners]) l(error);
+    // The requests in flight on this stream now; later ones go out on a new stream.
+    const cutOff = [...this.#failureListeners];
+    if (cutOff.length === 0) return;
+    void this.explainEnd(error).then(
+      (explained) => {
+        for (const l of cutOff) l(explained);
+      },
+      () => {
+        for (const l of cutOff) l(error);
+      },
+    );
   }
 
   /*

@@ -22,7 +22,7 @@ export interface KeepaliveHooks {
   /** Milliseconds the newest token is still good for; reopening stops when this runs out. */
   tokenRemainingMs(): number;
   /**
-   * The stream ended with a status other than a transient one: ask whether the session still exists.
+   * The stream ended (other than by the watchdog): ask whether the session still exists.
    * Resolves true when the session has ended (the keepalive then stops for good).
    */
   sessionEnded(status: grpc.StatusObject | undefined): Promise<boolean>;
@@ -145,7 +145,7 @@ export class Keepalive {
     }
   }
 
-  async #onEnd(status: grpc.StatusObject): Promise<void> {
+  async #onEnd(status: grpc.StatusObject, halfOpen = false): Promise<void> {
     if (this.#stopped) return;
     this.stats.drops += 1;
     this.#clearWatchdog();
@@ -154,19 +154,14 @@ export class Keepalive {
       `The session token stream ended (${grpcStatusName(status.code)}${status.details ? `: ${status.details}` : ''})`,
       { operation: 'session.openSessionTokenStream', grpcCode: status.code, details: status.details, retryable: true },
     );
-    // A transient failure is just reopened; anything else may mean the session is gone, so ask. A
-    // status that speaks of the session itself (e.g. FAILED_PRECONDITION after an interrupt) is asked
-    // about before claiming "recovering", so an ended session is not shown as reconnecting.
+    // openOBD does not document the status it ends a session's streams with, so any end may mean the
+    // session is over: ask before reopening (a stream of an ended session is never reopened). Only the
+    // watchdog's own finding is about the connection alone. A status that speaks of the connection shows
+    // "recovering" at once; any other is asked about first, so an ended session is not shown reconnecting.
     const code = status.code;
-    const transient =
-      code === GrpcStatus.UNAVAILABLE || code === GrpcStatus.INTERNAL || code === GrpcStatus.OK || code === GrpcStatus.DEADLINE_EXCEEDED;
-    const aboutSession =
-      code === GrpcStatus.FAILED_PRECONDITION ||
-      code === GrpcStatus.PERMISSION_DENIED ||
-      code === GrpcStatus.UNAUTHENTICATED ||
-      code === GrpcStatus.NOT_FOUND;
-    if (!aboutSession) this.#markRecovering(error);
-    if (!transient) {
+    const connection = halfOpen || code === GrpcStatus.UNAVAILABLE || code === GrpcStatus.INTERNAL || code === GrpcStatus.DEADLINE_EXCEEDED;
+    if (connection) this.#markRecovering(error);
+    if (!halfOpen) {
       // A failed lookup cannot tell (e.g. openOBD unreachable): keep trying while the token lasts.
       const ended = await this.hooks.sessionEnded(status).catch(() => false);
       if (ended || this.#stopped) {
@@ -228,7 +223,7 @@ export class Keepalive {
       stream.removeAllListeners('data');
       stream.cancel();
     }
-    void this.#onEnd({ code: GrpcStatus.UNAVAILABLE, details: 'no token within the expected cadence', metadata: undefined as never });
+    void this.#onEnd({ code: GrpcStatus.UNAVAILABLE, details: 'no token within the expected cadence', metadata: undefined as never }, true);
   }
 
   #clearWatchdog(): void {

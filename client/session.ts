@@ -11,6 +11,7 @@ import { safeLogger, type Logger } from './logger';
 import type { BackoffPolicy } from './retry';
 import { Rpc } from './rpc';
 import { Secret } from './secret';
+import { SessionFate, sessionEndedError } from './session-fate';
 import { isFinalState, summarize, type SessionInfo, type SessionSummary } from './session-info';
 import { DEFAULT_UDS_TIMING, udsRequest, type UdsExchange, type UdsTarget, type UdsTiming } from './uds-request';
 import { ChannelQueues } from './channel-queue';
@@ -39,6 +40,8 @@ export interface SessionOptions {
   reconnect?: BackoffPolicy;
   /** Deadline of unary session calls (default 15 s). */
   callTimeoutMs?: number;
+  /** openOBD's maximum session duration (default 4 h): a session that ends after it is reported as such. */
+  maxDurationMs?: number;
   /** Close an unused ISO-TP stream after this long; openOBD ends sessions whose streams idle for an hour (default 30 min). */
   isotpIdleCloseMs?: number;
   /** Default timing of diagnostic requests. */
@@ -51,7 +54,7 @@ export interface SessionInit extends SessionOptions {
   endpoint: ResolvedEndpoint;
   channelPool?: ChannelPool;
   /** Asks openOBD for the session's state (through the session controller). */
-  stateLookup?: (sessionId: string) => Promise<string>;
+  stateLookup?: (sessionId: string, timeoutMs: number) => Promise<string>;
 }
 
 /**
@@ -74,6 +77,22 @@ export interface FinishOptions {
 
 /** A functional request is a single ISO-TP frame: 7 data bytes on classic CAN with normal addressing. */
 export const MAX_FUNCTIONAL_BYTES = 7;
+
+/** openOBD's maximum session duration (openOBD documentation, "Limitations": 14,400 s). */
+export const MAX_SESSION_DURATION_MS = 4 * 60 * 60_000;
+
+/*
+ * Statuses of a failed session call that can mean the session itself is over (openOBD does not say which
+ * one it uses): such a failure is checked with openOBD before it is reported.
+ */
+const SESSION_STATUSES: ReadonlySet<number> = new Set([
+  GrpcStatus.FAILED_PRECONDITION,
+  GrpcStatus.UNAUTHENTICATED,
+  GrpcStatus.PERMISSION_DENIED,
+  GrpcStatus.NOT_FOUND,
+  GrpcStatus.CANCELLED,
+  GrpcStatus.UNAVAILABLE,
+]);
 
 function hasOwnKeys(o: object): boolean {
   for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) return true;
@@ -121,7 +140,7 @@ export class Session extends EventEmitter {
   readonly #log: Logger;
   readonly #keepalive: Keepalive;
   readonly #isotp: IsotpLink;
-  readonly #stateLookup?: (id: string) => Promise<string>;
+  readonly #fate: SessionFate;
   readonly #buses = new Map<string, BusConfigurationMessage>();
   #busChain: Promise<unknown> = Promise.resolve();
   readonly #queues = new ChannelQueues();
@@ -142,10 +161,19 @@ export class Session extends EventEmitter {
       reconnect: init.reconnect ?? { initialDelayMs: 250, maxDelayMs: 5000, factor: 2 },
       callTimeoutMs: init.callTimeoutMs ?? 15_000,
       isotpIdleCloseMs: init.isotpIdleCloseMs ?? 30 * 60_000,
+      maxDurationMs: init.maxDurationMs ?? MAX_SESSION_DURATION_MS,
       uds: { ...DEFAULT_UDS_TIMING, ...init.uds },
     };
     this.#log = safeLogger(init.logger);
-    this.#stateLookup = init.stateLookup;
+    this.#fate = new SessionFate({
+      sessionId: this.id,
+      lookup: init.stateLookup,
+      ended: () => this.#ended,
+      end: (state, reason) => this.#end(state as SessionState, reason),
+      tokenRemainingMs: () => this.#tokenExpiresAt - Date.now(),
+      createdAtMs: Date.parse(info.createdAt) || Date.now(),
+      maxDurationMs: this.#opts.maxDurationMs,
+    });
     this.#lease = (init.channelPool ?? defaultChannelPool).acquire(init.endpoint);
     this.#rpc = new Rpc(this.#lease.client);
     this.#keepalive = new Keepalive(
@@ -154,7 +182,7 @@ export class Session extends EventEmitter {
         open: () => this.#rpc.serverStream<EmptyMessage, TokenMessage>('session', 'openSessionTokenStream', {}, { token: this.#token }),
         onToken: (value) => this.#acceptToken(value),
         tokenRemainingMs: () => this.#tokenExpiresAt - Date.now(),
-        sessionEnded: () => this.#checkEndedRemotely(),
+        sessionEnded: () => this.#fate.check().then((v) => v.kind === 'ended'),
         onLost: (error) => this.#end('lost', error.message, error),
         onHealth: (health, error) => this.emit('keepalive', health, error),
       },
@@ -164,6 +192,7 @@ export class Session extends EventEmitter {
       () => this.#rpc.bidi('can', 'openIsotpStream', { token: this.#token }) as IsotpStream,
       this.#log,
       this.#opts.isotpIdleCloseMs,
+      (error) => this.#fate.explain(error, 'can.openIsotpStream', 'the request'),
     );
   }
 
@@ -252,28 +281,28 @@ export class Session extends EventEmitter {
     throw new OpenObdError('SESSION_ENDED', `Session ${this.id} is ${this.#state}; ${operation} is not possible`, { operation });
   }
 
-  /** Asks openOBD whether the session still runs; ends it locally if not. */
-  async #checkEndedRemotely(): Promise<boolean> {
-    if (!this.#stateLookup) return false;
-    const state = await this.#stateLookup(this.id);
-    if (isFinalState(state)) {
-      this.#end(state as SessionState, `openOBD reports the session as ${state}`);
-      return true;
-    }
-    return false;
-  }
-
-  /** A unary session-level call with the newest token. A "session has ended" answer ends it here too. */
+  /**
+   * A unary session-level call with the newest token. A failure that may mean the session has ended is
+   * checked with openOBD, and then reported as SESSION_ENDED with the session's state.
+   */
   async call<Req, Res>(service: Parameters<Rpc['unary']>[0], name: string, request: Req): Promise<Res> {
-    this.#assertActive(`${service}.${name}`);
+    const operation = `${service}.${name}`;
+    this.#assertActive(operation);
     try {
       return await this.#rpc.unary<Req, Res>(service, name, request, { token: this.#token, timeoutMs: this.#opts.callTimeoutMs });
     } catch (err) {
-      const error = fromGrpcError(err, `${service}.${name}`);
-      if (error.grpcCode === GrpcStatus.FAILED_PRECONDITION || error.grpcCode === GrpcStatus.UNAUTHENTICATED)
-        await this.#checkEndedRemotely().catch(() => false);
-      throw error;
+      const error = fromGrpcError(err, operation);
+      throw SESSION_STATUSES.has(error.grpcCode ?? -1) ? await this.#fate.explain(error, operation) : error;
     }
+  }
+
+  /**
+   * For whatever else holds a stream of this session (the user interface, other buses): what to report
+   * when that stream ended with `error`. SESSION_ENDED / SESSION_LOST when the session is over (openOBD
+   * is asked when nothing here says so), otherwise `error`.
+   */
+  explainStreamEnd(error: OpenObdError, operation: string, what?: string): Promise<OpenObdError> {
+    return this.#fate.explain(error, operation, what);
   }
 
   /**
@@ -368,23 +397,12 @@ export class Session extends EventEmitter {
   }
 
   /**
-   * A request cut off because its session ended (the server ends the session's streams, or the session
-   * was closed here) says so, instead of surfacing the stream's status.
+   * A request cancelled because its session ended here (ended, then closed) says how it ended. A request
+   * cut off by the end of its stream was already explained by the link (SessionFate).
    */
   readonly #explainFailure = async (error: OpenObdError): Promise<OpenObdError> => {
-    const code = error.code;
-    if (code === 'FAILED_PRECONDITION' || code === 'UNAUTHENTICATED' || code === 'PERMISSION_DENIED' || code === 'CLOSED') {
-      if (!this.#ended && code !== 'CLOSED') await this.#checkEndedRemotely().catch(() => false);
-      const ended = this.#ended;
-      if (ended) {
-        return new OpenObdError(
-          ended.state === 'lost' ? 'SESSION_LOST' : 'SESSION_ENDED',
-          `Session ${this.id} was ${ended.state} before the request was answered (${ended.reason})`,
-          { operation: 'uds.request' },
-        );
-      }
-    }
-    return error;
+    const ended = this.#ended;
+    return error.code === 'CLOSED' && ended ? sessionEndedError(this.id, ended, 'uds.request', 'the request') : error;
   };
 
   /** Whether openOBD already has this bus exactly so (no configureBus needed). */
@@ -450,11 +468,16 @@ export class Session extends EventEmitter {
     this.#serverStreams.add(s);
     let stopped = false;
     stream.on('data', onData);
-    stream.on('error', (err: Error) => {
-      this.#serverStreams.delete(s);
-      if (!stopped) onError?.(fromGrpcError(err, operation));
-    });
-    stream.on('end', () => this.#serverStreams.delete(s));
+    // However the stream ends (an error status, or OK while nobody stopped it), the watcher hears what
+    // happened to the session, not only the stream's status.
+    const ended = (error: OpenObdError) => {
+      if (!this.#serverStreams.delete(s) || stopped) return;
+      void this.#fate.explain(error, operation, 'the stream').then((e) => onError?.(e));
+    };
+    stream.on('error', (err: Error) => ended(fromGrpcError(err, operation)));
+    stream.on('end', () =>
+      ended(new OpenObdError('UNAVAILABLE', `The stream ${operation} was closed by openOBD`, { operation, retryable: true })),
+    );
     return () => {
       stopped = true;
       this.#serverStreams.delete(s);

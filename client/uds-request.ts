@@ -141,7 +141,9 @@ class UdsRun {
           operation: 'uds.request',
           grpcCode: error.grpcCode,
           details: error.details,
-          retryable: true,
+          sessionState: error.sessionState,
+          // A request cut off by a dropped stream may go through on the next one; not one whose session ended.
+          retryable: error.sessionState === undefined,
         }),
       );
   };

@@ -48,6 +48,17 @@ export interface SimulatorOptions {
   authenticationTimeoutMs?: number;
   /** A session in a final state stays readable this long (default 120 s). */
   finalStateRetentionMs?: number;
+  /** How often expiries and limits are checked (default 1000 ms; tests use less). */
+  sweepIntervalMs?: number;
+  /** A session is ended (failed) when it gets this old (default 14400 s, openOBD's documented maximum). */
+  maxSessionDurationMs?: number;
+  /**
+   * How a session's open streams end when the session ends: openOBD does not document it, so a test can
+   * run the same scenario under each (default FAILED_PRECONDITION; OK ends them normally).
+   */
+  sessionEndStatus?: GrpcStatus;
+  /** Before ending them, send one last, empty message on each of the session's streams (default false). */
+  sessionEndFinalMessage?: boolean;
   /** Interval of the connector information stream (default 1000 ms). */
   connectorInfoIntervalMs?: number;
   /** Latency the connection monitor reports (default 35 ms). */
@@ -136,6 +147,10 @@ export class OpenObdSimulator extends EventEmitter {
       controllerTokenLifetimeMs: options.controllerTokenLifetimeMs ?? 5_400_000,
       authenticationTimeoutMs: options.authenticationTimeoutMs ?? 60_000,
       finalStateRetentionMs: options.finalStateRetentionMs ?? 120_000,
+      sweepIntervalMs: options.sweepIntervalMs ?? 1000,
+      maxSessionDurationMs: options.maxSessionDurationMs ?? 14_400_000,
+      sessionEndStatus: options.sessionEndStatus ?? GrpcStatus.FAILED_PRECONDITION,
+      sessionEndFinalMessage: options.sessionEndFinalMessage ?? false,
       connectorInfoIntervalMs: options.connectorInfoIntervalMs ?? 1000,
       latencyMs: options.latencyMs ?? 35,
       vehicle: options.vehicle,
@@ -209,7 +224,7 @@ export class OpenObdSimulator extends EventEmitter {
     );
     this.#server = server;
     this.#port = port;
-    this.#sweep = setInterval(() => this.sweep(), 1000);
+    this.#sweep = setInterval(() => this.sweep(), this.options.sweepIntervalMs);
     this.#sweep.unref();
     this.emit('started', this.endpoint);
     return this.endpoint;
@@ -359,11 +374,30 @@ export class OpenObdSimulator extends EventEmitter {
     session.endReason = reason;
     if (session.authTimer) clearTimeout(session.authTimer);
     for (const [value, t] of this.tokens) if (t.kind !== 'controller' && t.sessionId === session.id) this.tokens.delete(value);
-    for (const s of [...session.streams])
-      this.closeStream(s, { code: GrpcStatus.FAILED_PRECONDITION, details: `Session ${session.id} has ended (${state})` });
+    const code = this.options.sessionEndStatus;
+    for (const s of [...session.streams]) {
+      if (this.options.sessionEndFinalMessage) this.#writeFinal(s);
+      this.closeStream(s, code === GrpcStatus.OK ? undefined : { code, details: `Session ${session.id} has ended (${state})` });
+    }
     const connector = this.connectors.get(session.connectorId);
     if (connector?.sessionId === session.id) connector.sessionId = undefined;
     this.emit('session', session.id, state);
+  }
+
+  #writeFinal(stream: OpenStream): void {
+    try {
+      stream.finalMessage?.();
+    } catch {
+      // the call may already be gone with its connection
+    }
+  }
+
+  /** Ends a session from the server's side, as a failure on openOBD's end would (state `failed`). */
+  fail(sessionId: string, reason = 'a server-side failure'): boolean {
+    const s = this.sessions.get(sessionId);
+    if (!s || isFinal(s.state)) return false;
+    this.endSession(s, 'failed', reason);
+    return true;
   }
 
   /** @internal Tracks a server stream of a session until it closes. */
@@ -433,6 +467,9 @@ export class OpenObdSimulator extends EventEmitter {
     for (const s of [...this.sessions.values()]) {
       if (s.state === 'active' && s.tokenExpiresAtMs <= now) {
         this.endSession(s, 'failed', 'every session token expired');
+      }
+      if (!isFinal(s.state) && now - s.createdAtMs >= this.options.maxSessionDurationMs) {
+        this.endSession(s, 'failed', 'the maximum session duration was reached');
       }
       if (isFinal(s.state) && s.endedAtMs !== undefined && now - s.endedAtMs > this.options.finalStateRetentionMs) {
         this.sessions.delete(s.id);

@@ -34,6 +34,8 @@ export interface OpenStream {
     grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>;
   /** Releases the stream's timers; called exactly once. */
   dispose(): void;
+  /** Writes one last, empty message of the stream's type (see SimulatorOptions.sessionEndFinalMessage). */
+  finalMessage?(): void;
   /** ISO-TP channels announced on this stream (receive filters, as on the J-Rex). */
   channels?: Map<string, IsotpChannelMessage>;
 }

@@ -38,6 +38,7 @@ export function toFlowError(err: unknown): FlowError {
     if (err.details) cause.details = err.details;
     if (err.nrc !== undefined) cause.nrc = err.nrc;
     if (err.nrcName) cause.nrcName = err.nrcName;
+    if (err.sessionState) cause.state = err.sessionState;
     return new FlowError(err.code, err.message, Object.keys(cause).length ? cause : undefined);
   }
   return new FlowError('UNKNOWN', err instanceof Error ? err.message : String(err));

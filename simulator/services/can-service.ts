@@ -64,6 +64,9 @@ export function canService(sim: OpenObdSimulator): grpc.UntypedServiceImplementa
           timers.clear();
           if (testerPresent) clearInterval(testerPresent);
         },
+        finalMessage: () => {
+          for (const c of channels.values()) call.write({ channel: c, payload: '' } satisfies IsotpMessageMessage);
+        },
       };
       sim.trackStream(session, stream);
 

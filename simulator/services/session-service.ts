@@ -52,7 +52,12 @@ export function sessionService(sim: OpenObdSimulator): grpc.UntypedServiceImplem
         call.write({ value: newSessionToken(session) });
       };
       const timer = setInterval(push, sim.options.tokenIntervalMs);
-      const stream: OpenStream = { kind: 'token', call, dispose: () => clearInterval(timer) };
+      const stream: OpenStream = {
+        kind: 'token',
+        call,
+        dispose: () => clearInterval(timer),
+        finalMessage: () => call.write({ value: '' }),
+      };
       sim.trackStream(session, stream);
       if (sim.options.tokenOnOpen) push();
     }),

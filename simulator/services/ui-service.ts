@@ -31,7 +31,7 @@ export function userInterfaceService(sim: OpenObdSimulator): grpc.UntypedService
       const script: UiScript = sim.options.ui ?? {};
       const queue = [...(script.answers ?? [])];
       const timers = new Set<NodeJS.Timeout>();
-      const stream: OpenStream = { kind: 'control', call, dispose: () => timers.forEach(clearTimeout) };
+      const stream: OpenStream = { kind: 'control', call, dispose: () => timers.forEach(clearTimeout), finalMessage: () => call.write({}) };
       sim.trackStream(session, stream);
 
       const answer = (c: ControlMessage): ControlMessage => {

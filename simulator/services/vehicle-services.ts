@@ -109,7 +109,12 @@ export function connectionMonitorService(sim: OpenObdSimulator): grpc.UntypedSer
       const connector = connectorOf(sim, session);
       call.write(info(connector));
       const timer = setInterval(() => call.write(info(connector)), sim.options.connectorInfoIntervalMs);
-      const stream: OpenStream = { kind: 'connector', call, dispose: () => clearInterval(timer) };
+      const stream: OpenStream = {
+        kind: 'connector',
+        call,
+        dispose: () => clearInterval(timer),
+        finalMessage: () => call.write({ connected: false, connected_since: '0', latency: 0, healthy: false }),
+      };
       sim.trackStream(session, stream);
     }),
   };
@@ -146,7 +151,7 @@ export function terminal15Service(sim: OpenObdSimulator): grpc.UntypedServiceImp
       };
       report();
       const timer = setInterval(report, 250);
-      const stream: OpenStream = { kind: 'terminal15', call, dispose: () => clearInterval(timer) };
+      const stream: OpenStream = { kind: 'terminal15', call, dispose: () => clearInterval(timer), finalMessage: () => call.write({}) };
       sim.trackStream(session, stream);
     }),
   };

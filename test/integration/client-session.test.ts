@@ -143,7 +143,8 @@ describe('client library <-> simulator: session life cycle', function () {
     sim.interrupt(session.id); // from the operator side: the server ends the session's streams
     await assert.rejects(pending, (err: OpenObdError) => {
       assert.equal(err.code, 'SESSION_ENDED');
-      assert.match(err.message, /was interrupted before the request was answered/);
+      assert.match(err.message, /was interrupted before the request completed/);
+      assert.equal(err.sessionState, 'interrupted');
       return true;
     });
   });

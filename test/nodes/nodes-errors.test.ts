@@ -196,6 +196,43 @@ describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, f
     assert.equal((await caughtFrom('finish', { openobd: s.openobd })).error.code, 'SESSION_ENDED');
   });
 
+  for (const [name, code] of [
+    ['OK', 0],
+    ['FAILED_PRECONDITION', 9],
+    ['UNAVAILABLE', 14],
+  ] as Array<[string, number]>) {
+    it(`SESSION_ENDED: a request in flight when the operator interrupts the session (its streams end with ${name})`, async function () {
+      helper.settings({
+        ...FAST_SETTINGS,
+        openobdAccountSimulator: { ...FAST_SETTINGS.openobdAccountSimulator, sessionEndStatus: code },
+      } as never);
+      await helper.load([openobdNodes, catchNode] as never, flow() as never);
+      const s = await session();
+      const id8 = s.openobd.sessionId.slice(0, 8);
+      const ok = nextMessage(helper.getNode('answered'));
+      helper.getNode('req').receive({ payload: '3E00', openobd: s.openobd });
+      await ok;
+      const { currentBuiltinSimulator } = await import('../../nodes/lib/builtin-simulator');
+      const sim = (await currentBuiltinSimulator()) as OpenObdSimulator;
+      sim.faults.delayResponses(5000, 'engine');
+      const caught = nextMessage(helper.getNode('caught'));
+      helper.getNode('req').receive({ payload: '22F190', openobd: s.openobd });
+      await new Promise((r) => setTimeout(r, 50));
+      sim.interrupt(s.openobd.sessionId);
+      const c = await caught;
+      assert.equal(c.error.code, 'SESSION_ENDED', c.error.message);
+      assert.equal(c.error.cause.state, 'interrupted');
+      assert.match(c.error.message, /interrupted outside this flow/);
+      // What the user sees on the nodes: the request node and the start node say how the session ended.
+      const deadline = Date.now() + 3000;
+      const last = (nodeId: string) => statusHistory(helper.getNode(nodeId)).at(-1)?.text;
+      while (last('start') !== `${id8} interrupted` && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(last('start'), `${id8} interrupted`);
+      assert.ok([`${id8} interrupted`, 'session ended'].includes(last('req') ?? ''), `request node: ${last('req')}`);
+      sim.faults.clear();
+    });
+  }
+
   it('BAD_REQUEST: a service result or user feedback out of range; the session stays usable', async function () {
     await helper.load([openobdNodes, catchNode] as never, flow() as never);
     const s = await session();

@@ -1,3 +1,5 @@
+import * as grpc from '@grpc/grpc-js';
+import { method } from '../../protocol';
 import { SessionController, type SessionControllerOptions } from '../../client';
 import { DEFAULT_SIMULATOR_CREDENTIALS, OpenObdSimulator, type SimulatorOptions } from '../../simulator';
 
@@ -34,4 +36,27 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what =
 
 export function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Finishes a session from another client, as a second program holding the session's token would: a
+ * raw session/finish call with a valid session token the simulator issued for it.
+ */
+export async function finishElsewhere(sim: OpenObdSimulator, sessionId: string): Promise<void> {
+  const now = Date.now();
+  const token = [...sim.tokens.entries()].find(([, t]) => t.kind === 'session' && t.sessionId === sessionId && t.expiresAtMs > now)?.[0];
+  if (!token) throw new Error(`no valid session token for ${sessionId}`);
+  const def = method('session', 'finish');
+  const client = new grpc.Client(`127.0.0.1:${sim.port}`, grpc.credentials.createInsecure());
+  try {
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${token}`);
+    await new Promise<void>((resolve, reject) =>
+      client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, { result: ['RESULT_SUCCESS'] }, md, {}, (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+  } finally {
+    client.close();
+  }
 }
