@@ -285,18 +285,17 @@ export class SessionController extends EventEmitter {
     return (reply.sessions ?? []).map(sessionInfoFromWire);
   }
 
-  /** Interrupts a session (final state `interrupted`). Interrupting twice ends the same way, so it is retried. */
-  async interruptSession(sessionId: string): Promise<SessionInfo> {
+  /**
+   * Interrupts a session (final state `interrupted`). Interrupting twice ends the same way, so it is
+   * retried. `reason` is what this process reports as the reason (default: through the session controller).
+   */
+  async interruptSession(sessionId: string, reason = 'interrupted through the session controller'): Promise<SessionInfo> {
     const value = requireId(sessionId, 'session id');
     const info = sessionInfoFromWire(
       await this.#call<{ value: string }, SessionInfoMessage>('interruptSession', { value }, true).catch(forgotten(value)),
     );
     for (const s of this.#sessions)
-      if (s.id === info.id)
-        s.markEnded(
-          info.state === 'available' || info.state === 'active' ? 'interrupted' : info.state,
-          'interrupted through the session controller',
-        );
+      if (s.id === info.id) s.markEnded(info.state === 'available' || info.state === 'active' ? 'interrupted' : info.state, reason);
     return info;
   }
 

@@ -34,6 +34,8 @@ export interface OpenObdErrorOptions {
   nrcName?: string;
   /** For SESSION_ENDED / SESSION_LOST: the state the session ended in (interrupted, finished, failed, lost). */
   sessionState?: string;
+  /** What went wrong in the user's words, where the code alone does not say (see Situation). */
+  situation?: Situation;
   /** Whether trying the same thing again may succeed without changing anything. */
   retryable?: boolean;
   cause?: unknown;
@@ -52,6 +54,7 @@ export class OpenObdError extends Error {
   readonly nrc?: number;
   readonly nrcName?: string;
   readonly sessionState?: string;
+  readonly situation?: Situation;
   readonly retryable: boolean;
 
   constructor(code: ErrorCode, message: string, options: OpenObdErrorOptions = {}) {
@@ -63,6 +66,7 @@ export class OpenObdError extends Error {
     this.nrc = options.nrc;
     this.nrcName = options.nrcName;
     this.sessionState = options.sessionState;
+    this.situation = options.situation;
     this.retryable = options.retryable ?? false;
   }
 
@@ -75,6 +79,7 @@ export class OpenObdError extends Error {
     if (this.nrc !== undefined) out.nrc = this.nrc;
     if (this.nrcName !== undefined) out.nrcName = this.nrcName;
     if (this.sessionState !== undefined) out.sessionState = this.sessionState;
+    if (this.situation !== undefined) out.situation = this.situation;
     return out;
   }
 }
@@ -100,43 +105,77 @@ function isServiceError(err: unknown): err is ServiceError {
 }
 
 /**
- * Explains a gRPC failure in words a flow author understands, using what openOBD documents about its
- * errors (openOBD documentation, "Problems"): the raw status and details stay available on the error.
+ * The situation behind an error, in the words a flow author would use: what the node's status shows, and
+ * a stable value a Catch node can route on (`msg.error.cause.situation`) where the code alone is not
+ * enough (UNAVAILABLE is both "openOBD is down" and "this ticket is busy").
  */
-function explain(code: number, details: string, operation: string | undefined): string {
+export type Situation =
+  | 'wrongCredentials' // openOBD rejected the partner credentials
+  | 'ticketBusy' // a session already holds the ticket or connector
+  | 'unknownTicket' // no such ticket (or connector)
+  | 'noFreeResources' // openOBD has no capacity at the moment
+  | 'unreachable' // openOBD could not be reached, or did not answer in time
+  | 'notAuthenticated' // a session call before authenticate
+  | 'alreadyAuthenticated'; // a second authenticate (the one-time token was used)
+
+interface Explained {
+  message: string;
+  situation?: Situation;
+}
+
+/**
+ * Explains a gRPC failure in words a flow author understands, using what openOBD documents about its
+ * errors (openOBD documentation, "Problems"). Where there is something to do, the sentence starts with
+ * it: the collapsed debug sidebar shows only the beginning. The raw status and details stay on the error.
+ */
+function explain(code: number, details: string, operation: string | undefined): Explained {
   const d = details.trim();
   const what = operation ? `${operation} failed` : 'openOBD call failed';
   if (code === GrpcStatus.INVALID_ARGUMENT && /invalid client/i.test(d)) {
-    return 'openOBD rejected the partner credentials (Invalid client): check the client id, client secret and cluster id';
+    return {
+      situation: 'wrongCredentials',
+      message:
+        'Check the client id, client secret and cluster id of the account: openOBD rejected the partner credentials (Invalid client)',
+    };
   }
   if (code === GrpcStatus.UNAVAILABLE && /already in use/i.test(d)) {
-    return 'A session is already running on this ticket or connector (Resource already in use): interrupt the old session first';
+    return {
+      situation: 'ticketBusy',
+      message:
+        'Interrupt the session that holds this ticket or connector, or wait until it ends: another session is running on it (Resource already in use)',
+    };
   }
   if (code === GrpcStatus.UNAVAILABLE && /no free resources/i.test(d)) {
-    return 'openOBD has no free resources at the moment: try again in about two minutes';
+    return { situation: 'noFreeResources', message: 'Try again in about two minutes: openOBD has no free resources at the moment' };
   }
-  if (code === GrpcStatus.FAILED_PRECONDITION && /no ticket found/i.test(d)) {
-    return `Unknown ticket: ${d}`;
+  if (code === GrpcStatus.FAILED_PRECONDITION && /no (ticket|connector) found/i.test(d)) {
+    return { situation: 'unknownTicket', message: `Check the ticket or connector number: openOBD does not know it (${d})` };
   }
   if (code === GrpcStatus.PERMISSION_DENIED && /only allowed call .* authenticate/i.test(d)) {
-    return 'The session is not authenticated yet: only authenticate() is allowed at this point';
+    return { situation: 'notAuthenticated', message: 'The session is not authenticated yet: only authenticate() is allowed at this point' };
   }
   if (code === GrpcStatus.PERMISSION_DENIED && /already authenticated/i.test(d)) {
-    return 'The session is already authenticated: its one-time authentication token was used before';
+    return {
+      situation: 'alreadyAuthenticated',
+      message: 'Start a new session: this one is already authenticated, its one-time authentication token was used before',
+    };
   }
   if (code === GrpcStatus.UNAUTHENTICATED) {
-    return `${what}: the token was rejected (${d || 'unauthenticated'})`;
+    return { message: `${what}: the token was rejected (${d || 'unauthenticated'})` };
   }
   if (code === GrpcStatus.UNAVAILABLE) {
-    return `${what}: openOBD is not reachable${d ? ` (${d})` : ''}`;
+    return {
+      situation: 'unreachable',
+      message: `Check the network and the endpoint: ${what}, openOBD is not reachable${d ? ` (${d})` : ''}`,
+    };
   }
   if (code === GrpcStatus.DEADLINE_EXCEEDED) {
-    return `${what}: no answer from openOBD in time`;
+    return { situation: 'unreachable', message: `Try again, or check the network: ${what}, no answer from openOBD in time` };
   }
   if (code === GrpcStatus.CANCELLED) {
-    return `${what}: the call was cancelled`;
+    return { message: `${what}: the call was cancelled` };
   }
-  return `${what}: ${grpcStatusName(code)}${d ? ` (${d})` : ''}`;
+  return { message: `${what}: ${grpcStatusName(code)}${d ? ` (${d})` : ''}` };
 }
 
 /** Wraps anything thrown by a gRPC call into an OpenObdError (an OpenObdError passes through). */
@@ -144,7 +183,9 @@ export function fromGrpcError(err: unknown, operation?: string): OpenObdError {
   if (err instanceof OpenObdError) return err;
   if (isServiceError(err)) {
     const details = err.details ?? '';
-    return new OpenObdError(grpcStatusName(err.code), explain(err.code, details, operation), {
+    const explained = explain(err.code, details, operation);
+    return new OpenObdError(grpcStatusName(err.code), explained.message, {
+      situation: explained.situation,
       operation,
       grpcCode: err.code,
       details,

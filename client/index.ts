@@ -20,7 +20,7 @@ export {
   type FinishOptions,
 } from './session';
 export { isFinalState, summarize, FINAL_STATES, type SessionInfo, type SessionSummary, type ServerSessionState } from './session-info';
-export { OpenObdError, isOpenObdError, fromGrpcError, grpcStatusName, type ErrorCode, type LocalErrorCode } from './errors';
+export { OpenObdError, isOpenObdError, fromGrpcError, grpcStatusName, type ErrorCode, type LocalErrorCode, type Situation } from './errors';
 export { Secret, redact } from './secret';
 export {
   resolveEndpoint,

@@ -48,7 +48,7 @@ export function sessionEndedError(sessionId: string, end: SessionEndView, operat
   const lost = end.state === 'lost';
   return new OpenObdError(
     lost ? 'SESSION_LOST' : 'SESSION_ENDED',
-    `Session ${sessionId} was ${end.state} before ${what} completed (${end.reason})`,
+    `Start a new session: session ${sessionId} was ${end.state} before ${what} completed (${end.reason})`,
     {
       operation,
       sessionState: end.state,

@@ -40,6 +40,11 @@ export interface SessionOptions {
   reconnect?: BackoffPolicy;
   /** Deadline of unary session calls (default 15 s). */
   callTimeoutMs?: number;
+  /**
+   * No request and no `touch()` for this long emits 'idle' (default 0: never). The owner decides what to
+   * do; the Node-RED account ends the session, so nothing a flow forgets blocks a car for hours.
+   */
+  idleLimitMs?: number;
   /** openOBD's maximum session duration (default 4 h): a session that ends after it is reported as such. */
   maxDurationMs?: number;
   /** Close an unused ISO-TP stream after this long; openOBD ends sessions whose streams idle for an hour (default 30 min). */
@@ -73,6 +78,8 @@ export interface FinishOptions {
   result?: ResultName | ResultName[];
   userFeedback?: UserFeedbackName;
   description?: string;
+  /** Why it ends, as this process reports it afterwards (default: "finished with <results>"); not sent. */
+  reason?: string;
 }
 
 /** A functional request is a single ISO-TP frame: 7 data bytes on classic CAN with normal addressing. */
@@ -124,7 +131,8 @@ export const USER_FEEDBACK_NAMES: readonly UserFeedbackName[] = [
 /**
  * One claimed openOBD session: its token, its hidden keepalive, its vehicle link. Events:
  * `state` (state, reason), `token` ({ count, expiresAt }) without the value, `keepalive`
- * ('healthy' | 'recovering', error?), `ended` (SessionEnd) once, `closed` once.
+ * ('healthy' | 'recovering', error?), `idle` (ms unused, with an idle limit set), `ended` (SessionEnd)
+ * once, `closed` once.
  */
 export class Session extends EventEmitter {
   readonly id: string;
@@ -147,6 +155,9 @@ export class Session extends EventEmitter {
   readonly #serverStreams = new Set<grpc.ClientReadableStream<unknown>>();
   #ended?: SessionEnd;
   #closed = false;
+  /** When a request or a touch() last used the session (for the idle limit). */
+  #lastUsedAt = Date.now();
+  #idleTimer?: NodeJS.Timeout;
 
   constructor(info: SessionInfo, init: SessionInit) {
     super();
@@ -162,6 +173,7 @@ export class Session extends EventEmitter {
       callTimeoutMs: init.callTimeoutMs ?? 15_000,
       isotpIdleCloseMs: init.isotpIdleCloseMs ?? 30 * 60_000,
       maxDurationMs: init.maxDurationMs ?? MAX_SESSION_DURATION_MS,
+      idleLimitMs: init.idleLimitMs ?? 0,
       uds: { ...DEFAULT_UDS_TIMING, ...init.uds },
     };
     this.#log = safeLogger(init.logger);
@@ -266,7 +278,35 @@ export class Session extends EventEmitter {
     if (this.#closed) throw new OpenObdError('CLOSED', 'The session was closed while it was being claimed');
     this.#setState('active', 'authenticated');
     this.#keepalive.start();
+    this.#armIdle(this.#opts.idleLimitMs);
     this.#log.info(`openOBD session ${this.id} active`);
+  }
+
+  /** Marks the session as used now (requests do this themselves), for the idle limit. */
+  touch(): void {
+    this.#lastUsedAt = Date.now();
+  }
+
+  /** How long nothing has used the session, in milliseconds. */
+  get idleMs(): number {
+    return Date.now() - this.#lastUsedAt;
+  }
+
+  /*
+   * One timer per session, not re-armed on every request (the request path only stamps #lastUsedAt):
+   * when it fires early because the session was used, it waits for the rest of the limit.
+   */
+  #armIdle(ms: number): void {
+    const limit = this.#opts.idleLimitMs;
+    if (!(limit > 0) || this.#closed) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#closed || this.#state !== 'active') return;
+      const idle = this.idleMs;
+      if (idle < limit) this.#armIdle(limit - idle);
+      else this.emit('idle', idle);
+    }, ms);
+    this.#idleTimer.unref();
   }
 
   #assertActive(operation: string): void {
@@ -274,11 +314,14 @@ export class Session extends EventEmitter {
     if (this.#ended) {
       throw new OpenObdError(
         this.#ended.state === 'lost' ? 'SESSION_LOST' : 'SESSION_ENDED',
-        `Session ${this.id} is ${this.#ended.state} (${this.#ended.reason}); ${operation} is not possible`,
-        { operation },
+        `Start a new session: session ${this.id} is ${this.#ended.state} (${this.#ended.reason}), so ${operation} is not possible`,
+        { operation, sessionState: this.#ended.state },
       );
     }
-    throw new OpenObdError('SESSION_ENDED', `Session ${this.id} is ${this.#state}; ${operation} is not possible`, { operation });
+    throw new OpenObdError('SESSION_ENDED', `Start a new session: session ${this.id} is ${this.#state}, so ${operation} is not possible`, {
+      operation,
+      sessionState: this.#state,
+    });
   }
 
   /**
@@ -288,6 +331,7 @@ export class Session extends EventEmitter {
   async call<Req, Res>(service: Parameters<Rpc['unary']>[0], name: string, request: Req): Promise<Res> {
     const operation = `${service}.${name}`;
     this.#assertActive(operation);
+    this.#lastUsedAt = Date.now();
     try {
       return await this.#rpc.unary<Req, Res>(service, name, request, { token: this.#token, timeoutMs: this.#opts.callTimeoutMs });
     } catch (err) {
@@ -329,7 +373,7 @@ export class Session extends EventEmitter {
     if (options.userFeedback !== undefined) message.user_feedback = options.userFeedback;
     if (options.description !== undefined) message.description = String(options.description);
     await this.call<ServiceResultMessage, EmptyMessage>('session', 'finish', message);
-    this.#end('finished', 'finished with ' + results.join(', '));
+    this.#end('finished', options.reason ?? 'finished with ' + results.join(', '));
     return this.summary();
   }
 
@@ -371,6 +415,7 @@ export class Session extends EventEmitter {
    * flight starts the request at once.
    */
   request(ecu: EcuSpec, payload: unknown, timing: Partial<UdsTiming> = {}, signal?: AbortSignal): Promise<UdsExchange> {
+    this.#lastUsedAt = Date.now();
     let bytes: Buffer;
     let target: UdsTarget;
     let ready: PreparedEcu;
@@ -508,6 +553,7 @@ export class Session extends EventEmitter {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#keepalive.stop();
     this.#isotp.close();
     for (const s of [...this.#serverStreams]) {

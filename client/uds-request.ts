@@ -243,7 +243,7 @@ class UdsRun {
         ? `${this.#ecuLabel()} answered "response pending" ${pendingTotal} time(s) to ${this.#requestHex}, then nothing within ${timing.pendingTimeoutMs} ms`
         : this.target.functional
           ? `No ECU answered the functional request ${this.#requestHex} within ${timing.functionalWindowMs} ms`
-          : `No response from ${this.#ecuLabel()} within ${timing.timeoutMs} ms to ${this.#requestHex}`;
+          : `Check the ignition and the ECU's CAN ids: no response from ${this.#ecuLabel()} within ${timing.timeoutMs} ms to ${this.#requestHex}`;
     return new OpenObdError('TIMEOUT', message, { operation: 'uds.request' });
   }
 

@@ -222,6 +222,8 @@ function isSupportedPidsRequest(pid: number): boolean {
 function decodeCurrentData(response: Buffer): DecodedResponse {
   const result = decodeMode01(response);
   const values: Record<string, unknown> = {};
+  // The same values with their units, as a person reads them in the debug sidebar: { value: 799.5, unit: 'rpm' }.
+  const readings: Record<string, { value: unknown; unit: string }> = {};
   const supported: number[] = [];
   const pids = result.values.map((entry) => {
     let value: unknown = entry.value;
@@ -230,11 +232,12 @@ function decodeCurrentData(response: Buffer): DecodedResponse {
       value = hexPidList(entry.value);
     }
     values[entry.name] = value;
+    if (entry.unit !== undefined) readings[entry.name] = { value, unit: entry.unit };
     return entry.unit === undefined
       ? { pid: hexNumber(entry.pid, 2), name: entry.name, value }
       : { pid: hexNumber(entry.pid, 2), name: entry.name, value, unit: entry.unit };
   });
-  const out: DecodedResponse = { pids, values, complete: result.complete };
+  const out: DecodedResponse = { pids, values, readings, complete: result.complete };
   if (supported.length > 0) out.supportedPids = hexPidList([...new Set(supported)].sort((x, y) => x - y));
   if (result.problem !== undefined) out.problem = result.problem;
   if (result.undecodedHex !== undefined) out.undecodedHex = result.undecodedHex;

@@ -14,6 +14,8 @@ interface AccountDef extends NodeDef {
   /** 'cluster' (001 / 002 from the list), 'str' (any other id) or 'env' (clusterId names a variable). */
   clusterIdType?: string;
   closePolicy: ClosePolicy;
+  /** Minutes without use after which a session is ended (blank: 5; 0: never). */
+  idleMinutes?: string | number;
 }
 
 /** The custom settings of this node type in settings.js, with their defaults (declared in registerType). */
@@ -35,6 +37,13 @@ function nodeEnvironment(RED: NodeAPI, node: Node): NodeJS.ProcessEnv {
   return new Proxy({} as NodeJS.ProcessEnv, {
     get: (_target, name) => (typeof name === 'string' ? getSetting(node, name) : undefined),
   });
+}
+
+/** Minutes as the dialog stores them (blank: the default; 0: off) → milliseconds. */
+function idleLimitMs(minutes: string | number | undefined): number | undefined {
+  if (minutes === undefined || minutes === '') return undefined;
+  const n = Number(minutes);
+  return Number.isFinite(n) && n >= 0 ? Math.round(n * 60_000) : undefined;
 }
 
 /** `${NAME}` in a credential field reads that variable (Node-RED substitutes it only in ordinary properties). */
@@ -69,6 +78,7 @@ export function register(RED: NodeAPI): void {
       clientSecret: fromEnv(creds.clientSecret, env),
       ca: creds.ca,
       closePolicy: def.closePolicy === 'finish' ? 'finish' : 'interrupt',
+      idleLimitMs: idleLimitMs(def.idleMinutes),
       simulator: settings.openobdAccountSimulator,
       session: settings.openobdAccountSession,
       env,

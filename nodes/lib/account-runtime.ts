@@ -12,12 +12,39 @@ import {
 } from '../../client';
 import type { SimulatorOptions } from '../../simulator';
 import { acquireBuiltinSimulator, type BuiltinSimulatorLease } from './builtin-simulator';
-import { registry, type LiveSession } from './registry';
+import { registry, type LiveSession, type SessionTarget } from './registry';
 
 export type EndpointMode = 'simulator' | 'cloud' | 'custom';
 
 /** What happens to the account's open sessions when the account node stops (redeploy, delete, shutdown). */
 export type ClosePolicy = 'interrupt' | 'finish';
+
+/** What *start session* does when this Node-RED already holds a session on the ticket or connector. */
+export type IfHeld = 'reuse' | 'restart' | 'fail';
+
+export interface StartedSession {
+  live: LiveSession;
+  /** The session was already held here and is used again. */
+  reused: boolean;
+}
+
+/** Default idle limit: a session nothing used for this long is ended (0 switches the limit off). */
+export const DEFAULT_IDLE_LIMIT_MS = 5 * 60_000;
+
+function targetKey(t: StartTarget | SessionTarget): string {
+  return 'ticketId' in t && t.ticketId !== undefined ? `ticket:${t.ticketId}` : `connector:${(t as { connectorId?: string }).connectorId}`;
+}
+
+/** Sessions count as the same vehicle's only for the same partner on the same endpoint. */
+function originOf(c: SessionController): string {
+  return `${c.endpoint.key}|${c.clusterId}|${c.clientId}`;
+}
+
+function formatMinutes(ms: number): string {
+  const min = ms / 60_000;
+  if (min >= 1 && Number.isInteger(min)) return min === 1 ? '1 min' : `${min} min`;
+  return `${Math.round(ms / 1000)} s`;
+}
 
 export interface AccountSettings {
   mode: EndpointMode;
@@ -31,6 +58,8 @@ export interface AccountSettings {
   clientSecret?: string;
   clusterId?: string;
   closePolicy: ClosePolicy;
+  /** A session nothing used for this long is ended by the close policy (default 5 min; 0: never). */
+  idleLimitMs?: number;
   session?: SessionOptions;
   /** Options of the built-in simulator (from settings.js `openobdAccountSimulator`). */
   simulator?: SimulatorOptions;
@@ -45,6 +74,7 @@ export interface AccountStatus {
   state: 'starting' | ControllerState | 'error';
   /** The error code behind 'error', 'rejected' or 'unavailable'. */
   code?: string;
+  situation?: string;
   message?: string;
 }
 
@@ -68,6 +98,8 @@ export class AccountRuntime {
   #status: AccountStatus = { state: 'starting' };
   #recheck?: NodeJS.Timeout;
   #closed = false;
+  /** Starts under way, by target: a second start for the same vehicle waits for the first. */
+  readonly #starting = new Map<string, Promise<LiveSession>>();
 
   constructor(id: string, settings: AccountSettings) {
     this.id = id;
@@ -118,6 +150,7 @@ export class AccountRuntime {
         this.#setStatus({
           state: 'error',
           code: (err as { code?: string }).code ?? 'UNKNOWN',
+          situation: (err as { situation?: string }).situation,
           message: err instanceof Error ? err.message : String(err),
         });
       });
@@ -148,9 +181,10 @@ export class AccountRuntime {
       };
     }
     // 'cloud' leaves the endpoint to the controller: OPENOBD_GRPC_HOST, or grpc.openobd.com:443 with TLS.
-    const controller = new SessionController({ endpoint, credentials, session: s.session, logger: s.logger, env: s.env });
+    const session = { ...s.session, idleLimitMs: s.idleLimitMs ?? DEFAULT_IDLE_LIMIT_MS };
+    const controller = new SessionController({ endpoint, credentials, session, logger: s.logger, env: s.env });
     controller.on('state', (state: ControllerState, error?: OpenObdError) =>
-      this.#setStatus({ state, code: error?.code, message: error?.message }),
+      this.#setStatus({ state, code: error?.code, situation: error?.situation, message: error?.message }),
     );
     this.#setStatus({ state: 'idle' });
     return controller;
@@ -171,18 +205,64 @@ export class AccountRuntime {
     this.#recheck.unref();
   }
 
-  /** Starts and claims a session; it is registered for every flow node and kept alive until it ends. */
-  async startSession(target: StartTarget): Promise<LiveSession> {
+  /**
+   * Starts and claims a session; it is registered for every flow node and kept alive until it ends. When
+   * this Node-RED already holds a session on the same ticket or connector (of this partner, on this
+   * endpoint), `ifHeld` says what to do: reuse it (so a second click, or a flow that lost its message,
+   * does not end up with a busy ticket), end it and start anew, or fail as openOBD would.
+   */
+  async startSession(target: StartTarget, ifHeld: IfHeld = 'reuse'): Promise<StartedSession> {
     const controller = await this.controller();
+    const origin = originOf(controller);
+    const key = targetKey(target);
+    // A start for the same target still on its way counts as held: a double click must not start twice.
+    const starting = this.#starting.get(key);
+    if (starting && ifHeld !== 'fail') await starting.catch(() => undefined);
+    const held = registry.list().find((l) => l.origin === origin && targetKey(l.target) === key && l.session.active);
+    if (held && ifHeld === 'reuse') {
+      held.session.touch();
+      return { live: held, reused: true };
+    }
+    if (held && ifHeld === 'restart') await this.#end(held, controller, 'ended by Node-RED to start a new session on the same vehicle');
+    const start = this.#start(controller, target, origin);
+    this.#starting.set(key, start);
+    try {
+      return { live: await start, reused: false };
+    } finally {
+      if (this.#starting.get(key) === start) this.#starting.delete(key);
+    }
+  }
+
+  async #start(controller: SessionController, target: StartTarget, origin: string): Promise<LiveSession> {
     const session = await controller.startSession(target);
     const live: LiveSession = {
       id: session.id,
       session,
       accountId: this.id,
+      origin,
       target: 'ticketId' in target ? { ticketId: target.ticketId } : { connectorId: target.connectorId },
     };
     registry.add(live);
+    const idleMs = this.settings.idleLimitMs ?? DEFAULT_IDLE_LIMIT_MS;
+    // The session emits 'idle' after idleMs without use (the controller gives every session the limit).
+    if (idleMs > 0) {
+      session.on('idle', () => {
+        live.endCause = 'idle';
+        const reason = `ended after ${formatMinutes(idleMs)} without use (the account's idle limit)`;
+        void this.#end(live, controller, reason).catch((err: unknown) =>
+          this.settings.logger?.warn?.(`Could not end idle session ${live.id}: ${(err as Error).message}`),
+        );
+      });
+    }
     return live;
+  }
+
+  /** Ends one of this account's sessions by the close policy, with `reason` as what it reports afterwards. */
+  #end(live: LiveSession, controller: SessionController, reason: string): Promise<unknown> {
+    if (this.settings.closePolicy === 'finish') {
+      return live.session.finish({ result: 'RESULT_FAILURE_RUNTIME_ERROR', description: `Node-RED: ${reason}`, reason });
+    }
+    return controller.interruptSession(live.id, reason);
   }
 
   async getSession(sessionId: string): Promise<SessionInfo> {

@@ -42,12 +42,17 @@ export function onInput(node: Node, kit: FlowNodeKit, work: (msg: OpenObdMsg, se
       (err: unknown) => {
         const e = toFlowError(err);
         // A negative answer is the ECU's, not the node's: the node already shows it in yellow.
-        if (e.code !== 'NEGATIVE_RESPONSE') kit.status.show(errorStatus(e.code, kit.t));
+        if (e.code !== 'NEGATIVE_RESPONSE') kit.status.show(errorStatus(e.code, kit.t, situationOf(e)));
         kit.status.end();
         done(e);
       },
     );
   });
+}
+
+function situationOf(e: FlowError): string | undefined {
+  const cause = e.cause as { situation?: unknown } | undefined;
+  return typeof cause?.situation === 'string' ? cause.situation : undefined;
 }
 
 export function requireAccount(kit: FlowNodeKit): AccountNode {

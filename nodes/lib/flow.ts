@@ -20,7 +20,12 @@ export type OpenObdMsg = NodeMessage & { openobd?: OpenObdMsgContext; [key: stri
  * name...) and, in `msg.error.cause`, plain details such as the NRC.
  */
 export class FlowError extends Error {
-  override readonly name = 'openOBD';
+  /*
+   * Node-RED puts String(err), "<name>: <message>", into msg.error.message and the log. No name, so the
+   * message starts with what to do: the collapsed debug sidebar shows only its beginning, and the log line
+   * already names the node.
+   */
+  override readonly name = '';
   readonly code: string;
 
   constructor(code: string, message: string, cause?: Record<string, unknown>) {
@@ -39,6 +44,7 @@ export function toFlowError(err: unknown): FlowError {
     if (err.nrc !== undefined) cause.nrc = err.nrc;
     if (err.nrcName) cause.nrcName = err.nrcName;
     if (err.sessionState) cause.state = err.sessionState;
+    if (err.situation) cause.situation = err.situation;
     return new FlowError(err.code, err.message, Object.keys(cause).length ? cause : undefined);
   }
   return new FlowError('UNKNOWN', err instanceof Error ? err.message : String(err));
@@ -57,7 +63,7 @@ export function sessionIdOf(msg: OpenObdMsg): string {
   if (typeof id !== 'string' || !id.trim()) {
     throw new FlowError(
       'NO_SESSION',
-      'The message has no msg.openobd.sessionId: connect this node after a "start session" node (and keep msg.openobd)',
+      'Connect this node after a "start session" node (and keep msg.openobd): the message has no msg.openobd.sessionId',
     );
   }
   return id.trim();
@@ -67,15 +73,20 @@ export function sessionIdOf(msg: OpenObdMsg): string {
 export function liveSessionOf(msg: OpenObdMsg): LiveSession {
   const id = sessionIdOf(msg);
   const live = registry.get(id);
-  if (live) return live;
+  if (live) {
+    live.session.touch(); // a node working with the session counts as use (the account's idle limit)
+    return live;
+  }
   const ended = endedSession(id);
   if (ended) {
     const code = ended.state === 'lost' ? 'SESSION_LOST' : 'SESSION_ENDED';
-    throw new FlowError(code, `Session ${id} is ${ended.state}${ended.reason ? ` (${ended.reason})` : ''}: start a new session`);
+    throw new FlowError(code, `Start a new session: session ${id} is ${ended.state}${ended.reason ? ` (${ended.reason})` : ''}`, {
+      state: ended.state,
+    });
   }
   throw new FlowError(
     'NO_SESSION',
-    `No live openOBD session ${id} in this Node-RED: it was never started here, or Node-RED was restarted since`,
+    `Start a new session: there is no live openOBD session ${id} in this Node-RED (it was never started here, or Node-RED was restarted since)`,
   );
 }
 

@@ -13,6 +13,10 @@ export interface LiveSession {
   readonly target: SessionTarget;
   /** The id of the account config node that owns it. */
   readonly accountId: string;
+  /** Endpoint, cluster and partner it belongs to: sessions on the same vehicle match only within one. */
+  readonly origin: string;
+  /** Set when this Node-RED ends the session for a reason its nodes should show (the idle limit). */
+  endCause?: 'idle';
 }
 
 /** Health of a session as flow nodes show it. */
@@ -23,6 +27,8 @@ export interface SessionEvent {
   state: string;
   health: SessionHealth;
   reason?: string;
+  /** The session was ended because nothing used it for the account's idle limit. */
+  idle?: boolean;
 }
 
 type Subscriber = (event: SessionEvent) => void;
@@ -64,7 +70,7 @@ class SessionRegistry {
     });
     s.once('ended', (end: { state: string; reason: string }) => {
       this.#live.delete(live.id);
-      this.emit({ id: live.id, state: end.state, health: 'ended', reason: end.reason });
+      this.emit({ id: live.id, state: end.state, health: 'ended', reason: end.reason, idle: live.endCause === 'idle' });
     });
     this.emit({ id: live.id, state: s.state, health: 'active' });
   }

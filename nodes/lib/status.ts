@@ -26,7 +26,7 @@ export function accountStatus(s: AccountStatus, t: Translate): NodeStatus {
     case 'rejected':
       return { fill: 'red', shape: 'ring', text: 'openobd.status.rejected' };
     case 'error':
-      return s.code ? errorStatus(s.code, t) : { fill: 'red', shape: 'ring', text: 'openobd.status.error' };
+      return s.code ? errorStatus(s.code, t, s.situation) : { fill: 'red', shape: 'ring', text: 'openobd.status.error' };
     case 'closed':
       return {};
   }
@@ -37,6 +37,7 @@ export function sessionStatus(e: SessionEvent, t: Translate): NodeStatus {
   const id = e.id.slice(0, 8);
   if (e.health === 'recovering') return { fill: 'yellow', shape: 'ring', text: t('openobd.status.recovering', { id }) };
   if (e.health === 'ended') {
+    if (e.idle) return { fill: 'grey', shape: 'ring', text: t('openobd.status.idleEnded', { id }) };
     if (e.state === 'lost') return { fill: 'red', shape: 'ring', text: t('openobd.status.lost', { id }) };
     if (e.state === 'finished') return { fill: 'grey', shape: 'dot', text: t('openobd.status.finished', { id }) };
     return { fill: 'grey', shape: 'ring', text: t('openobd.status.ended', { id, state: e.state }) };
@@ -44,11 +45,17 @@ export function sessionStatus(e: SessionEvent, t: Translate): NodeStatus {
   return { fill: 'green', shape: 'dot', text: t('openobd.status.active', { id }) };
 }
 
-/** The short reason for an error code, as a catalog key; a code the catalog does not know is shown as it is. */
-export function errorStatus(code: string, t: Translate): NodeStatus {
-  const key = `openobd.status.errors.${code}`;
-  const known = t(key);
-  return { fill: 'red', shape: 'ring', text: known === key || !known ? shortText(code) : key };
+/**
+ * The short reason for an error, as a catalog key: the situation in the user's words where there is one
+ * ("ticket busy" rather than UNAVAILABLE), else the code's; a code the catalog does not know as it is.
+ */
+export function errorStatus(code: string, t: Translate, situation?: string): NodeStatus {
+  for (const key of [situation ? `openobd.status.situations.${situation}` : undefined, `openobd.status.errors.${code}`]) {
+    if (!key) continue;
+    const known = t(key);
+    if (known && known !== key) return { fill: 'red', shape: 'ring', text: key };
+  }
+  return { fill: 'red', shape: 'ring', text: shortText(code) };
 }
 
 export function busyStatus(text: string): NodeStatus {

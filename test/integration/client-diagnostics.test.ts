@@ -308,7 +308,10 @@ describe('client library <-> simulator: diagnostic requests to the default car',
       const started = Date.now();
       await assert.rejects(session.request(ENGINE, '22F190', { timeoutMs: 400 }), (err: OpenObdError) => {
         assert.equal(err.code, 'TIMEOUT');
-        assert.equal(err.message, 'No response from ECU 7E0 (answers on 7E8) within 400 ms to 22F190');
+        assert.equal(
+          err.message,
+          "Check the ignition and the ECU's CAN ids: no response from ECU 7E0 (answers on 7E8) within 400 ms to 22F190",
+        );
         return true;
       });
       const elapsed = Date.now() - started;
@@ -455,7 +458,10 @@ describe('client library <-> simulator: diagnostic requests to the default car',
       const wrongPins: EcuSpec = { bus: { name: 'body-can', pinPlus: 3, pinMinus: 11 }, requestId: 0x7e0, responseId: 0x7e8 };
       await assert.rejects(session.request(wrongPins, '22F190', { timeoutMs: 300 }), (err: OpenObdError) => {
         assert.equal(err.code, 'TIMEOUT');
-        assert.equal(err.message, 'No response from ECU 7E0 (answers on 7E8) within 300 ms to 22F190');
+        assert.equal(
+          err.message,
+          "Check the ignition and the ECU's CAN ids: no response from ECU 7E0 (answers on 7E8) within 300 ms to 22F190",
+        );
         return true;
       });
       assert.equal(s.callCounts.get('config.configureBus'), 2);

@@ -51,7 +51,7 @@ describe('client library <-> simulator: session life cycle', function () {
     open.push(session);
     await assert.rejects(controller.startSessionOnConnector(connectorId), (err: OpenObdError) => {
       assert.equal(err.code, 'UNAVAILABLE');
-      assert.match(err.message, /interrupt the old session first/);
+      assert.match(err.message, /^Interrupt the session that holds this ticket or connector/);
       assert.equal(err.details, 'Resource already in use.');
       return true;
     });
@@ -60,7 +60,10 @@ describe('client library <-> simulator: session life cycle', function () {
   it('rejects an unknown ticket with FAILED_PRECONDITION and the ticket number', async function () {
     await assert.rejects(controller.startSessionOnTicket('999999'), (err: OpenObdError) => {
       assert.equal(err.code, 'FAILED_PRECONDITION');
-      assert.match(err.message, /Unknown ticket: No ticket found with the ticket number: "999999"/);
+      assert.match(
+        err.message,
+        /^Check the ticket or connector number: openOBD does not know it \(No ticket found with the ticket number: "999999"\)/,
+      );
       return true;
     });
   });

@@ -126,9 +126,12 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
     await session;
     const live = output('live data', 5000);
     const d = (await live).payload;
-    assert.ok(d.engineSpeed > 700 && d.engineSpeed < 900, JSON.stringify(d));
-    assert.equal(d.vehicleSpeed, 0);
-    assert.equal(typeof d.engineCoolantTemperature, 'number');
+    // Numbers with their units, as the debug sidebar shows them.
+    assert.equal(d.engineSpeed.unit, 'rpm');
+    assert.ok(d.engineSpeed.value > 700 && d.engineSpeed.value < 900, JSON.stringify(d));
+    assert.deepEqual(d.vehicleSpeed, { value: 0, unit: 'km/h' });
+    assert.equal(d.engineCoolantTemperature.unit, '°C');
+    assert.equal(typeof d.engineCoolantTemperature.value, 'number');
     const finished = output('finished');
     press('stop');
     assert.equal((await finished).openobd.state, 'finished');
@@ -162,11 +165,11 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
     await expectError('unknown session', 'NO_SESSION');
     await expectError('start for bad input', 'BAD_PAYLOAD');
     await expectError('unknown ticket', 'FAILED_PRECONDITION');
-    const negative = output('negative response');
     const second = output('negative (output 2)');
+    const negative = output('negative response');
     press('unsupported DID');
-    assert.equal((await negative).openobd.response.nrcName, 'requestOutOfRange');
     assert.equal((await second).openobd.response.nrc, '31');
+    assert.equal((await negative).openobd.response.nrcName, 'requestOutOfRange');
   });
 
   it('06 unlocks security and waits through three "response pending" answers', async function () {
@@ -180,4 +183,61 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
     assert.equal((await finished).openobd.state, 'finished');
     assert.deepEqual(errors, []);
   });
+
+  /*
+   * A newcomer presses buttons in any order and more than once, on the error paths too. Afterwards no
+   * session may be left active on the simulator: the examples end every session their error paths leave.
+   */
+  const BUTTONS: Array<[string, string[]]> = [
+    ['01 Read the VIN and identify the car.json', ['read VIN']],
+    ['02 Read, clear and re-read DTCs.json', ['UDS: engine DTCs', 'OBD-II: all ECUs']],
+    ['03 Live data from OBD-II PIDs.json', ['start', 'stop']],
+    ['04 Session management (list, get, interrupt).json', ['start on connector', 'list sessions']],
+    ['05 Error handling with Catch.json', ['unknown session', 'start for bad input', 'unknown ticket', 'unsupported DID']],
+    ['06 Run a routine with security access.json', ['run routine FF00']],
+  ];
+
+  for (const [file, buttons] of BUTTONS) {
+    it(`${file.slice(0, 2)}: every button pressed twice (and error paths) leaves no session active on the simulator`, async function () {
+      await run(file);
+      const { currentBuiltinSimulator } = await import('../../nodes/lib/builtin-simulator');
+      const quiet = async () => {
+        // Done when no message has moved for a while (routines answer "pending" for 4.5 s).
+        let moved = Date.now();
+        const stop = onAnyHelper(() => (moved = Date.now()));
+        while (Date.now() - moved < 1200) await new Promise((r) => setTimeout(r, 50));
+        stop();
+      };
+      for (const b of buttons) {
+        press(b);
+        await quiet();
+        press(b);
+        await quiet();
+        // And a double click: both presses at once.
+        press(b);
+        press(b);
+        await quiet();
+      }
+      const sim = await currentBuiltinSimulator();
+      assert.ok(sim, 'the example used the built-in simulator');
+      // Flows may still be finishing; a session an error path left open would stay active (for the 5 min idle limit).
+      const deadline = Date.now() + 10000;
+      while ((sim.stats().sessions.active ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(sim.stats().sessions.active ?? 0, 0, `sessions left active: ${JSON.stringify(sim.stats().sessions)}`);
+      assert.ok(
+        !errors.some((e) => e.error?.cause?.situation === 'ticketBusy'),
+        `no "ticket busy": ${JSON.stringify(errors.map((e) => e.error.message))}`,
+      );
+    });
+  }
+
+  /** Calls `fn` whenever any helper (debug) node of the example receives a message; returns the unsubscribe. */
+  function onAnyHelper(fn: () => void): () => void {
+    // Polled outputs (example 03's live data every second) never go quiet: they do not count.
+    const nodes = flow.filter((n) => n.type === 'helper' && n.name !== 'live data').map((n) => helper.getNode(n.id));
+    for (const n of nodes) n.on('input', fn);
+    return () => {
+      for (const n of nodes) n.removeListener('input', fn);
+    };
+  }
 });

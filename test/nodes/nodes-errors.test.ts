@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { OpenObdSimulator } from '../../simulator';
+import { controllerFor } from '../support/sim';
 import {
   FAST_SETTINGS,
   baseFlow,
@@ -99,7 +100,7 @@ describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, f
     await helper.load([openobdNodes, catchNode] as never, flow() as never);
     const c = await caughtFrom('req', { payload: '22F190', topic: 'kept' });
     assert.equal(c.error.code, 'NO_SESSION');
-    assert.match(c.error.message, /connect this node after a "start session" node/);
+    assert.match(c.error.message, /^Connect this node after a "start session" node/);
     assert.equal(c.topic, 'kept', 'the message that failed is the one caught');
   });
 
@@ -134,7 +135,9 @@ describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, f
     await helper.load([openobdNodes, catchNode] as never, flow() as never);
     const c = await caughtFrom('start', { payload: '424242' });
     assert.equal(c.error.code, 'FAILED_PRECONDITION');
-    assert.match(c.error.message, /No ticket found with the ticket number: "424242"/);
+    assert.match(c.error.message, /^Check the ticket or connector number: .*No ticket found with the ticket number: "424242"/);
+    assert.equal(c.error.cause.situation, 'unknownTicket');
+    assert.deepEqual(statusHistory(helper.getNode('start')).at(-1), { fill: 'red', shape: 'ring', text: 'unknown ticket' });
   });
 
   it('BAD_REQUEST: an empty or non-text ticket', async function () {
@@ -143,12 +146,24 @@ describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, f
     assert.equal((await caughtFrom('start', { payload: { ticket: 1 } })).error.code, 'BAD_REQUEST');
   });
 
-  it('UNAVAILABLE "Resource already in use": a second session on a busy ticket', async function () {
+  it('UNAVAILABLE "Resource already in use": a ticket held by someone else is "ticket busy"', async function () {
     await helper.load([openobdNodes, catchNode] as never, flow() as never);
-    await session();
-    const c = await caughtFrom('start', { payload: '1001' });
-    assert.equal(c.error.code, 'UNAVAILABLE');
-    assert.match(c.error.message, /interrupt the old session first/);
+    // Another program holds ticket 1001 on the same (built-in) simulator.
+    const { currentBuiltinSimulator } = await import('../../nodes/lib/builtin-simulator');
+    await session(); // starts the built-in simulator
+    const sim = (await currentBuiltinSimulator()) as OpenObdSimulator;
+    const other = controllerFor(sim);
+    try {
+      const held = await other.startSession({ ticketId: '1002' });
+      const c = await caughtFrom('start', { payload: '1002' });
+      assert.equal(c.error.code, 'UNAVAILABLE');
+      assert.equal(c.error.cause.situation, 'ticketBusy');
+      assert.match(c.error.message, /^Interrupt the session that holds this ticket or connector, or wait until it ends/);
+      assert.deepEqual(statusHistory(helper.getNode('start')).at(-1), { fill: 'red', shape: 'ring', text: 'ticket busy' });
+      await held.finish();
+    } finally {
+      other.close();
+    }
   });
 
   it('NEGATIVE_RESPONSE to Catch, with the NRC and its name; or to the second output', async function () {
@@ -177,7 +192,7 @@ describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, f
     sim.faults.withholdResponses('engine');
     const c = await caughtFrom('req', { payload: '22F190', openobd: s.openobd });
     assert.equal(c.error.code, 'TIMEOUT');
-    assert.match(c.error.message, /No response from ECU 7E0 .* within 300 ms/);
+    assert.match(c.error.message, /^Check the ignition and the ECU's CAN ids: no response from ECU 7E0 .* within 300 ms/);
     sim.faults.clear();
     const ok = nextMessage(helper.getNode('answered'));
     helper.getNode('req').receive({ payload: '3E00', openobd: s.openobd });
@@ -192,7 +207,7 @@ describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, f
     assert.equal((await finished).openobd.state, 'finished');
     const c = await caughtFrom('req', { payload: '3E00', openobd: s.openobd });
     assert.equal(c.error.code, 'SESSION_ENDED');
-    assert.match(c.error.message, /is finished/);
+    assert.match(c.error.message, /^Start a new session: session .* is finished/);
     assert.equal((await caughtFrom('finish', { openobd: s.openobd })).error.code, 'SESSION_ENDED');
   });
 
@@ -316,7 +331,7 @@ describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, f
       );
       // On deploy, before any message: the account checks the credentials and its flow nodes turn red.
       const start = helper.getNode('start');
-      const red = { fill: 'red', shape: 'ring', text: 'credentials rejected' };
+      const red = { fill: 'red', shape: 'ring', text: 'wrong credentials' };
       const deadline = Date.now() + 5000;
       while (statusHistory(start).at(-1)?.fill !== 'red' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       assert.deepEqual(statusHistory(start).at(-1), red, JSON.stringify(statusHistory(start)));

@@ -81,7 +81,8 @@ describe(`Node-RED ${nodeRedVersion()}: the flow nodes on the built-in simulator
     assert.equal(s.openobd.state, 'active');
     assert.equal(s.openobd.ticketId, '1001');
     assert.equal(typeof s.openobd.createdAt, 'string');
-    assert.deepEqual(Object.keys(s.openobd).sort(), ['createdAt', 'sessionId', 'state', 'ticketId']);
+    assert.deepEqual(Object.keys(s.openobd).sort(), ['createdAt', 'reused', 'sessionId', 'state', 'ticketId']);
+    assert.equal(s.openobd.reused, false);
 
     const r = await read;
     assert.equal(r.payload, '62F190' + Buffer.from(VIN).toString('hex').toUpperCase());

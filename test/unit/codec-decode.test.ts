@@ -301,6 +301,7 @@ describe('codec/decode OBD answers', () => {
     assert.deepEqual(decode('01 0C', '41 0C 1A A0'), {
       pids: [{ pid: '0C', name: 'engineSpeed', value: 1704, unit: 'rpm' }],
       values: { engineSpeed: 1704 },
+      readings: { engineSpeed: { value: 1704, unit: 'rpm' } },
       complete: true,
     });
     assert.deepEqual((decode('01 0D', '41 0D 3C')?.values as Record<string, unknown>).vehicleSpeed, 60);
