@@ -6,7 +6,12 @@
  *
  * Node-RED 4.1 runs on the Node.js that runs this script; with Node.js 22.9 or later Node-RED 5 is
  * used instead. Options: --port <n> (default 1880, or $PORT), --reset (restore the example flow),
- * --no-build, --nr4 / --nr5 (force a version; --nr5 on an older Node.js fetches Node 22 with npx).
+ * --no-build, --nr4 / --nr5 (force a version; --nr5 on an older Node.js fetches Node 22 with npx),
+ * --userdir <dir> (default .userdir in the project).
+ *
+ * .userdir/settings.js is written only when it is missing: after that it is yours (a credentialSecret,
+ * adminAuth...) and this script never touches it; the port is given on Node-RED's command line.
+ * Ctrl-C (SIGINT) or SIGTERM stops Node-RED with everything it started (npx and its Node 22 too).
  */
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -17,7 +22,7 @@ const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const port = Number(option('--port', process.env.PORT || 1880));
-const userDir = path.join(root, '.userdir');
+const userDir = path.resolve(option('--userdir', path.join(root, '.userdir')));
 const exampleFile = path.join(root, 'examples', '01 Read the VIN and identify the car.json');
 
 function modernNode() {
@@ -34,11 +39,12 @@ fs.mkdirSync(userDir, { recursive: true });
 
 // Node-RED loads the package straight from this folder (nodesDir), as it would from node_modules.
 const settingsFile = path.join(userDir, 'settings.js');
-fs.writeFileSync(
-  settingsFile,
-  `// Written by scripts/start.js for local development; safe to delete.
+if (!fs.existsSync(settingsFile)) {
+  fs.writeFileSync(
+    settingsFile,
+    `// Created by "npm start" because it was missing. It is yours now: npm start never changes it again
+// (delete it to get this one back). The port comes from npm start's --port, on Node-RED's command line.
 module.exports = {
-  uiPort: ${port},
   uiHost: '127.0.0.1',
   flowFile: 'flows.json',
   nodesDir: [${JSON.stringify(root)}],
@@ -48,7 +54,8 @@ module.exports = {
   logging: { console: { level: 'info', metrics: false, audit: false } },
 };
 `,
-);
+  );
+}
 
 // The example as a deployed flow: on its own tab, every non-config node placed on it.
 const flowsFile = path.join(userDir, 'flows.json');
@@ -75,6 +82,21 @@ process.stdout.write(`\nStarting Node-RED ${version} with @obdflow/node-red-open
 process.stdout.write(`  user directory: ${path.relative(process.cwd(), userDir) || userDir}\n`);
 process.stdout.write(`  editor:         http://127.0.0.1:${port}/   (open it, then click the Inject button of "read VIN")\n\n`);
 
-const child = spawn(command, [...lead, redJs, '--userDir', userDir, '--settings', settingsFile], { stdio: 'inherit', cwd: root });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+// Node-RED runs in a process group of its own, so a signal reaches it and whatever sits in between (npx,
+// which starts Node 22 as a child of its own) and nothing is left holding the port.
+const child = spawn(command, [...lead, redJs, '--userDir', userDir, '--settings', settingsFile, '--port', String(port)], {
+  stdio: 'inherit',
+  cwd: root,
+  detached: process.platform !== 'win32',
+});
+const stopGroup = (signal) => {
+  try {
+    if (process.platform === 'win32') child.kill(signal);
+    else process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+};
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => stopGroup(signal === 'SIGHUP' ? 'SIGTERM' : signal));
+process.on('exit', () => stopGroup('SIGTERM'));
 child.on('exit', (code, signal) => process.exit(signal ? 0 : (code ?? 0)));

@@ -7,10 +7,11 @@
  *   2. the Node-RED node tests (test-helper, examples) on Node-RED 4.1 with the Node.js running this
  *      script (20 or later), then on Node-RED 5.x, which needs Node.js 22.9 or later: the current one if
  *      it is new enough, otherwise Node 22 from the npm package `node` (npx -y node@22);
- *   3. reliability (faults, fuzz, deploys, secret scans; Node-RED 4.1);
+ *   3. reliability (faults, fuzz, deploys, secret scans; Node-RED 4.1), then the package as users install
+ *      it (npm pack, npm install into a Node-RED user directory) and npm start's signal handling;
  *   4. the static editor checks, then the browser tests (Chromium) on Node-RED 4.1 and 5.
  * Options: --skip-build, --only <suite>[,<suite>] with suites unit, integration, nodes, nodes5,
- * reliability, editor, browser, lint.
+ * reliability, package, editor, browser, lint.
  */
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -78,6 +79,16 @@ if (want('nodes5')) {
   run('Node-RED 5 node tests (Node 22)', cmd, [...lead, mocha, '--no-config', '--timeout', '60000', ...suites('nodes')], {
     NR_PKG: 'node-red-5',
   });
+}
+if (want('package')) {
+  run(
+    'package tests (npm pack and install into a Node-RED user directory; npm start and its signals)',
+    process.execPath,
+    [mocha, '--no-config', '--timeout', '300000', ...suites('package')],
+    {
+      NR_PKG: 'node-red',
+    },
+  );
 }
 if (want('reliability'))
   run(

@@ -449,8 +449,10 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
     for (const example of EXAMPLES) {
       it(`imports "${example}" from the menu and deploys it without unknown or invalid nodes`, async function () {
         const mark = (server as NodeRedServer).mark();
-        const { tab } = await importExample(xpage, MODULE, example);
+        const { tab, conflict } = await importExample(xpage, MODULE, example);
         tabs[example] = tab;
+        // The examples share one account and their ECUs: importing another one asks nothing.
+        assert.equal(conflict, false, 'no "some nodes already exist" notification');
         const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', `${example}.json`), 'utf8')) as Array<{
           type: string;
           x?: number;
@@ -549,7 +551,7 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       );
       // The read-VIN example was deployed by the examples suite: find its request node.
       const requestId = await dpage.evaluate(() => {
-        const n = RED.nodes.filterNodes({ type: 'openobd-request' }).find((x: any) => x.name === 'read VIN');
+        const n = RED.nodes.filterNodes({ type: 'openobd-request' }).find((x: any) => x.name === 'request VIN (22 F1 90)');
         return n ? n.id : null;
       });
       assert.ok(requestId, 'the read-VIN example is deployed');
@@ -647,7 +649,7 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
         .trim();
       assert.equal(label, t('openobd.paletteLabel.request'));
       const requestId = await dpage.evaluate(() => {
-        const n = RED.nodes.filterNodes({ type: 'openobd-request' }).find((x: any) => x.name === 'read VIN');
+        const n = RED.nodes.filterNodes({ type: 'openobd-request' }).find((x: any) => x.name === 'request VIN (22 F1 90)');
         return n ? n.id : null;
       });
       assert.ok(requestId, 'the read-VIN example is deployed');

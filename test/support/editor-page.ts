@@ -301,8 +301,8 @@ export async function importExample(page: Page, moduleName: string, file: string
   await ok.click();
   await ok.waitFor({ state: 'hidden' });
 
-  // Importing the shared config nodes (one account, the ECUs) a second time: Node-RED asks what to do.
-  // "Import copy" keeps the existing config nodes and gives the flow nodes new ids.
+  // Should Node-RED find imported ids that already exist, it asks what to do: the caller asserts it did
+  // not (the examples share identical config nodes); "Import copy" would keep the existing ones.
   const copy = page.locator('.red-ui-notification button', { hasText: /import copy/i });
   const state = await page.waitForFunction(
     () => {
