@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { OpenObdError, fromGrpcError, isTransientStatus } from './errors';
+import { OpenObdError, fromGrpcError, isStreamRefusal, isTransientStatus } from './errors';
 import {
   ChannelPool,
   defaultChannelPool,
@@ -16,7 +16,7 @@ import { retrying, type RetryPolicy } from './retry';
 import { Rpc } from './rpc';
 import { Secret } from './secret';
 import { isFinalState, sessionInfoFromWire, type SessionInfo } from './session-info';
-import { Session, type SessionOptions } from './session';
+import { Session, type EndCause, type SessionOptions } from './session';
 import type { Authenticate, EmptyMessage, SessionInfoListMessage, SessionInfoMessage, TokenMessage } from '../protocol';
 
 /** Partner API credentials. Blank fields fall back to the official environment variables. */
@@ -129,7 +129,7 @@ export class SessionController extends EventEmitter {
     this.#sessionEndpoint = options.sessionEndpoint;
     this.#sessionDefaults = options.session ?? {};
     this.#lease = this.#pool.acquire(this.endpoint);
-    this.#rpc = new Rpc(this.#lease.client);
+    this.#rpc = new Rpc(this.#lease);
   }
 
   get state(): ControllerState {
@@ -219,6 +219,8 @@ export class SessionController extends EventEmitter {
           connectWaitMs: attempt === 0 && !quick ? undefined : 0,
         });
       } catch (err) {
+        // The controllers' connection refused the call (at its stream cap): later calls go on another one.
+        if (err instanceof OpenObdError && isStreamRefusal(err.grpcCode, err.details)) this.#lease.moveOn();
         if (err instanceof OpenObdError && err.grpcCode === GrpcStatus.UNAUTHENTICATED && this.#token?.value === token) {
           this.#token = undefined;
           this.#log.debug('openOBD controller token was not accepted any more; fetching a new one');
@@ -289,13 +291,13 @@ export class SessionController extends EventEmitter {
    * Interrupts a session (final state `interrupted`). Interrupting twice ends the same way, so it is
    * retried. `reason` is what this process reports as the reason (default: through the session controller).
    */
-  async interruptSession(sessionId: string, reason = 'interrupted through the session controller'): Promise<SessionInfo> {
+  async interruptSession(sessionId: string, reason = 'interrupted through the session controller', cause?: EndCause): Promise<SessionInfo> {
     const value = requireId(sessionId, 'session id');
     const info = sessionInfoFromWire(
       await this.#call<{ value: string }, SessionInfoMessage>('interruptSession', { value }, true).catch(forgotten(value)),
     );
     for (const s of this.#sessions)
-      if (s.id === info.id) s.markEnded(info.state === 'available' || info.state === 'active' ? 'interrupted' : info.state, reason);
+      if (s.id === info.id) s.markEnded(info.state === 'available' || info.state === 'active' ? 'interrupted' : info.state, reason, cause);
     return info;
   }
 

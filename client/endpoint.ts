@@ -106,80 +106,181 @@ function credentialsFor(endpoint: ResolvedEndpoint): grpc.ChannelCredentials {
   return endpoint.tls ? grpc.credentials.createSsl(endpoint.ca ?? null) : grpc.credentials.createInsecure();
 }
 
-interface PooledChannel {
-  channel: grpc.Channel;
-  client: grpc.Client;
+/** What a lease is for: the partner-level calls of controllers, or the streams and calls of sessions. */
+export type ConnectionPurpose = 'calls' | 'sessions';
+
+export interface ChannelPoolOptions {
+  /**
+   * Sessions that share one HTTP/2 connection (default 30). Every session holds two or more long-lived
+   * streams (token, ISO-TP, user interface...) on its connection, and gRPC front ends (load balancers,
+   * proxies) commonly cap a connection at 100 concurrent streams; beyond the cap new streams wait, and a
+   * fleet locks up. 30 sessions leave room for their other streams and their unary calls.
+   */
+  sessionsPerConnection?: number;
+}
+
+interface Connection {
+  readonly channel: grpc.Channel;
+  readonly client: grpc.Client;
+  readonly purpose: ConnectionPurpose;
+  /** Leases on it. */
   users: number;
+  /** The server refused a stream on it: no new sessions go here. */
+  full: boolean;
+}
+
+interface EndpointConnections {
+  calls?: Connection;
+  sessions: Connection[];
 }
 
 /**
- * One gRPC channel (one HTTP/2 connection) per endpoint, shared by every controller and session that
- * talks to it, counted so the last user closes it. A channel per message or per node is the classic
- * leak of Node-RED gRPC integrations.
+ * The gRPC channels (HTTP/2 connections) of the process, shared and counted so the last user closes
+ * each one: a channel per message or per node is the classic leak of Node-RED gRPC integrations.
+ *
+ * Per endpoint, controllers share one connection for their calls, which no session stream can starve,
+ * and sessions are spread over as many connections as they need, `sessionsPerConnection` each; a
+ * connection closes when its last session ends. Each connection has its own subchannel pool: grpc-js
+ * otherwise shares one subchannel (one TCP connection) between channels with the same options.
  */
 export class ChannelPool {
-  readonly #channels = new Map<string, PooledChannel>();
+  readonly #endpoints = new Map<string, EndpointConnections>();
+  readonly #perConnection: number;
 
-  acquire(endpoint: ResolvedEndpoint): ChannelLease {
-    let pooled = this.#channels.get(endpoint.key);
-    if (!pooled) {
-      const credentials = credentialsFor(endpoint);
-      const options: grpc.ChannelOptions = {
-        // Our own keepalive watches the token stream; HTTP/2 pings are left to the caller's options
-        // because servers punish pings they did not allow (GOAWAY too_many_pings).
-        'grpc.max_receive_message_length': 16 * 1024 * 1024,
-        // grpc-js backs off reconnecting up to 120 s: after a long outage the channel would keep failing
-        // every call for up to two minutes after openOBD is back. Bounded here: one attempt per ≤ 3 s
-        // (a single TCP connect per endpoint and process), matched by Rpc's CONNECT_WAIT_MS.
-        'grpc.initial_reconnect_backoff_ms': 500,
-        'grpc.max_reconnect_backoff_ms': 3000,
-        ...endpoint.channelOptions,
-      };
-      const channel = new grpc.Channel(endpoint.target, credentials, options);
-      const client = new grpc.Client(endpoint.target, credentials, { channelOverride: channel });
-      pooled = { channel, client, users: 0 };
-      this.#channels.set(endpoint.key, pooled);
-    }
-    pooled.users += 1;
-    return new ChannelLease(this, endpoint, pooled.client);
+  constructor(options: ChannelPoolOptions = {}) {
+    this.#perConnection = Math.max(1, options.sessionsPerConnection ?? 30);
   }
 
-  /** @internal called by ChannelLease.release */
-  releaseKey(key: string): void {
-    const pooled = this.#channels.get(key);
-    if (!pooled) return;
-    pooled.users -= 1;
-    if (pooled.users <= 0) {
-      this.#channels.delete(key);
-      pooled.client.close();
-      pooled.channel.close();
-    }
+  /** A lease on a connection to `endpoint`: the controllers' one, or one with room for another session. */
+  acquire(endpoint: ResolvedEndpoint, purpose: ConnectionPurpose = 'calls'): ChannelLease {
+    return new ChannelLease(this, endpoint, this.#pick(endpoint, purpose));
   }
 
-  /** How many channels are open (for leak checks and statistics). */
+  #group(endpoint: ResolvedEndpoint): EndpointConnections {
+    let group = this.#endpoints.get(endpoint.key);
+    if (!group) {
+      group = { sessions: [] };
+      this.#endpoints.set(endpoint.key, group);
+    }
+    return group;
+  }
+
+  #pick(endpoint: ResolvedEndpoint, purpose: ConnectionPurpose, avoid?: Connection): Connection {
+    const group = this.#group(endpoint);
+    let connection: Connection | undefined;
+    if (purpose === 'calls') {
+      connection = group.calls && group.calls !== avoid ? group.calls : undefined;
+      if (!connection) {
+        connection = this.#open(endpoint, purpose);
+        if (!group.calls) group.calls = connection;
+      }
+    } else {
+      connection = group.sessions.find((c) => c !== avoid && !c.full && c.users < this.#perConnection);
+      if (!connection) {
+        connection = this.#open(endpoint, purpose);
+        group.sessions.push(connection);
+      }
+    }
+    connection.users += 1;
+    return connection;
+  }
+
+  #open(endpoint: ResolvedEndpoint, purpose: ConnectionPurpose): Connection {
+    const credentials = credentialsFor(endpoint);
+    const options: grpc.ChannelOptions = {
+      // Our own keepalive watches the token stream; HTTP/2 pings are left to the caller's options
+      // because servers punish pings they did not allow (GOAWAY too_many_pings).
+      'grpc.max_receive_message_length': 16 * 1024 * 1024,
+      // grpc-js backs off reconnecting up to 120 s: after a long outage the channel would keep failing
+      // every call for up to two minutes after openOBD is back. Bounded here: one attempt per ≤ 3 s
+      // (a single TCP connect per connection), matched by Rpc's CONNECT_WAIT_MS.
+      'grpc.initial_reconnect_backoff_ms': 500,
+      'grpc.max_reconnect_backoff_ms': 3000,
+      // One TCP connection per channel: without this, channels with the same options share one.
+      'grpc.use_local_subchannel_pool': 1,
+      ...endpoint.channelOptions,
+    };
+    const channel = new grpc.Channel(endpoint.target, credentials, options);
+    const client = new grpc.Client(endpoint.target, credentials, { channelOverride: channel });
+    return { channel, client, purpose, users: 0, full: false };
+  }
+
+  /** @internal ChannelLease.release */
+  release(endpoint: ResolvedEndpoint, connection: Connection): void {
+    connection.users -= 1;
+    if (connection.users > 0) return;
+    const group = this.#endpoints.get(endpoint.key);
+    if (group) {
+      if (group.calls === connection) group.calls = undefined;
+      group.sessions = group.sessions.filter((c) => c !== connection);
+      if (!group.calls && group.sessions.length === 0) this.#endpoints.delete(endpoint.key);
+    }
+    connection.client.close();
+    connection.channel.close();
+  }
+
+  /**
+   * @internal ChannelLease.moveOn: the server refused a stream on `connection` (it is full): no new
+   * session goes there, and the lease moves to a connection with room.
+   */
+  moveOn(endpoint: ResolvedEndpoint, connection: Connection): Connection {
+    connection.full = true;
+    const next = this.#pick(endpoint, connection.purpose, connection);
+    this.release(endpoint, connection);
+    return next;
+  }
+
+  /** How many connections are open (for leak checks and statistics). */
   get size(): number {
-    return this.#channels.size;
+    let n = 0;
+    for (const g of this.#endpoints.values()) n += (g.calls ? 1 : 0) + g.sessions.length;
+    return n;
+  }
+
+  /** Connections and leases by purpose (for statistics). */
+  stats(): { connections: number; sessionConnections: number; sessions: number } {
+    let sessionConnections = 0;
+    let sessions = 0;
+    for (const g of this.#endpoints.values()) {
+      sessionConnections += g.sessions.length;
+      for (const c of g.sessions) sessions += c.users;
+    }
+    return { connections: this.size, sessionConnections, sessions };
   }
 }
 
-/** A counted reference to a pooled channel; release it exactly once. */
+/** A counted reference to a pooled connection; release it exactly once. */
 export class ChannelLease {
   #released = false;
+  #connection: Connection;
 
   constructor(
     private readonly pool: ChannelPool,
     readonly endpoint: ResolvedEndpoint,
-    readonly client: grpc.Client,
-  ) {}
+    connection: Connection,
+  ) {
+    this.#connection = connection;
+  }
+
+  /** The client of the connection the lease is on now (it changes when the lease moves on). */
+  get client(): grpc.Client {
+    return this.#connection.client;
+  }
 
   get released(): boolean {
     return this.#released;
   }
 
+  /** The server refused a stream here: go on on another connection to the same endpoint. */
+  moveOn(): void {
+    if (this.#released) return;
+    this.#connection = this.pool.moveOn(this.endpoint, this.#connection);
+  }
+
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    this.pool.releaseKey(this.endpoint.key);
+    this.pool.release(this.endpoint, this.#connection);
   }
 }
 

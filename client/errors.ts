@@ -19,7 +19,8 @@ export type LocalErrorCode =
   | 'NEGATIVE_RESPONSE' // an ECU answered 7F SID NRC
   | 'INVALID_RESPONSE' // an ECU answer that cannot be a response to the request
   | 'INSECURE_ENDPOINT' // plaintext to a non-loopback host without the explicit switch
-  | 'CLOSED'; // the object was closed while the operation was pending
+  | 'CLOSED' // the object was closed while the operation was pending
+  | 'CHANNEL_LIMIT'; // a session would use more channels at once than the connector serves (32)
 
 export type ErrorCode = GrpcStatusName | LocalErrorCode;
 
@@ -94,10 +95,24 @@ export function grpcStatusName(code: number): GrpcStatusName {
 }
 
 /** Status codes after which repeating an idempotent call can help. */
-const TRANSIENT = new Set<number>([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.INTERNAL]);
+const TRANSIENT = new Set<number>([
+  GrpcStatus.UNAVAILABLE,
+  GrpcStatus.DEADLINE_EXCEEDED,
+  GrpcStatus.INTERNAL,
+  GrpcStatus.RESOURCE_EXHAUSTED,
+]);
 
 export function isTransientStatus(code: number | undefined): boolean {
   return code !== undefined && TRANSIENT.has(code);
+}
+
+/**
+ * The server (or a front end before it) refused to take another stream on this HTTP/2 connection: a
+ * connection at its stream cap (RESOURCE_EXHAUSTED, or HTTP/2 REFUSED_STREAM). Another connection helps.
+ */
+export function isStreamRefusal(code: number | undefined, details = ''): boolean {
+  // Not ECONNREFUSED (nobody listens at all): only a stream the HTTP/2 peer refused.
+  return code === GrpcStatus.RESOURCE_EXHAUSTED || (code === GrpcStatus.UNAVAILABLE && /stream refused|refused_stream/i.test(details));
 }
 
 function isServiceError(err: unknown): err is ServiceError {

@@ -14,6 +14,7 @@ export {
   Session,
   RESULT_NAMES,
   USER_FEEDBACK_NAMES,
+  type EndCause,
   type SessionOptions,
   type SessionState,
   type SessionEnd,

@@ -1,7 +1,13 @@
 import type * as grpc from '@grpc/grpc-js';
-import { OpenObdError, fromGrpcError } from './errors';
+import { OpenObdError, fromGrpcError, isStreamRefusal } from './errors';
 import type { Logger } from './logger';
-import type { IsotpChannelMessage, IsotpMessageMessage } from '../protocol';
+import { canIdText, type IsotpChannelMessage, type IsotpMessageMessage } from '../protocol';
+
+/** A refused stream is opened again on another connection this many times in a row at most. */
+const MAX_RESENDS = 3;
+
+/** Channels the J-ReX serves at the same time (openOBD documentation, "Limitations"). */
+export const MAX_CHANNELS = 32;
 
 export type IsotpStream = grpc.ClientDuplexStream<IsotpMessageMessage, IsotpMessageMessage>;
 
@@ -52,6 +58,12 @@ export class IsotpLink {
     'bus_name' | 'request_id' | 'response_id' | 'extended_request_address' | 'extended_response_address'
   > & { key: string };
   #closed = false;
+  /** The current stream has answered (headers or a message): what was written on it reached openOBD. */
+  #accepted = false;
+  /** Messages written on the current stream before it was accepted: sent again if it is refused. */
+  #unconfirmed: IsotpMessageMessage[] = [];
+  /** Refusals in a row: after MAX_RESENDS the requests hear of it (every connection may be full). */
+  #refusals = 0;
   /** Streams opened over the life of the link (for statistics and tests). */
   opens = 0;
 
@@ -64,6 +76,8 @@ export class IsotpLink {
     private readonly log: Logger,
     private readonly idleCloseMs: number,
     private readonly explainEnd: (error: OpenObdError) => Promise<OpenObdError> = (e) => Promise.resolve(e),
+    /** A stream was refused before it was accepted: true when the session moved to another connection. */
+    private readonly refused: (error: OpenObdError) => boolean = () => false,
   ) {}
 
   get isOpen(): boolean {
@@ -78,11 +92,32 @@ export class IsotpLink {
   ensureChannel(channel: IsotpChannelMessage): string {
     const key = keyOf(channel);
     if (!this.#channels.has(key)) {
+      if (this.#channels.size >= MAX_CHANNELS) this.#retireOne(channel);
       this.#channels.set(key, channel);
       if (this.#stream) this.#write({ channel, payload: '' });
     }
     this.#ensureStream();
     return key;
+  }
+
+  /*
+   * The J-ReX serves 32 channels at a time and drops the oldest beyond that (openOBD documentation,
+   * "Limitations"): to make room, the oldest channel no request is using is retired here (announced again
+   * if it is used later). When all 32 are in use, the new one fails at once instead of silently pushing
+   * out one that a request is waiting on.
+   */
+  #retireOne(wanted: IsotpChannelMessage): void {
+    for (const key of this.#channels.keys()) {
+      if ((this.#listeners.get(key)?.length ?? 0) > 0) continue;
+      this.#channels.delete(key);
+      this.#listeners.delete(key);
+      return;
+    }
+    throw new OpenObdError(
+      'CHANNEL_LIMIT',
+      `Wait for a running request to finish: a session can use at most ${MAX_CHANNELS} channels at a time (the J-ReX limit), and all ${MAX_CHANNELS} are waiting for answers; this request would open another one (${canIdText(wanted.request_id)}/${canIdText(wanted.response_id)} on ${wanted.bus_name})`,
+      { operation: 'can.openIsotpStream' },
+    );
   }
 
   /*
@@ -123,7 +158,9 @@ export class IsotpLink {
   }
 
   #write(message: IsotpMessageMessage): void {
-    this.#stream?.write(message);
+    if (!this.#stream) return;
+    if (!this.#accepted && message.payload && this.#unconfirmed.length < 256) this.#unconfirmed.push(message);
+    this.#stream.write(message);
   }
 
   #ensureStream(): void {
@@ -131,9 +168,30 @@ export class IsotpLink {
     const stream = this.openStream();
     this.opens += 1;
     this.#stream = stream;
-    stream.on('data', (m: IsotpMessageMessage) => this.#deliver(m));
+    this.#accepted = false;
+    this.#unconfirmed = [];
+    const accept = () => {
+      if (this.#stream !== stream || this.#accepted) return;
+      this.#accepted = true;
+      this.#unconfirmed = [];
+      this.#refusals = 0;
+    };
+    stream.on('metadata', accept);
+    stream.on('data', (m: IsotpMessageMessage) => {
+      accept();
+      this.#deliver(m);
+    });
     // 'error' must always be handled: an unhandled stream error would take Node-RED down.
-    stream.on('error', (err: Error) => this.#lost(stream, fromGrpcError(err, 'can.openIsotpStream')));
+    stream.on('error', (err: Error) => {
+      const error = fromGrpcError(err, 'can.openIsotpStream');
+      const refusal = this.#stream === stream && !this.#accepted && isStreamRefusal(error.grpcCode, error.details);
+      if (refusal && this.#refusals < MAX_RESENDS && this.refused(error)) {
+        this.#refusals += 1;
+        this.#resend(stream);
+        return;
+      }
+      this.#lost(stream, error);
+    });
     stream.on('end', () =>
       this.#lost(
         stream,
@@ -142,6 +200,21 @@ export class IsotpLink {
     );
     for (const channel of this.#channels.values()) this.#write({ channel, payload: '' });
     this.#armIdleTimer();
+  }
+
+  /*
+   * The stream was refused before openOBD took it (its connection is at its stream cap) and the session
+   * moved to another connection: nothing written on it arrived, so it is opened again there and the
+   * requests written meanwhile go out again. The requests never see the refusal.
+   */
+  #resend(refused: IsotpStream): void {
+    const pending = this.#unconfirmed;
+    this.#stream = undefined;
+    this.#clearIdleTimer();
+    refused.removeAllListeners('data');
+    this.log.debug('ISO-TP stream refused by a full connection; opening it on another one');
+    this.#ensureStream();
+    for (const m of pending) this.#write(m);
   }
 
   #deliver(m: IsotpMessageMessage): void {

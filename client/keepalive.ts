@@ -28,6 +28,11 @@ export interface KeepaliveHooks {
   sessionEnded(status: grpc.StatusObject | undefined): Promise<boolean>;
   /** The token expired before a stream could be reopened. */
   onLost(error: OpenObdError): void;
+  /**
+   * The stream was refused (its connection is at its stream cap): true when the session moved to another
+   * connection, so the stream is reopened there at once.
+   */
+  refused?(status: grpc.StatusObject): boolean;
   /** The stream went down ('recovering') or came back ('healthy'). */
   onHealth(health: 'healthy' | 'recovering', error?: OpenObdError): void;
 }
@@ -159,6 +164,12 @@ export class Keepalive {
     // watchdog's own finding is about the connection alone. A status that speaks of the connection shows
     // "recovering" at once; any other is asked about first, so an ended session is not shown reconnecting.
     const code = status.code;
+    if (!halfOpen && this.hooks.refused?.(status)) {
+      // On another connection now: reopened there (with the usual backoff, in case every one refuses).
+      this.#markRecovering(error);
+      this.#scheduleReopen(error);
+      return;
+    }
     const connection = halfOpen || code === GrpcStatus.UNAVAILABLE || code === GrpcStatus.INTERNAL || code === GrpcStatus.DEADLINE_EXCEEDED;
     if (connection) this.#markRecovering(error);
     if (!halfOpen) {

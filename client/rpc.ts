@@ -33,12 +33,13 @@ function deadline(timeoutMs: number | undefined): grpc.CallOptions {
 export const CONNECT_WAIT_MS = 5000;
 
 /**
- * Typed calls over one shared grpc-js client. Methods are looked up by their wire names in the loaded
+ * Typed calls over a shared grpc-js client. Methods are looked up by their wire names in the loaded
  * proto, so a typo fails at the first call instead of reaching the server. Every failure comes back as
  * an OpenObdError naming the operation.
  */
 export class Rpc {
-  constructor(private readonly client: grpc.Client) {}
+  /** `connection` is read for every call: a pooled lease can move to another connection. */
+  constructor(private readonly connection: { readonly client: grpc.Client }) {}
 
   /**
    * Resolves once the channel is not in TRANSIENT_FAILURE any more, or after `timeoutMs`; never rejects.
@@ -52,7 +53,7 @@ export class Rpc {
    * is not reachable"), and a call that got through late would have little of its deadline left.
    */
   whenConnected(timeoutMs: number = CONNECT_WAIT_MS): Promise<void> {
-    const channel = this.client.getChannel();
+    const channel = this.connection.client.getChannel();
     const TF = grpc.connectivityState.TRANSIENT_FAILURE;
     let state: grpc.connectivityState;
     try {
@@ -89,7 +90,7 @@ export class Rpc {
 
   #reconnecting(): boolean {
     try {
-      return this.client.getChannel().getConnectivityState(false) === grpc.connectivityState.TRANSIENT_FAILURE;
+      return this.connection.client.getChannel().getConnectivityState(false) === grpc.connectivityState.TRANSIENT_FAILURE;
     } catch {
       return false;
     }
@@ -99,7 +100,7 @@ export class Rpc {
     const def = method(service, name);
     const operation = `${service}.${name}`;
     return new Promise<Res>((resolve, reject) => {
-      this.client.makeUnaryRequest<Req, Res>(
+      this.connection.client.makeUnaryRequest<Req, Res>(
         def.path,
         def.requestSerialize,
         def.responseDeserialize,
@@ -119,7 +120,7 @@ export class Rpc {
     const def = method(service, name);
     const operation = `${service}.${name}`;
     return new Promise<Res>((resolve, reject) => {
-      const call = this.client.makeClientStreamRequest<Req, Res>(
+      const call = this.connection.client.makeClientStreamRequest<Req, Res>(
         def.path,
         def.requestSerialize,
         def.responseDeserialize,
@@ -137,7 +138,7 @@ export class Rpc {
 
   serverStream<Req, Res>(service: ServiceName, name: string, request: Req, options: CallOptions = {}): grpc.ClientReadableStream<Res> {
     const def = method(service, name);
-    return this.client.makeServerStreamRequest<Req, Res>(
+    return this.connection.client.makeServerStreamRequest<Req, Res>(
       def.path,
       def.requestSerialize,
       def.responseDeserialize,
@@ -149,7 +150,7 @@ export class Rpc {
 
   bidi<Req, Res>(service: ServiceName, name: string, options: CallOptions = {}): grpc.ClientDuplexStream<Req, Res> {
     const def = method(service, name);
-    return this.client.makeBidiStreamRequest<Req, Res>(
+    return this.connection.client.makeBidiStreamRequest<Req, Res>(
       def.path,
       def.requestSerialize,
       def.responseDeserialize,

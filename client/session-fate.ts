@@ -31,8 +31,8 @@ export interface FateHooks {
   lookup?: (sessionId: string, timeoutMs: number) => Promise<string>;
   /** How the session ended, if it has. */
   ended(): SessionEndView | undefined;
-  /** Ends the session here (state, reason). */
-  end(state: string, reason: string): void;
+  /** Ends the session here (state, reason, and a short cause where there is one). */
+  end(state: string, reason: string, cause?: 'maxDuration'): void;
   /** Milliseconds the newest session token is still good for. */
   tokenRemainingMs(): number;
   /** When the session was created (ms since the epoch), for the maximum-duration check. */
@@ -69,10 +69,14 @@ export class SessionFate {
 
   constructor(private readonly hooks: FateHooks) {}
 
+  #outOfTime(): boolean {
+    return Date.now() - this.hooks.createdAtMs >= this.hooks.maxDurationMs;
+  }
+
   /** Why a session openOBD reports as `state` ended, as far as this process can tell. */
   #reason(state: string): string {
     const h = this.hooks;
-    if (Date.now() - h.createdAtMs >= h.maxDurationMs) {
+    if (this.#outOfTime()) {
       return `it reached openOBD's maximum session duration of ${formatDuration(h.maxDurationMs)}`;
     }
     if (state === 'interrupted') return "interrupted outside this flow: through openOBD's dashboard, the partner API or another client";
@@ -91,7 +95,7 @@ export class SessionFate {
         .then(
           (state): Verdict => {
             if (!isFinalState(state)) return { kind: 'alive' };
-            h.end(state, this.#reason(state));
+            h.end(state, this.#reason(state), this.#outOfTime() ? 'maxDuration' : undefined);
             return { kind: 'ended' };
           },
           (err: unknown): Verdict => {

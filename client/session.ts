@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { toPayloadBytes } from './codec';
-import { OpenObdError, fromGrpcError } from './errors';
+import { OpenObdError, fromGrpcError, isStreamRefusal } from './errors';
 import type { ChannelLease, ChannelPool, ResolvedEndpoint } from './endpoint';
 import { defaultChannelPool } from './endpoint';
 import { IsotpLink, type IsotpStream } from './isotp-link';
@@ -68,10 +68,14 @@ export interface SessionInit extends SessionOptions {
  */
 export type SessionState = 'available' | 'authenticating' | 'active' | 'finished' | 'interrupted' | 'failed' | 'lost' | 'closed';
 
+/** A short, stable cause of an end, for statuses: the reason says it in a sentence. */
+export type EndCause = 'idle' | 'maxDuration' | 'replaced';
+
 export interface SessionEnd {
   state: SessionState;
   reason: string;
   error?: OpenObdError;
+  cause?: EndCause;
 }
 
 export interface FinishOptions {
@@ -80,6 +84,8 @@ export interface FinishOptions {
   description?: string;
   /** Why it ends, as this process reports it afterwards (default: "finished with <results>"); not sent. */
   reason?: string;
+  /** The same as a short cause, for statuses. */
+  cause?: EndCause;
 }
 
 /** A functional request is a single ISO-TP frame: 7 data bytes on classic CAN with normal addressing. */
@@ -181,13 +187,13 @@ export class Session extends EventEmitter {
       sessionId: this.id,
       lookup: init.stateLookup,
       ended: () => this.#ended,
-      end: (state, reason) => this.#end(state as SessionState, reason),
+      end: (state, reason, cause) => this.#end(state as SessionState, reason, undefined, cause),
       tokenRemainingMs: () => this.#tokenExpiresAt - Date.now(),
       createdAtMs: Date.parse(info.createdAt) || Date.now(),
       maxDurationMs: this.#opts.maxDurationMs,
     });
-    this.#lease = (init.channelPool ?? defaultChannelPool).acquire(init.endpoint);
-    this.#rpc = new Rpc(this.#lease.client);
+    this.#lease = (init.channelPool ?? defaultChannelPool).acquire(init.endpoint, 'sessions');
+    this.#rpc = new Rpc(this.#lease);
     this.#keepalive = new Keepalive(
       { expectedIntervalMs: this.#opts.tokenIntervalMs, watchdogFactor: this.#opts.watchdogFactor, reconnect: this.#opts.reconnect },
       {
@@ -197,6 +203,7 @@ export class Session extends EventEmitter {
         sessionEnded: () => this.#fate.check().then((v) => v.kind === 'ended'),
         onLost: (error) => this.#end('lost', error.message, error),
         onHealth: (health, error) => this.emit('keepalive', health, error),
+        refused: (status) => isStreamRefusal(status.code, status.details) && this.#moveOn(),
       },
       this.#log,
     );
@@ -205,6 +212,7 @@ export class Session extends EventEmitter {
       this.#log,
       this.#opts.isotpIdleCloseMs,
       (error) => this.#fate.explain(error, 'can.openIsotpStream', 'the request'),
+      () => this.#moveOn(),
     );
   }
 
@@ -282,6 +290,17 @@ export class Session extends EventEmitter {
     this.#log.info(`openOBD session ${this.id} active`);
   }
 
+  /**
+   * This session's connection refused a stream (it is at its stream cap): the session goes on on another
+   * connection to its endpoint, which the pool opens if none has room. Returns whether it moved.
+   */
+  #moveOn(): boolean {
+    if (this.#closed) return false;
+    this.#lease.moveOn();
+    this.#log.debug(`openOBD session ${this.id}: its connection refused a stream; moved to another connection`);
+    return true;
+  }
+
   /** Marks the session as used now (requests do this themselves), for the idle limit. */
   touch(): void {
     this.#lastUsedAt = Date.now();
@@ -332,11 +351,23 @@ export class Session extends EventEmitter {
     const operation = `${service}.${name}`;
     this.#assertActive(operation);
     this.#lastUsedAt = Date.now();
+    const once = () => this.#rpc.unary<Req, Res>(service, name, request, { token: this.#token, timeoutMs: this.#opts.callTimeoutMs });
     try {
-      return await this.#rpc.unary<Req, Res>(service, name, request, { token: this.#token, timeoutMs: this.#opts.callTimeoutMs });
+      return await this.#onAnotherConnectionIfRefused(once, operation);
     } catch (err) {
       const error = fromGrpcError(err, operation);
       throw SESSION_STATUSES.has(error.grpcCode ?? -1) ? await this.#fate.explain(error, operation) : error;
+    }
+  }
+
+  /** Runs `call`; when its connection refused the stream, once more on another connection. */
+  async #onAnotherConnectionIfRefused<T>(call: () => Promise<T>, operation: string): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      const error = fromGrpcError(err, operation);
+      if (!isStreamRefusal(error.grpcCode, error.details) || !this.#moveOn()) throw error;
+      return call();
     }
   }
 
@@ -373,7 +404,7 @@ export class Session extends EventEmitter {
     if (options.userFeedback !== undefined) message.user_feedback = options.userFeedback;
     if (options.description !== undefined) message.description = String(options.description);
     await this.call<ServiceResultMessage, EmptyMessage>('session', 'finish', message);
-    this.#end('finished', options.reason ?? 'finished with ' + results.join(', '));
+    this.#end('finished', options.reason ?? 'finished with ' + results.join(', '), undefined, options.cause);
     return this.summary();
   }
 
@@ -392,10 +423,14 @@ export class Session extends EventEmitter {
       const next = new Map(this.#buses);
       for (const b of changed) next.set(b.bus_name, b);
       this.#assertActive('config.configureBus');
-      await this.#rpc.clientStream<BusConfigurationMessage, EmptyMessage>('config', 'configureBus', [...next.values()], {
-        token: this.#token,
-        timeoutMs: this.#opts.callTimeoutMs,
-      });
+      await this.#onAnotherConnectionIfRefused(
+        () =>
+          this.#rpc.clientStream<BusConfigurationMessage, EmptyMessage>('config', 'configureBus', [...next.values()], {
+            token: this.#token,
+            timeoutMs: this.#opts.callTimeoutMs,
+          }),
+        'config.configureBus',
+      );
       this.#buses.clear();
       for (const [k, v] of next) this.#buses.set(k, v);
     };
@@ -532,13 +567,13 @@ export class Session extends EventEmitter {
   }
 
   /** Marks the session as ended (by a remote state, a loss or an interrupt) and releases it. */
-  markEnded(state: string, reason: string): void {
-    this.#end((isFinalState(state) ? state : 'interrupted') as SessionState, reason);
+  markEnded(state: string, reason: string, cause?: EndCause): void {
+    this.#end((isFinalState(state) ? state : 'interrupted') as SessionState, reason, undefined, cause);
   }
 
-  #end(state: SessionState, reason: string, error?: OpenObdError): void {
+  #end(state: SessionState, reason: string, error?: OpenObdError, cause?: EndCause): void {
     if (this.#ended) return;
-    this.#ended = { state, reason, error };
+    this.#ended = { state, reason, error, cause };
     this.#setState(state, reason);
     if (state === 'lost') this.#log.error(`openOBD session ${this.id} lost: ${reason}`);
     else this.#log.info(`openOBD session ${this.id} ${state}: ${reason}`);

@@ -175,12 +175,18 @@ class UdsRun {
     }
     for (const s of signals) watch(s, this);
     const { link, target, timing } = this;
-    for (const channel of target.listen) {
-      const key = link.ensureChannel(channel);
-      link.addListener(key, this.#onPayload);
-      this.#keys.push(key);
-    }
     link.addFailureListener(this.#onFailure);
+    try {
+      for (const channel of target.listen) {
+        const key = link.ensureChannel(channel);
+        link.addListener(key, this.#onPayload);
+        this.#keys.push(key);
+      }
+    } catch (err) {
+      // e.g. CHANNEL_LIMIT: nothing was sent; what was set up is undone and the queue moves on.
+      this.#fail(err instanceof OpenObdError ? err : new OpenObdError('UNKNOWN', String(err)));
+      return;
+    }
     // The overall deadline only matters once a phase can outlast it (pending answers, busy retries, or
     // a first phase as long as the whole): one timer less per ordinary request.
     const firstPhaseMs = target.functional ? timing.functionalWindowMs : this.#suppress ? timing.suppressedWaitMs : timing.timeoutMs;

@@ -14,6 +14,7 @@ async function main(): Promise<void> {
       vehicles: { type: 'string', default: '3' },
       'token-interval': { type: 'string' },
       'token-validity': { type: 'string' },
+      'max-streams': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -22,10 +23,11 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         'Usage: openobd-simulator [--host 127.0.0.1] [--port 50051] [--vehicles 3]',
-        '                         [--token-interval ms] [--token-validity ms] [--json]',
+        '                         [--token-interval ms] [--token-validity ms] [--max-streams n] [--json]',
         '',
         'Runs an openOBD-compatible gRPC server with simulated cars on loopback (plaintext).',
         '--host 0.0.0.0 exposes it to the network: clients then need their "allow insecure" switch.',
+        '--max-streams caps concurrent streams per HTTP/2 connection, as gRPC front ends do (often 100).',
         '',
       ].join('\n'),
     );
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
     vehicles: Number(values.vehicles),
     tokenIntervalMs: values['token-interval'] ? Number(values['token-interval']) : undefined,
     tokenValidityMs: values['token-validity'] ? Number(values['token-validity']) : undefined,
+    maxConcurrentStreams: values['max-streams'] ? Number(values['max-streams']) : undefined,
   });
   const endpoint = await sim.start();
   const creds = DEFAULT_SIMULATOR_CREDENTIALS;

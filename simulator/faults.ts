@@ -20,6 +20,22 @@ export class Faults {
   readonly #withheld: EcuSelector[] = [];
   /** Token streams stay open but send nothing (a half-open connection). */
   stallTokenStreams = false;
+  #refusals = 0;
+
+  /**
+   * The next `count` streams (server-streaming or bidirectional calls) are refused with
+   * RESOURCE_EXHAUSTED, as a front end does with a connection at its stream cap.
+   */
+  refuseStreams(count: number): void {
+    this.#refusals = count;
+  }
+
+  /** @internal Consumes one planned stream refusal, if any. */
+  takeStreamRefusal(): SimStatus | undefined {
+    if (this.#refusals <= 0) return undefined;
+    this.#refusals -= 1;
+    return new SimStatus(GrpcStatus.RESOURCE_EXHAUSTED, 'Too many concurrent streams on this connection');
+  }
 
   /**
    * The next `count` calls of `method` (e.g. 'startSessionOnTicket' or 'sessionController.getSession')
@@ -69,6 +85,7 @@ export class Faults {
     this.#delays.length = 0;
     this.#withheld.length = 0;
     this.stallTokenStreams = false;
+    this.#refusals = 0;
   }
 }
 

@@ -48,6 +48,16 @@ export interface SimulatorOptions {
   authenticationTimeoutMs?: number;
   /** A session in a final state stays readable this long (default 120 s). */
   finalStateRetentionMs?: number;
+  /**
+   * Concurrent streams the server allows per HTTP/2 connection (default: no limit). Real gRPC front ends
+   * cap it, often at 100: a client that puts every session on one connection locks up beyond that.
+   */
+  maxConcurrentStreams?: number;
+  /**
+   * A session's stream with no message in either direction for this long is closed, and that ends the
+   * session (default 3600 s, openOBD's documented stream idle time).
+   */
+  streamIdleTimeoutMs?: number;
   /** How often expiries and limits are checked (default 1000 ms; tests use less). */
   sweepIntervalMs?: number;
   /** A session is ended (failed) when it gets this old (default 14400 s, openOBD's documented maximum). */
@@ -148,6 +158,8 @@ export class OpenObdSimulator extends EventEmitter {
       authenticationTimeoutMs: options.authenticationTimeoutMs ?? 60_000,
       finalStateRetentionMs: options.finalStateRetentionMs ?? 120_000,
       sweepIntervalMs: options.sweepIntervalMs ?? 1000,
+      maxConcurrentStreams: options.maxConcurrentStreams ?? 0,
+      streamIdleTimeoutMs: options.streamIdleTimeoutMs ?? 3_600_000,
       maxSessionDurationMs: options.maxSessionDurationMs ?? 14_400_000,
       sessionEndStatus: options.sessionEndStatus ?? GrpcStatus.FAILED_PRECONDITION,
       sessionEndFinalMessage: options.sessionEndFinalMessage ?? false,
@@ -195,7 +207,9 @@ export class OpenObdSimulator extends EventEmitter {
   /** Starts listening (again, on the same port after a stop). Resolves with the endpoint. */
   async start(): Promise<string> {
     if (this.#server) return this.endpoint;
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+    const serverOptions: grpc.ServerOptions = { 'grpc.max_receive_message_length': 16 * 1024 * 1024 };
+    if (this.options.maxConcurrentStreams > 0) serverOptions['grpc.max_concurrent_streams'] = this.options.maxConcurrentStreams;
+    const server = new grpc.Server(serverOptions);
     const implementations: Record<ServiceName, grpc.UntypedServiceImplementation> = {
       sessionController: controllerService(this),
       session: sessionService(this),
@@ -404,6 +418,18 @@ export class OpenObdSimulator extends EventEmitter {
   trackStream(session: SessionRecord | undefined, stream: OpenStream): void {
     this.#allStreams.add(stream);
     session?.streams.add(stream);
+    stream.session = session;
+    // Activity either way keeps the stream from idling into openOBD's stream idle time.
+    stream.lastActivityMs = Date.now();
+    const call = stream.call as unknown as { write?: (...a: unknown[]) => boolean; on(e: string, f: () => void): void };
+    if (typeof call.write === 'function') {
+      const write = call.write.bind(call);
+      call.write = (...a: unknown[]) => {
+        stream.lastActivityMs = Date.now();
+        return write(...a);
+      };
+    }
+    call.on('data', () => (stream.lastActivityMs = Date.now()));
     const done = () => this.forgetStream(session, stream);
     stream.call.on('cancelled', done);
     stream.call.on('close', done);
@@ -420,8 +446,7 @@ export class OpenObdSimulator extends EventEmitter {
 
   /** @internal Ends a stream, with an error status if given. */
   closeStream(stream: OpenStream, status?: { code: GrpcStatus; details: string }): void {
-    for (const s of this.sessions.values()) if (s.streams.has(stream)) this.forgetStream(s, stream);
-    this.forgetStream(undefined, stream);
+    this.forgetStream(stream.session, stream);
     const call = stream.call as unknown as NodeJS.EventEmitter & { end?: () => void };
     try {
       if (status) call.emit('error', status);
@@ -464,6 +489,13 @@ export class OpenObdSimulator extends EventEmitter {
   /** @internal Expires tokens, fails sessions nobody keeps alive, forgets old final sessions. */
   sweep(now = Date.now()): void {
     for (const [value, t] of this.tokens) if (t.expiresAtMs <= now) this.tokens.delete(value);
+    // A stream idle for the stream idle time is closed, and that ends its session (openOBD documentation,
+    // "Limitations").
+    for (const stream of [...this.#allStreams]) {
+      const s = stream.session;
+      if (!s || isFinal(s.state) || now - (stream.lastActivityMs ?? now) < this.options.streamIdleTimeoutMs) continue;
+      this.endSession(s, 'failed', `its ${stream.kind} stream was idle for ${Math.round(this.options.streamIdleTimeoutMs / 1000)} s`);
+    }
     for (const s of [...this.sessions.values()]) {
       if (s.state === 'active' && s.tokenExpiresAtMs <= now) {
         this.endSession(s, 'failed', 'every session token expired');

@@ -36,6 +36,10 @@ export interface OpenStream {
   dispose(): void;
   /** Writes one last, empty message of the stream's type (see SimulatorOptions.sessionEndFinalMessage). */
   finalMessage?(): void;
+  /** The session it belongs to (set when it is tracked). */
+  session?: SessionRecord;
+  /** When a message last went either way on it (for the stream idle time). */
+  lastActivityMs?: number;
   /** ISO-TP channels announced on this stream (receive filters, as on the J-Rex). */
   channels?: Map<string, IsotpChannelMessage>;
 }

@@ -4,6 +4,7 @@ import {
   isFinalState,
   parseAddress,
   type ControllerState,
+  type EndCause,
   type EndpointOptions,
   type Logger,
   type SessionInfo,
@@ -223,7 +224,7 @@ export class AccountRuntime {
       held.session.touch();
       return { live: held, reused: true };
     }
-    if (held && ifHeld === 'restart') await this.#end(held, controller, 'ended by Node-RED to start a new session on the same vehicle');
+    if (held && ifHeld === 'restart') await this.#end(held, controller, 'ended by Node-RED to start a new session on the same vehicle', 'replaced');
     const start = this.#start(controller, target, origin);
     this.#starting.set(key, start);
     try {
@@ -247,9 +248,8 @@ export class AccountRuntime {
     // The session emits 'idle' after idleMs without use (the controller gives every session the limit).
     if (idleMs > 0) {
       session.on('idle', () => {
-        live.endCause = 'idle';
         const reason = `ended after ${formatMinutes(idleMs)} without use (the account's idle limit)`;
-        void this.#end(live, controller, reason).catch((err: unknown) =>
+        void this.#end(live, controller, reason, 'idle').catch((err: unknown) =>
           this.settings.logger?.warn?.(`Could not end idle session ${live.id}: ${(err as Error).message}`),
         );
       });
@@ -258,11 +258,11 @@ export class AccountRuntime {
   }
 
   /** Ends one of this account's sessions by the close policy, with `reason` as what it reports afterwards. */
-  #end(live: LiveSession, controller: SessionController, reason: string): Promise<unknown> {
+  #end(live: LiveSession, controller: SessionController, reason: string, cause: EndCause): Promise<unknown> {
     if (this.settings.closePolicy === 'finish') {
-      return live.session.finish({ result: 'RESULT_FAILURE_RUNTIME_ERROR', description: `Node-RED: ${reason}`, reason });
+      return live.session.finish({ result: 'RESULT_FAILURE_RUNTIME_ERROR', description: `Node-RED: ${reason}`, reason, cause });
     }
-    return controller.interruptSession(live.id, reason);
+    return controller.interruptSession(live.id, reason, cause);
   }
 
   async getSession(sessionId: string): Promise<SessionInfo> {

@@ -1,4 +1,4 @@
-import type { Session } from '../../client';
+import type { EndCause, Session, SessionEnd } from '../../client';
 
 /** Where a live session came from, as plain data for msg.openobd. */
 export interface SessionTarget {
@@ -15,8 +15,6 @@ export interface LiveSession {
   readonly accountId: string;
   /** Endpoint, cluster and partner it belongs to: sessions on the same vehicle match only within one. */
   readonly origin: string;
-  /** Set when this Node-RED ends the session for a reason its nodes should show (the idle limit). */
-  endCause?: 'idle';
 }
 
 /** Health of a session as flow nodes show it. */
@@ -27,8 +25,8 @@ export interface SessionEvent {
   state: string;
   health: SessionHealth;
   reason?: string;
-  /** The session was ended because nothing used it for the account's idle limit. */
-  idle?: boolean;
+  /** A short cause of the end, where there is one (the idle limit, the maximum duration...). */
+  cause?: EndCause;
 }
 
 type Subscriber = (event: SessionEvent) => void;
@@ -68,9 +66,9 @@ class SessionRegistry {
     s.on('keepalive', (health: 'healthy' | 'recovering') => {
       this.emit({ id: live.id, state: s.state, health: health === 'healthy' ? 'active' : 'recovering' });
     });
-    s.once('ended', (end: { state: string; reason: string }) => {
+    s.once('ended', (end: SessionEnd) => {
       this.#live.delete(live.id);
-      this.emit({ id: live.id, state: end.state, health: 'ended', reason: end.reason, idle: live.endCause === 'idle' });
+      this.emit({ id: live.id, state: end.state, health: 'ended', reason: end.reason, cause: end.cause });
     });
     this.emit({ id: live.id, state: s.state, health: 'active' });
   }

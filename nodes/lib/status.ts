@@ -37,7 +37,8 @@ export function sessionStatus(e: SessionEvent, t: Translate): NodeStatus {
   const id = e.id.slice(0, 8);
   if (e.health === 'recovering') return { fill: 'yellow', shape: 'ring', text: t('openobd.status.recovering', { id }) };
   if (e.health === 'ended') {
-    if (e.idle) return { fill: 'grey', shape: 'ring', text: t('openobd.status.idleEnded', { id }) };
+    if (e.cause === 'idle') return { fill: 'grey', shape: 'ring', text: t('openobd.status.idleEnded', { id }) };
+    if (e.cause === 'maxDuration') return { fill: 'grey', shape: 'ring', text: t('openobd.status.maxDurationEnded', { id }) };
     if (e.state === 'lost') return { fill: 'red', shape: 'ring', text: t('openobd.status.lost', { id }) };
     if (e.state === 'finished') return { fill: 'grey', shape: 'dot', text: t('openobd.status.finished', { id }) };
     return { fill: 'grey', shape: 'ring', text: t('openobd.status.ended', { id, state: e.state }) };

@@ -1,4 +1,4 @@
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { BusConfigurationMessage, IsotpChannelMessage, IsotpMessageMessage } from '../../protocol';
 import type { OpenObdSimulator } from '../simulator';
@@ -50,6 +50,8 @@ export function canService(sim: OpenObdSimulator): grpc.UntypedServiceImplementa
   return {
     openIsotpStream: bidi(sim, 'can', 'openIsotpStream', (call) => {
       const session = sim.activeSession(call.metadata);
+      // Headers now: the client knows the stream is taken (and what it wrote arrived) before any answer.
+      call.sendMetadata(new grpc.Metadata());
       const connector = sim.connectors.get(session.connectorId);
       if (!connector) throw new SimStatus(GrpcStatus.INTERNAL, 'Connector vanished');
       const channels = new Map<string, IsotpChannelMessage>();

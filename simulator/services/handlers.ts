@@ -74,7 +74,7 @@ function streaming<C extends NodeJS.EventEmitter>(
 ): (call: C) => void {
   return (call) => {
     sim.countCall(service, method);
-    const planned = sim.faults.take(service, method);
+    const planned = sim.faults.take(service, method) ?? sim.faults.takeStreamRefusal();
     if (planned) {
       call.emit('error', planned.toServerError());
       return;

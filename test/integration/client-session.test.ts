@@ -109,7 +109,7 @@ describe('client library <-> simulator: session life cycle', function () {
     const { Rpc } = await import('../../client/rpc');
     const lease = defaultChannelPool.acquire(controller.sessionEndpointFor(info));
     try {
-      const rpc = new Rpc(lease.client);
+      const rpc = new Rpc(lease);
       await assert.rejects(rpc.unary('config', 'getConfiguration', {}, { token: info.authenticationToken }), (err: OpenObdError) => {
         assert.equal(err.code, 'PERMISSION_DENIED');
         assert.match(err.message, /only authenticate\(\) is allowed/);

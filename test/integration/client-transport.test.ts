@@ -89,15 +89,23 @@ describe('client library: transport, credentials and secrets', function () {
       );
     });
 
-    it('one channel per endpoint, shared and counted', async function () {
+    it("one connection for the controllers' calls, one for the sessions, shared and counted", async function () {
       const sim = await startSimulator();
       try {
         const before = defaultChannelPool.size;
         const a = controllerFor(sim);
         const b = controllerFor(sim);
+        assert.equal(defaultChannelPool.size, before + 1, 'the controllers share one connection');
         const s = await a.startSession({ ticketId: '1001' }); // the session endpoint is the same server
-        assert.equal(defaultChannelPool.size, before + 1);
+        const t = await b.startSession({ ticketId: '1002' });
+        assert.equal(
+          defaultChannelPool.size,
+          before + 2,
+          'sessions go on a connection of their own, which no controller call waits behind',
+        );
         s.close();
+        t.close();
+        assert.equal(defaultChannelPool.size, before + 1, 'the sessions connection closed with its last session');
         a.close();
         assert.equal(defaultChannelPool.size, before + 1, 'still used by b');
         b.close();

@@ -100,7 +100,7 @@ describe(`Node-RED ${nodeRedVersion()}: deploys leave nothing behind`, function 
     assert.equal(stats.streams.token, 1, "one token stream: the live session's");
     assert.equal(stats.streams.isotp, 1);
     assert.equal(registry.size, 1);
-    assert.equal(defaultChannelPool.size, 1);
+    assert.equal(defaultChannelPool.size, 2, "two connections: the controller's and the live session's");
     assert.ok(Math.max(...closeTimes) < 5000, `deploy times ${closeTimes.join(',')} ms`);
     const now = handles();
     for (const kind of ['Timeout', 'TCPSocketWrap']) {
