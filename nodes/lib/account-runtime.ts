@@ -224,7 +224,8 @@ export class AccountRuntime {
       held.session.touch();
       return { live: held, reused: true };
     }
-    if (held && ifHeld === 'restart') await this.#end(held, controller, 'ended by Node-RED to start a new session on the same vehicle', 'replaced');
+    if (held && ifHeld === 'restart')
+      await this.#end(held, controller, 'ended by Node-RED to start a new session on the same vehicle', 'replaced');
     const start = this.#start(controller, target, origin);
     this.#starting.set(key, start);
     try {
