@@ -145,6 +145,8 @@ export interface SimChildOptions {
   tokenValidityMs?: number;
   /** Use the instant-answer car (default) or the bundled default car. */
   instant?: boolean;
+  /** Concurrent streams per HTTP/2 connection the server allows (as a gRPC front end does). */
+  maxConcurrentStreams?: number;
 }
 
 export interface SimProcessStats {
@@ -186,6 +188,19 @@ export class SimChild {
 
   get endpoint(): string {
     return `127.0.0.1:${this.port}`;
+  }
+
+  /** Stops the server (every connection cut) and starts it again on the same port after `downtimeMs`. */
+  restart(downtimeMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const onMessage = (m: { type: string }) => {
+        if (m.type !== 'restarted') return;
+        this.child.off('message', onMessage);
+        resolve();
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ type: 'restart', downtimeMs });
+    });
   }
 
   stats(): Promise<SimProcessStats> {

@@ -7,6 +7,7 @@
  * Run by bench.ts; standalone: `node --expose-gc dist/bench/scale.js --sessions 1000 [--quick]`.
  */
 import { performance } from 'node:perf_hooks';
+import { defaultChannelPool } from '../client';
 import { registry } from '../nodes/lib/registry';
 import {
   FlowSink,
@@ -61,6 +62,20 @@ export interface ScaleResult {
   simRssBytes: number;
   /** Open streams on the simulator by kind (one token and one ISO-TP stream per session expected). */
   simStreams: Record<string, number>;
+  /** The server's cap on concurrent streams per HTTP/2 connection (0: none). */
+  maxConcurrentStreams: number;
+  /** HTTP/2 connections the Node-RED process holds: the controller's and those the sessions are spread over. */
+  connections: number;
+  sessionConnections: number;
+  /** The simulator restarted with every session live: how long until every keepalive is back. */
+  restart?: {
+    downtimeMs: number;
+    /** From the server coming back until every session has its token stream again (and a new token). */
+    recoveredMs: number;
+    active: number;
+    lost: number;
+    errors: number;
+  };
 }
 
 function keepaliveTotals() {
@@ -76,12 +91,18 @@ function keepaliveTotals() {
   return { tokens, drops, watchdogFires };
 }
 
-export async function runScale(options: { sessions: number; quick?: boolean; idleSeconds?: number }): Promise<ScaleResult> {
+export async function runScale(options: {
+  sessions: number;
+  quick?: boolean;
+  idleSeconds?: number;
+  restart?: boolean;
+}): Promise<ScaleResult> {
   const n = options.sessions;
   const tokenIntervalMs = Number(process.env.BENCH_TOKEN_INTERVAL_MS || 1000);
   const tokenValidityMs = 60_000;
   const idleSeconds = options.idleSeconds ?? (options.quick ? 4 : 10);
-  const sim = await SimChild.start({ vehicles: n + 2, instant: true, tokenIntervalMs, tokenValidityMs });
+  const maxConcurrentStreams = Number(process.env.BENCH_MAX_STREAMS ?? 100);
+  const sim = await SimChild.start({ vehicles: n + 2, instant: true, tokenIntervalMs, tokenValidityMs, maxConcurrentStreams });
   try {
     const red = await startNodeRed(
       [
@@ -214,12 +235,42 @@ export async function runScale(options: { sessions: number; quick?: boolean; idl
       },
       simRssBytes: sim1.rssBytes,
       simStreams: sim1.streams,
+      maxConcurrentStreams,
+      connections: defaultChannelPool.stats().connections,
+      sessionConnections: defaultChannelPool.stats().sessionConnections,
     };
+    if (options.restart !== false) result.restart = await measureRestart(sim, n, tokenIntervalMs);
     // Leaving: the sessions are dropped with the process (the simulator goes too); no 1,000 interrupts.
     return result;
   } finally {
     await sim.stop();
   }
+}
+
+/**
+ * The simulator goes down for a moment and comes back with every session still live on its side (its
+ * state outlives the socket): the time until every session's keepalive holds a token stream again and
+ * has received a token on it.
+ */
+async function measureRestart(sim: SimChild, n: number, tokenIntervalMs: number): Promise<NonNullable<ScaleResult['restart']>> {
+  const downtimeMs = 500;
+  const before = new Map(registry.list().map((l) => [l.id, l.session.stats.keepalive.opens]));
+  await sim.restart(downtimeMs);
+  const back = nowUs();
+  const recovered = () =>
+    registry.list().every((l) => l.session.keepaliveHealth === 'healthy' && l.session.stats.keepalive.opens > (before.get(l.id) ?? 0));
+  await waitUntil(recovered, 120000 + tokenIntervalMs, 'every keepalive to be back');
+  // A token on the new streams: the session really goes on.
+  const tokens = new Map(registry.list().map((l) => [l.id, l.session.stats.tokens]));
+  await waitUntil(
+    () => registry.list().every((l) => l.session.stats.tokens > (tokens.get(l.id) ?? 0)),
+    30000 + 3 * tokenIntervalMs,
+    'a token on every stream',
+  );
+  const recoveredMs = (nowUs() - back) / 1000;
+  const live = registry.list();
+  const active = live.filter((l) => l.session.active).length;
+  return { downtimeMs, recoveredMs, active, lost: n - active, errors: n - active };
 }
 
 if (require.main === module) {

@@ -15,12 +15,17 @@ async function main(): Promise<void> {
     vehicle: options.instant === false ? undefined : INSTANT_VEHICLE,
     tokenIntervalMs: options.tokenIntervalMs,
     tokenValidityMs: options.tokenValidityMs,
+    maxConcurrentStreams: options.maxConcurrentStreams,
     // Sessions of the benchmark are claimed at once; a long queue of 1,000 must not fail them.
     authenticationTimeoutMs: 600_000,
   });
   await sim.start();
   const send = (m: unknown) => process.send?.(m);
-  process.on('message', (m: { type: string }) => {
+  process.on('message', (m: { type: string; downtimeMs?: number }) => {
+    if (m.type === 'restart') {
+      void sim.restart(m.downtimeMs ?? 0).then(() => send({ type: 'restarted' }));
+      return;
+    }
     if (m.type === 'stats') {
       const u = process.cpuUsage();
       const mem = process.memoryUsage();

@@ -69,7 +69,8 @@ export class FlowHarness {
     collectGarbage();
     const baseline = resources();
     const subscribers = registry.subscriberCount;
-    const sim = new OpenObdSimulator({ tokenIntervalMs: 300, tokenValidityMs: 3000, ...options.sim });
+    // Capped at 100 concurrent streams per HTTP/2 connection, as gRPC front ends commonly are.
+    const sim = new OpenObdSimulator({ tokenIntervalMs: 300, tokenValidityMs: 3000, maxConcurrentStreams: 100, ...options.sim });
     await sim.start();
     const h = new FlowHarness(sim, options, baseline, subscribers);
     helper.settings({
