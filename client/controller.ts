@@ -407,7 +407,7 @@ function forgotten(sessionId: string): (err: unknown) => never {
 }
 
 function isTransient(err: unknown): boolean {
-  return err instanceof OpenObdError && isTransientStatus(err.grpcCode);
+  return err instanceof OpenObdError && isTransientStatus(err.grpcCode, err.details);
 }
 
 function requireId(value: unknown, what: string): string {

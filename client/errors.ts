@@ -94,7 +94,10 @@ export function grpcStatusName(code: number): GrpcStatusName {
   return (name ?? 'UNKNOWN') as GrpcStatusName;
 }
 
-/** Status codes after which repeating an idempotent call can help. */
+/**
+ * Status codes after which repeating an idempotent call can help. CANCELLED too, unless this process
+ * cancelled the call: the server (or a proxy) resetting a call it was given, as a server going down does.
+ */
 const TRANSIENT = new Set<number>([
   GrpcStatus.UNAVAILABLE,
   GrpcStatus.DEADLINE_EXCEEDED,
@@ -102,7 +105,8 @@ const TRANSIENT = new Set<number>([
   GrpcStatus.RESOURCE_EXHAUSTED,
 ]);
 
-export function isTransientStatus(code: number | undefined): boolean {
+export function isTransientStatus(code: number | undefined, details = ''): boolean {
+  if (code === GrpcStatus.CANCELLED) return !/on client/i.test(details);
   return code !== undefined && TRANSIENT.has(code);
 }
 
@@ -204,7 +208,7 @@ export function fromGrpcError(err: unknown, operation?: string): OpenObdError {
       operation,
       grpcCode: err.code,
       details,
-      retryable: isTransientStatus(err.code),
+      retryable: isTransientStatus(err.code, details),
     });
   }
   const message = err instanceof Error ? err.message : String(err);

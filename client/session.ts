@@ -573,7 +573,7 @@ export class Session extends EventEmitter {
 
   #end(state: SessionState, reason: string, error?: OpenObdError, cause?: EndCause): void {
     if (this.#ended) return;
-    this.#ended = { state, reason, error, cause };
+    this.#ended = cause === undefined ? { state, reason, error } : { state, reason, error, cause };
     this.#setState(state, reason);
     if (state === 'lost') this.#log.error(`openOBD session ${this.id} lost: ${reason}`);
     else this.#log.info(`openOBD session ${this.id} ${state}: ${reason}`);

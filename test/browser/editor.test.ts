@@ -8,6 +8,7 @@ import {
   addConfigNode,
   canvasLabel,
   clearDebug,
+  canvasNode,
   clickInject,
   deploy,
   dragFromPalette,
@@ -670,6 +671,23 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       await help.waitFor({ state: 'visible' });
       assert.match((await help.textContent()) || '', /Ausgänge[\s\S]*Details[\s\S]*Referenzen/);
       assert.deepEqual((de as Editor).pageErrors, []);
+    });
+
+    it('a status in the user\'s words, in the browser\'s language: an unknown ticket shows "Ticket unbekannt" under the node', async function () {
+      const dpage = (de as Editor).page;
+      // The error-handling example (05) was deployed by the examples suite.
+      const ids = await dpage.evaluate(() => {
+        const inject = RED.nodes.filterNodes({ type: 'inject' }).find((x: any) => x.name === 'unknown ticket');
+        const link = inject ? RED.nodes.filterLinks({ source: inject })[0] : undefined;
+        return inject && link ? { inject: inject.id as string, start: link.target.id as string } : null;
+      });
+      assert.ok(ids, 'example 05 is deployed');
+      await clickInject(dpage, ids.inject);
+      const status = canvasNode(dpage, ids.start).locator('.red-ui-flow-node-status-label');
+      await status
+        .filter({ hasText: msg('openobd.status.situations.unknownTicket', {}, 'de') })
+        .waitFor({ state: 'visible', timeout: 15000 });
+      await dpage.screenshot({ path: shot('de-status') });
     });
   });
 });

@@ -27,7 +27,7 @@ describe(`reliability (Node-RED ${nodeRedVersion()}): bad input`, function () {
       'start: unknown ticket',
       'start: wrong type',
       'start: empty or too long',
-      'start: ticket in use',
+      'start: ticket busy',
       'finish: result out of range',
       'finish: user feedback out of range',
       'finish: description not text',

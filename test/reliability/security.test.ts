@@ -107,7 +107,7 @@ describe(`reliability (Node-RED ${nodeRedVersion()}): security`, function () {
       record(await h.send('get', { openobd: { sessionId: id } }));
       record(await h.send('list', {}));
       record(await h.send('start', { payload: '424242' }));
-      record(await h.send('start', { payload: '1001' }));
+      record(await h.send('finish', { openobd: { sessionId: id }, result: 'RESULT_MAYBE' }));
       // Keepalive faults: rotations, drops, a half-open stream, a server restart; all logged as they happen.
       assert.ok(await until(() => (registry.get(id)?.session.stats.tokens ?? 0) >= 12, 10000), 'token rotations');
       for (let i = 0; i < 2; i++) {

@@ -174,7 +174,8 @@ export function fuzzCases(count: number, ctx: FuzzContext, seed = 20240601): Fuz
         codes: ['BAD_REQUEST'],
       };
     if (k === 3)
-      return { node: 'start', kind: 'start: ticket in use', msg: { payload: pick(['1001', ' 1001 ', 1001]) }, codes: ['UNAVAILABLE'] };
+      // 1003 is held by another partner's session (1001, held here, would be reused).
+      return { node: 'start', kind: 'start: ticket busy', msg: { payload: pick(['1003', ' 1003 ', 1003]) }, codes: ['UNAVAILABLE'] };
     return { node: 'start', kind: 'start: unknown ticket number', msg: { payload: 5000 + int(1e6) }, codes: ['FAILED_PRECONDITION'] };
   };
 
