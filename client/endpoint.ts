@@ -129,10 +129,8 @@ interface Connection {
   full: boolean;
 }
 
-interface EndpointConnections {
-  calls?: Connection;
-  sessions: Connection[];
-}
+/** An endpoint's connections by purpose; connections that refused a stream stay until their users leave. */
+type EndpointConnections = Record<ConnectionPurpose, Connection[]>;
 
 /**
  * The gRPC channels (HTTP/2 connections) of the process, shared and counted so the last user closes
@@ -159,27 +157,20 @@ export class ChannelPool {
   #group(endpoint: ResolvedEndpoint): EndpointConnections {
     let group = this.#endpoints.get(endpoint.key);
     if (!group) {
-      group = { sessions: [] };
+      group = { calls: [], sessions: [] };
       this.#endpoints.set(endpoint.key, group);
     }
     return group;
   }
 
   #pick(endpoint: ResolvedEndpoint, purpose: ConnectionPurpose, avoid?: Connection): Connection {
-    const group = this.#group(endpoint);
-    let connection: Connection | undefined;
-    if (purpose === 'calls') {
-      connection = group.calls && group.calls !== avoid ? group.calls : undefined;
-      if (!connection) {
-        connection = this.#open(endpoint, purpose);
-        if (!group.calls) group.calls = connection;
-      }
-    } else {
-      connection = group.sessions.find((c) => c !== avoid && !c.full && c.users < this.#perConnection);
-      if (!connection) {
-        connection = this.#open(endpoint, purpose);
-        group.sessions.push(connection);
-      }
+    const list = this.#group(endpoint)[purpose];
+    // Controllers all share one connection; sessions fill connections up to sessionsPerConnection.
+    const room = purpose === 'calls' ? Infinity : this.#perConnection;
+    let connection = list.find((c) => c !== avoid && !c.full && c.users < room);
+    if (!connection) {
+      connection = this.#open(endpoint, purpose);
+      list.push(connection);
     }
     connection.users += 1;
     return connection;
@@ -211,9 +202,8 @@ export class ChannelPool {
     if (connection.users > 0) return;
     const group = this.#endpoints.get(endpoint.key);
     if (group) {
-      if (group.calls === connection) group.calls = undefined;
-      group.sessions = group.sessions.filter((c) => c !== connection);
-      if (!group.calls && group.sessions.length === 0) this.#endpoints.delete(endpoint.key);
+      group[connection.purpose] = group[connection.purpose].filter((c) => c !== connection);
+      if (group.calls.length === 0 && group.sessions.length === 0) this.#endpoints.delete(endpoint.key);
     }
     connection.client.close();
     connection.channel.close();
@@ -233,7 +223,7 @@ export class ChannelPool {
   /** How many connections are open (for leak checks and statistics). */
   get size(): number {
     let n = 0;
-    for (const g of this.#endpoints.values()) n += (g.calls ? 1 : 0) + g.sessions.length;
+    for (const g of this.#endpoints.values()) n += g.calls.length + g.sessions.length;
     return n;
   }
 
