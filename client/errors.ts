@@ -20,7 +20,8 @@ export type LocalErrorCode =
   | 'INVALID_RESPONSE' // an ECU answer that cannot be a response to the request
   | 'INSECURE_ENDPOINT' // plaintext to a non-loopback host without the explicit switch
   | 'CLOSED' // the object was closed while the operation was pending
-  | 'CHANNEL_LIMIT'; // a session would use more channels at once than the connector serves (32)
+  | 'CHANNEL_LIMIT' // a session would use more channels at once than the connector serves (32)
+  | 'CONTROL_REPLACED'; // a new control replaced the one shown before it was answered
 
 export type ErrorCode = GrpcStatusName | LocalErrorCode;
 

@@ -20,6 +20,20 @@ export {
   type SessionEnd,
   type FinishOptions,
 } from './session';
+export {
+  SessionUi,
+  controlMessage,
+  controlTypeOf,
+  UI_CONTROL_TYPES,
+  DEFAULT_UI_OPTIONS,
+  type UiControl,
+  type UiControlType,
+  type UiTarget,
+  type UiTranslation,
+  type UiAnswer,
+  type AskOptions,
+  type UiOptions,
+} from './ui';
 export { isFinalState, summarize, FINAL_STATES, type SessionInfo, type SessionSummary, type ServerSessionState } from './session-info';
 export { OpenObdError, isOpenObdError, fromGrpcError, grpcStatusName, type ErrorCode, type LocalErrorCode, type Situation } from './errors';
 export { Secret, redact } from './secret';

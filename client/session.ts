@@ -12,6 +12,7 @@ import type { BackoffPolicy } from './retry';
 import { Rpc } from './rpc';
 import { Secret } from './secret';
 import { SessionFate, sessionEndedError } from './session-fate';
+import { SessionUi, type UiOptions } from './ui';
 import { isFinalState, summarize, type SessionInfo, type SessionSummary } from './session-info';
 import { DEFAULT_UDS_TIMING, udsRequest, type UdsExchange, type UdsTarget, type UdsTiming } from './uds-request';
 import { ChannelQueues } from './channel-queue';
@@ -51,6 +52,8 @@ export interface SessionOptions {
   isotpIdleCloseMs?: number;
   /** Default timing of diagnostic requests. */
   uds?: Partial<UdsTiming>;
+  /** The control stream of `session.ui`: when it closes unused, how often a waiting control is sent again. */
+  userInterface?: Partial<UiOptions>;
   logger?: Partial<Logger>;
 }
 
@@ -148,7 +151,9 @@ export class Session extends EventEmitter {
   #token?: Secret;
   #tokenExpiresAt = 0;
   #tokenCount = 0;
-  readonly #opts: Required<Omit<SessionOptions, 'logger' | 'uds'>> & { uds: UdsTiming };
+  readonly #opts: Required<Omit<SessionOptions, 'logger' | 'uds' | 'userInterface'>> & { uds: UdsTiming };
+  readonly #uiOptions?: Partial<UiOptions>;
+  #ui?: SessionUi;
   readonly #lease: ChannelLease;
   readonly #rpc: Rpc;
   readonly #log: Logger;
@@ -182,6 +187,7 @@ export class Session extends EventEmitter {
       idleLimitMs: init.idleLimitMs ?? 0,
       uds: { ...DEFAULT_UDS_TIMING, ...init.uds },
     };
+    this.#uiOptions = init.userInterface;
     this.#log = safeLogger(init.logger);
     this.#fate = new SessionFate({
       sessionId: this.id,
@@ -231,6 +237,20 @@ export class Session extends EventEmitter {
 
   get ended(): SessionEnd | undefined {
     return this.#ended;
+  }
+
+  /** The session's user interface (openOBD documentation, "User interface"); its control stream opens on the first ask. */
+  get ui(): SessionUi {
+    this.#ui ??= new SessionUi(
+      {
+        open: () => this.#rpc.bidi('userInterface', 'openControlStream', { token: this.#token }),
+        assertActive: (operation) => this.#assertActive(operation),
+        explain: (error, operation) => this.explainStreamEnd(error, operation, 'the question to the technician'),
+        log: this.#log,
+      },
+      this.#uiOptions,
+    );
+    return this.#ui;
   }
 
   /** Counters for statistics and leak checks. */
@@ -602,6 +622,14 @@ export class Session extends EventEmitter {
       this.#ended = { state: 'closed', reason: 'released locally' };
       this.#setState('closed', 'released locally');
       this.emit('ended', this.#ended);
+    }
+    if (this.#ui && this.#ended) {
+      const ended = this.#ended;
+      this.#ui.close(
+        ended.state === 'closed'
+          ? new OpenObdError('CLOSED', `Session ${this.id} was closed here before the technician answered`)
+          : sessionEndedError(this.id, ended, 'userInterface.openControlStream', 'the question to the technician'),
+      );
     }
     this.emit('closed');
     this.removeAllListeners();

@@ -11,6 +11,14 @@ export {
   type SimulatorOptions,
 } from './simulator';
 export { Faults, type EcuSelector } from './faults';
-export type { UiScript } from './services/ui-service';
+export {
+  SimulatedTechnician,
+  TechnicianAnswerError,
+  type UiScript,
+  type ScreenControl,
+  type ScreenControlType,
+  type TechnicianCar,
+  type TechnicianView,
+} from './technician';
 export { loadVehicle, SimulatedVehicle } from './vehicle/vehicle';
 export type { VehicleDefinition, EcuDefinition } from './vehicle/types';

@@ -9,7 +9,8 @@ import { controllerService } from './services/controller-service';
 import { sessionService } from './services/session-service';
 import { configService, connectionMonitorService, terminal15Service, vehicleInfoService } from './services/vehicle-services';
 import { canService } from './services/can-service';
-import { userInterfaceService, type UiScript } from './services/ui-service';
+import { userInterfaceService } from './services/ui-service';
+import { SimulatedTechnician, type UiScript } from './technician';
 import { unimplementedService } from './services/unimplemented';
 import { Details, SimStatus } from './status';
 import {
@@ -75,7 +76,7 @@ export interface SimulatorOptions {
   latencyMs?: number;
   /** Host name put in SessionInfo.grpc_endpoint (default: the listening host). */
   advertisedHost?: string;
-  /** Answers of the user interface (default: accept everything). */
+  /** How the user interface is answered: by a script (default: accept everything) or interactively through `technician`. */
   ui?: UiScript;
   /** Server TLS (default plaintext, which the client allows on loopback only). */
   tls?: { cert: string | Buffer; key: string | Buffer };
@@ -135,6 +136,8 @@ export class OpenObdSimulator extends EventEmitter {
   readonly tickets = new Map<string, TicketRecord>();
   readonly sessions = new Map<string, SessionRecord>();
   readonly tokens = new Map<string, TokenRecord>();
+  /** The person at each simulated car: what the user interface shows and how it is answered. */
+  readonly technician: SimulatedTechnician;
   /** Calls handled per `service.method` (statistics). */
   readonly callCounts = new Map<string, number>();
   /** For security tests only: every token value issued, newest last, bounded (see `issuedTokenHistory`). */
@@ -171,6 +174,7 @@ export class OpenObdSimulator extends EventEmitter {
       advertisedHost: options.advertisedHost,
     };
     this.partners = this.options.partners;
+    this.technician = new SimulatedTechnician(this, this.options.ui);
     for (let n = 1; n <= this.options.vehicles; n++) this.addVehicle();
   }
 
@@ -273,6 +277,7 @@ export class OpenObdSimulator extends EventEmitter {
     this.tokens.clear();
     for (const c of this.connectors.values()) c.sessionId = undefined;
     this.faults.clear();
+    this.technician.clear();
   }
 
   /** Counts for leak checks: open streams by kind, sessions by state, tokens held. */
