@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { NodeAPI } from 'node-red';
 import { registerAdminRoutes } from './lib/admin-routes';
 import { nodeFolders } from './lib/node-folders';
+import { registerSimulatorSidebar } from './lib/simulator-sidebar';
 
 /** What every node folder's runtime module exports. */
 interface NodeModule {
@@ -20,4 +21,5 @@ export = function openobd(RED: NodeAPI): void {
     mod.register(RED);
   }
   registerAdminRoutes(RED);
+  registerSimulatorSidebar(RED);
 };

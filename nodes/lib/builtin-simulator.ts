@@ -10,6 +10,27 @@ export interface BuiltinSimulatorLease {
 }
 
 let users = 0;
+/** Told when the built-in simulator starts (with it) and stops (with undefined). */
+const watchers = new Set<(sim: OpenObdSimulator | undefined) => void>();
+
+function tell(sim: OpenObdSimulator | undefined): void {
+  for (const fn of [...watchers]) {
+    try {
+      fn(sim);
+    } catch {
+      // a watcher's mistake must not stop the simulator
+    }
+  }
+}
+
+/** Calls `fn` with the running built-in simulator (if any) and whenever it starts or stops; returns the unsubscribe function. */
+export function watchBuiltinSimulator(fn: (sim: OpenObdSimulator | undefined) => void): () => void {
+  watchers.add(fn);
+  void currentBuiltinSimulator().then((sim) => {
+    if (sim && watchers.has(fn)) fn(sim);
+  });
+  return () => watchers.delete(fn);
+}
 let running: Promise<OpenObdSimulator> | undefined;
 /** Serializes start and stop, so a redeploy (stop, then start at once) never races itself. */
 let chain: Promise<unknown> = Promise.resolve();
@@ -22,8 +43,12 @@ export function acquireBuiltinSimulator(options: SimulatorOptions = {}): Promise
   users += 1;
   const start = async (): Promise<OpenObdSimulator> => {
     if (!running) {
-      const sim = new OpenObdSimulator({ host: '127.0.0.1', port: 0, ...options });
-      running = sim.start().then(() => sim);
+      // A person answers the user interface in the editor's technician view unless settings.js gives a script.
+      const sim = new OpenObdSimulator({ host: '127.0.0.1', port: 0, ...options, ui: options.ui ?? { mode: 'interactive' } });
+      running = sim.start().then(() => {
+        tell(sim);
+        return sim;
+      });
       running.catch(() => {
         running = undefined;
       });
@@ -60,6 +85,7 @@ function releaseOne(): Promise<void> {
     const sim = await running.catch(() => undefined);
     running = undefined;
     await sim?.stop();
+    if (sim) tell(undefined);
   };
   const stopped = chain.then(stop, stop);
   chain = stopped.catch(() => undefined);

@@ -1,4 +1,4 @@
-import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { accountOf, type AccountNode } from './accounts';
 import { evaluate, FlowError, requireText, toFlowError, type OpenObdMsg } from './flow';
 import { errorStatus, type Translate } from './status';
@@ -31,7 +31,17 @@ export function flowNodeKit(RED: NodeAPI, node: Node, accountId?: string): FlowN
  * the status red and goes to done(err), so the message that failed reaches Catch nodes with
  * msg.error.code. Nothing thrown here can take Node-RED down.
  */
-export function onInput(node: Node, kit: FlowNodeKit, work: (msg: OpenObdMsg, send: Send) => Promise<void>): void {
+export interface InputOptions {
+  /** The status for a failure with this code (default: the shared short reason, `errorStatus`). */
+  errorStatus?: (code: string) => NodeStatus;
+}
+
+export function onInput(
+  node: Node,
+  kit: FlowNodeKit,
+  work: (msg: OpenObdMsg, send: Send) => Promise<void>,
+  options: InputOptions = {},
+): void {
   node.on('input', (msg: NodeMessageInFlow, send: Send, done: (err?: Error) => void) => {
     kit.status.begin();
     work(msg as OpenObdMsg, send).then(
@@ -42,7 +52,8 @@ export function onInput(node: Node, kit: FlowNodeKit, work: (msg: OpenObdMsg, se
       (err: unknown) => {
         const e = toFlowError(err);
         // A negative answer is the ECU's, not the node's: the node already shows it in yellow.
-        if (e.code !== 'NEGATIVE_RESPONSE') kit.status.show(errorStatus(e.code, kit.t, situationOf(e)));
+        if (e.code !== 'NEGATIVE_RESPONSE')
+          kit.status.show(options.errorStatus ? options.errorStatus(e.code) : errorStatus(e.code, kit.t, situationOf(e)));
         kit.status.end();
         done(e);
       },

@@ -268,7 +268,8 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
         const ids = new Set([...templates[type].matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]));
         const keys = [...(def.defaults || []), ...Object.keys(def.credentials || {})];
         assert.ok(keys.length > 0, `${type} has properties`);
-        const missing = keys.filter((k) => !ids.has(prefix + k));
+        // A list property is edited in an editableList, whose container is `<prefix><key>-container` (Node-RED's own convention).
+        const missing = keys.filter((k) => !ids.has(prefix + k) && !ids.has(`${prefix}${k}-container`));
         assert.deepEqual(missing, [], `${type}: fields missing from the template`);
         const wrongPrefix = [...ids].filter((id) => /^node-(config-)?input-/.test(id) && !id.startsWith(prefix));
         assert.deepEqual(wrongPrefix, [], `${type}: fields with the other prefix`);

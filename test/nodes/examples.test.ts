@@ -86,7 +86,14 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
       assert.equal(account?.mode, 'simulator', `${f} runs on the built-in simulator`);
       assert.ok(!('credentials' in (account ?? {})), `${f} carries no credentials`);
     }
-    for (const t of ['openobd-start-session', 'openobd-request', 'openobd-finish', 'openobd-interrupt', 'openobd-session-info'])
+    for (const t of [
+      'openobd-start-session',
+      'openobd-request',
+      'openobd-ask-technician',
+      'openobd-finish',
+      'openobd-interrupt',
+      'openobd-session-info',
+    ])
       assert.ok(types.has(t), `${t} appears in an example`);
   });
 
@@ -240,4 +247,46 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
       for (const n of nodes) n.removeListener('input', fn);
     };
   }
+
+  describe('07 the guided check with the technician (a script answers, as in headless use)', function () {
+    const FILE = '07 Guided check with the technician.json';
+    const scripted = (answers: boolean[]) =>
+      helper.settings({
+        ...FAST_SETTINGS,
+        openobdAccountSimulator: { ...FAST_SETTINGS.openobdAccountSimulator, ui: { mode: 'script', answerDelayMs: 10, answers } },
+      } as never);
+
+    it('ignition on, the codes shown, cleared on yes, finished with success', async function () {
+      scripted([true, true]);
+      await run(FILE);
+      const done = output('check done', 15000);
+      press('start guided check');
+      const d = await done;
+      assert.equal(d.openobd.state, 'finished');
+      assert.deepEqual(d.openobd.result.result, ['RESULT_SUCCESS']);
+      assert.equal(d.openobd.result.description, 'Fault codes read and cleared');
+      assert.equal(d.openobd.ui.label, 'The fault codes are cleared. Thank you!');
+      assert.deepEqual(errors, []);
+    });
+
+    it('no to clearing keeps the codes; no to the ignition ends with invalid preconditions', async function () {
+      scripted([true, false, false]);
+      await run(FILE);
+      let done = output('check done', 15000);
+      press('start guided check');
+      const kept = await done;
+      assert.equal(kept.openobd.result.description, 'Fault codes read and kept');
+      assert.match(
+        kept.openobd.ui.label,
+        /^Clear the [1-9]\d* stored fault code\(s\)\?$/,
+        'the count of the codes read was put into the question',
+      );
+      assert.equal(kept.payload, false);
+      done = output('check done', 15000);
+      press('start guided check');
+      const refused = await done;
+      assert.deepEqual(refused.openobd.result.result, ['RESULT_INVALID_PRECONDITIONS']);
+      assert.deepEqual(errors, []);
+    });
+  });
 });
