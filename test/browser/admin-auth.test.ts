@@ -24,6 +24,7 @@ describe(`Node-RED ${nr.version}: the admin endpoints behind the editor dropdown
           type: 'credentials',
           users: [
             { username: 'reader', password: HASH, permissions: 'read' },
+            { username: 'admin', password: HASH, permissions: '*' },
             { username: 'nobody', password: HASH, permissions: [] },
           ],
         },
@@ -72,6 +73,28 @@ describe(`Node-RED ${nr.version}: the admin endpoints behind the editor dropdown
         const refused = await request(url, { headers: { authorization: `Bearer ${nobody}` } });
         assert.ok(refused.status === 401 || refused.status === 403, `a user without read permission is refused (${refused.status})`);
       }
+    });
+  }
+
+  for (const route of ['openobd/simulator/answer', 'openobd/simulator/ignition']) {
+    it(`POST ${route}: 401 without a token, refused with read permission only, accepted with write permission`, async function () {
+      const url = `${(server as NodeRedServer).url}${route}`;
+      const body = JSON.stringify({ ticketId: '1001', value: true, on: true });
+      const post = (token?: string) =>
+        request(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body,
+        });
+      assert.equal((await post()).status, 401);
+      const reader = await token('reader');
+      const refused = await post(reader);
+      assert.ok(refused.status === 401 || refused.status === 403, `a reader cannot act (${refused.status})`);
+      // With write permission the route itself answers: nothing deployed, so the simulator does not run (409).
+      const admin = await token('admin');
+      const answered = await post(admin);
+      assert.equal(answered.status, 409, answered.body);
+      assert.match(answered.body, /built-in simulator is not running/);
     });
   }
 });

@@ -121,6 +121,7 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       const labels: Record<string, string> = {
         'openobd-start-session': msg('openobd.paletteLabel.start'),
         'openobd-request': msg('openobd.paletteLabel.request'),
+        'openobd-ask-technician': msg('openobd.paletteLabel.ask'),
         'openobd-finish': msg('openobd.paletteLabel.finish'),
         'openobd-interrupt': msg('openobd.paletteLabel.interrupt'),
         'openobd-session-info': msg('openobd.paletteLabel.info'),
@@ -435,8 +436,8 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       await examplesEditor?.close();
     });
 
-    it('lists all six examples under Import > Examples', async function () {
-      assert.equal(EXAMPLES.length, 6);
+    it('lists all seven examples under Import > Examples', async function () {
+      assert.equal(EXAMPLES.length, 7);
       await xpage.locator('#red-ui-header-button-sidemenu').click();
       await xpage.locator('#menu-item-import').click();
       await xpage.locator('a[href="#red-ui-clipboard-dialog-import-tab-examples"]').click();

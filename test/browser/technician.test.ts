@@ -1,0 +1,250 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { browserSkipReason, launchChromium, screenshotFile } from '../support/browser';
+import { clickInject, deploy, findNode, importExample, msg, openEditor, showDebugSidebar, type Editor } from '../support/editor-page';
+import { ROOT, nodeRedPackage, startNodeRed, unsupportedNode, type NodeRedServer } from '../support/nodered-server';
+
+/*
+ * The technician view in a real browser (Chromium, NR_PKG: Node-RED 4.1 or 5): the guided-check example
+ * runs on the built-in simulator, whose questions appear in the "openOBD simulator" sidebar tab; the test
+ * answers them by clicking, as a person would, and the flow takes the output of the answer. A free-text
+ * and an options question are answered the same way.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any */
+declare const RED: any;
+
+const nr = nodeRedPackage();
+const MODULE = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string }).name;
+const GUIDED = '07 Guided check with the technician';
+const shot = (name: string) => screenshotFile(`${nr.version}-technician-${name}`);
+
+describe(`Node-RED ${nr.version} in Chromium: the technician view`, function () {
+  this.timeout(180000);
+  let server: NodeRedServer | undefined;
+  let browser: Browser | undefined;
+  let editor: Editor | undefined;
+  let page: Page;
+
+  before(async function () {
+    const skip = browserSkipReason();
+    if (skip) this.skip();
+    const unsupported = unsupportedNode(nr);
+    if (unsupported) throw new Error(unsupported);
+    browser = await launchChromium();
+    server = await startNodeRed();
+    editor = await openEditor(browser, server.url);
+    page = editor.page;
+  });
+
+  after(async function () {
+    await editor?.close();
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && page)
+      await page.screenshot({ path: shot(`failed-${this.currentTest.title.slice(0, 40)}`) }).catch(() => undefined);
+  });
+
+  function card(ticket: string): Locator {
+    return page.locator(`.openobd-sim-card[data-ticket="${ticket}"]`);
+  }
+
+  async function showTab(): Promise<Locator> {
+    await page.evaluate(() => RED.sidebar.show('openobd-simulator'));
+    const pane = page.locator('.openobd-sim');
+    await pane.waitFor({ state: 'visible' });
+    return pane;
+  }
+
+  /** The dialog on a car's screen once it shows a control of that type with that text. */
+  async function dialog(ticket: string, type: string, text: string | RegExp): Promise<Locator> {
+    const d = card(ticket).locator(`.openobd-sim-dialog[data-type="${type}"]`).filter({ hasText: text });
+    await d.waitFor({ state: 'visible', timeout: 30000 });
+    return d;
+  }
+
+  it('the tab appears with the example on the built-in simulator; a yes/no answered by clicking sends the flow down the chosen output', async function () {
+    const { tab } = await importExample(page, MODULE, GUIDED);
+    await deploy(page);
+    const pane = await showTab();
+    await card('1001').waitFor({ state: 'visible', timeout: 30000 });
+    assert.equal(await pane.locator('.openobd-sim-card').count(), 3, 'one card per simulated ticket');
+    assert.match((await pane.locator('.openobd-sim-head').textContent()) ?? '', /Answer here/);
+    assert.match((await card('1001').locator('.openobd-sim-ignition').textContent()) ?? '', new RegExp(msg('openobd.sidebar.ignitionOn')));
+
+    await clickInject(page, await findNode(page, tab, 'inject', 'start guided check'));
+    const cont = await dialog('1001', 'continue', 'Please switch the ignition on');
+    assert.match((await cont.locator('.openobd-sim-dialog-target').textContent()) ?? '', new RegExp(msg('openobd.sidebar.forMechanic')));
+    await page.screenshot({ path: shot('continue') });
+    await cont.getByRole('button', { name: msg('openobd.sidebar.continue') }).click();
+
+    const ignition = await dialog('1001', 'yesno', 'Is the ignition on now?');
+    await ignition.getByRole('button', { name: msg('openobd.sidebar.yes'), exact: true }).click();
+
+    // The engine's codes shown as a label, then the question to clear them, with the count filled in.
+    const clear = await dialog('1001', 'yesno', /Clear the \d+ stored fault code\(s\)\?/);
+    await card('1001').locator('.openobd-sim-history li', { hasText: 'Stored fault codes' }).waitFor();
+    await page.screenshot({ path: shot('clear-question') });
+    await clear.getByRole('button', { name: msg('openobd.sidebar.no'), exact: true }).click();
+
+    // "no" is the second output: the session is finished as "kept", and the view says who answered.
+    const debug = await showDebugSidebar(page);
+    await debug
+      .locator('.red-ui-debug-msg', { hasText: 'Fault codes read and kept' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 30000 });
+    assert.equal(
+      await debug.locator('.red-ui-debug-msg', { hasText: 'Fault codes read and cleared' }).count(),
+      0,
+      'the yes output did not run',
+    );
+    await showTab();
+    await card('1001')
+      .locator('.openobd-sim-session', { hasText: msg('openobd.sidebar.noSession') })
+      .waitFor({ timeout: 30000 });
+    const history = await card('1001').locator('.openobd-sim-history li').allTextContents();
+    assert.ok(
+      history.some(
+        (h) =>
+          /Clear the \d+ stored fault code\(s\)\?/.test(h) &&
+          h.includes(msg('openobd.sidebar.no')) &&
+          h.includes(msg('openobd.sidebar.byTechnician')),
+      ),
+      history.join(' | '),
+    );
+  });
+
+  it('a free-text and an options question are answered in the view, and the flow gets exactly those answers', async function () {
+    const flow = [
+      { id: 'tq1', type: 'tab', label: 'Questions' },
+      {
+        id: 'tq2',
+        z: 'tq1',
+        type: 'inject',
+        name: 'ask',
+        props: [{ p: 'payload' }],
+        repeat: '',
+        crontab: '',
+        once: false,
+        onceDelay: 0.1,
+        topic: '',
+        payload: '',
+        payloadType: 'date',
+        x: 120,
+        y: 80,
+        wires: [['tq3']],
+      },
+      {
+        id: 'tq3',
+        z: 'tq1',
+        type: 'openobd-start-session',
+        account: '0b0d00000000a001',
+        targetType: 'ticket',
+        target: '1002',
+        targetSource: 'str',
+        x: 300,
+        y: 80,
+        wires: [['tq4']],
+      },
+      askNode('tq4', 'freetext', 'What does the dashboard show?', 500, [['tq5']]),
+      {
+        id: 'tq5',
+        z: 'tq1',
+        type: 'change',
+        name: 'keep text',
+        rules: [{ t: 'set', p: 'text', pt: 'msg', to: 'payload', tot: 'msg' }],
+        x: 680,
+        y: 80,
+        wires: [['tq6']],
+      },
+      { ...askNode('tq6', 'options', 'Which lamp is lit?', 860, [['tq7']]), options: ['engine', 'oil pressure', 'battery'] },
+      {
+        id: 'tq7',
+        z: 'tq1',
+        type: 'openobd-finish',
+        result: 'RESULT_SUCCESS',
+        userFeedback: '',
+        description: '',
+        descriptionSource: 'str',
+        x: 1040,
+        y: 80,
+        wires: [['tq8']],
+      },
+      {
+        id: 'tq8',
+        z: 'tq1',
+        type: 'function',
+        name: 'both answers',
+        func: "msg.payload = 'text: ' + msg.text + ' | option ' + msg.payload.index + ': ' + msg.payload.label;\nreturn msg;",
+        outputs: 1,
+        x: 860,
+        y: 140,
+        wires: [['tq9']],
+      },
+      {
+        id: 'tq9',
+        z: 'tq1',
+        type: 'debug',
+        name: 'answers',
+        active: true,
+        tosidebar: true,
+        complete: 'payload',
+        targetType: 'msg',
+        x: 1040,
+        y: 140,
+        wires: [],
+      },
+    ];
+    await page.evaluate((nodes) => RED.view.importNodes(nodes, { generateIds: false, addFlow: false }), flow);
+    await page.waitForFunction(() => RED.view.state() === RED.state.IMPORT_DRAGGING || RED.view.state() === RED.state.DEFAULT);
+    await page.mouse.click(400, 400);
+    await deploy(page);
+    await clickInject(page, 'tq2');
+    await showTab();
+    const text = await dialog('1002', 'freetext', 'What does the dashboard show?');
+    await text.locator('.openobd-sim-input').fill('a yellow engine lamp');
+    await text.getByRole('button', { name: msg('openobd.sidebar.send') }).click();
+    const options = await dialog('1002', 'options', 'Which lamp is lit?');
+    assert.deepEqual(await options.locator('.openobd-sim-option').allTextContents(), ['engine', 'oil pressure', 'battery']);
+    await page.screenshot({ path: shot('options') });
+    await options.getByRole('button', { name: 'oil pressure' }).click();
+    const debug = await showDebugSidebar(page);
+    const m = debug.locator('.red-ui-debug-msg', { hasText: 'option 1: oil pressure' }).first();
+    await m.waitFor({ state: 'visible', timeout: 30000 });
+    assert.match((await m.textContent()) ?? '', /text: a yellow engine lamp \| option 1: oil pressure/);
+  });
+});
+
+function askNode(id: string, controlType: string, text: string, x: number, wires: string[][]): Record<string, unknown> {
+  return {
+    id,
+    z: 'tq1',
+    type: 'openobd-ask-technician',
+    name: '',
+    controlType,
+    text,
+    textSource: 'str',
+    options: [],
+    optionsSource: 'list',
+    optionsProperty: '',
+    optionOutputs: 'single',
+    minimum: '0',
+    minimumSource: 'num',
+    maximum: '100',
+    maximumSource: 'num',
+    displayTime: '',
+    image: '',
+    imageSource: 'str',
+    target: 'mechanic',
+    translations: [],
+    timeout: '',
+    outputs: 1,
+    x,
+    y: 80,
+    wires,
+  };
+}
