@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { OpenObdError, SessionController, controlMessage, type Session, type UiControl } from '../../client';
 import type { OpenObdSimulator, SimulatorOptions } from '../../simulator';
 import { controllerFor, delay, startSimulator, waitFor } from '../support/sim';
@@ -137,6 +138,15 @@ describe('client library <-> simulator: the user interface (session.ui)', functi
       assert.equal(sim.technician.view().cars[0]!.history[0]!.ended, 'closed');
     });
 
+    it('the control stream drops while a question waits: it is reopened, the question shown again and answered', async function () {
+      const asked = session.ui.ask({ type: 'number', label: 'Odometer?', minimum: 0, maximum: 999999 });
+      await waitFor(() => !!sim.technician.current('1001'), 3000, 'the control');
+      assert.equal(sim.dropStreams('control', GrpcStatus.UNAVAILABLE, 'Simulated network blip'), 1);
+      await waitFor(() => session.ui.stats.opens === 2 && sim.technician.current('1001')?.label === 'Odometer?', 5000, 'the question again');
+      sim.technician.answer('1001', 123456);
+      assert.equal((await asked).value, 123456);
+    });
+
     it('an aborted ask ends with CLOSED', async function () {
       const ac = new AbortController();
       const asked = session.ui.ask({ type: 'continue', label: 'Continue?' }, { signal: ac.signal });
@@ -167,6 +177,29 @@ describe('client library <-> simulator: the user interface (session.ui)', functi
       await session.finish();
       await assert.rejects(asked, (err: OpenObdError) => err.code === 'SESSION_ENDED');
     });
+  });
+
+  describe('whatever status openOBD ends the control stream with when the session ends, a waiting question gets SESSION_ENDED', function () {
+    for (const [name, code, finalMessage] of [
+      ['OK, after an empty last message', GrpcStatus.OK, true],
+      ['CANCELLED', GrpcStatus.CANCELLED, false],
+      ['UNAVAILABLE', GrpcStatus.UNAVAILABLE, false],
+      ['NOT_FOUND', GrpcStatus.NOT_FOUND, false],
+    ] as const) {
+      it(name, async function () {
+        sim = await startSimulator({ ui: { mode: 'interactive' }, sessionEndStatus: code, sessionEndFinalMessage: finalMessage });
+        controller = controllerFor(sim);
+        session = await controller.startSession({ ticketId: '1001' });
+        const asked = session.ui.ask({ type: 'yesno', label: 'Still there?' });
+        await waitFor(() => !!sim.technician.current('1001'), 3000, 'the control');
+        sim.interrupt(session.id);
+        await assert.rejects(asked, (err: OpenObdError) => {
+          assert.equal(err.code, 'SESSION_ENDED', `${err.code}: ${err.message}`);
+          return true;
+        });
+        assert.equal(session.ui.stats.opens, 1, 'the stream of an ended session is not reopened');
+      });
+    }
   });
 
   describe('invalid controls are refused with BAD_REQUEST before anything is sent', function () {
