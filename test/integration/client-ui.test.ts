@@ -142,7 +142,11 @@ describe('client library <-> simulator: the user interface (session.ui)', functi
       const asked = session.ui.ask({ type: 'number', label: 'Odometer?', minimum: 0, maximum: 999999 });
       await waitFor(() => !!sim.technician.current('1001'), 3000, 'the control');
       assert.equal(sim.dropStreams('control', GrpcStatus.UNAVAILABLE, 'Simulated network blip'), 1);
-      await waitFor(() => session.ui.stats.opens === 2 && sim.technician.current('1001')?.label === 'Odometer?', 5000, 'the question again');
+      await waitFor(
+        () => session.ui.stats.opens === 2 && sim.technician.current('1001')?.label === 'Odometer?',
+        5000,
+        'the question again',
+      );
       sim.technician.answer('1001', 123456);
       assert.equal((await asked).value, 123456);
     });
