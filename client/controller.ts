@@ -17,6 +17,7 @@ import { Rpc } from './rpc';
 import { Secret } from './secret';
 import { isFinalState, sessionInfoFromWire, type SessionInfo } from './session-info';
 import { Session, type EndCause, type SessionOptions } from './session';
+import { FunctionBroker, type FunctionBrokerOptions } from './function-broker';
 import type { Authenticate, EmptyMessage, SessionInfoListMessage, SessionInfoMessage, TokenMessage } from '../protocol';
 
 /** Partner API credentials. Blank fields fall back to the official environment variables. */
@@ -93,6 +94,7 @@ export class SessionController extends EventEmitter {
   readonly #sessionEndpoint?: EndpointOptions | string;
   readonly #sessionDefaults: SessionOptions;
   readonly #sessions = new Set<Session>();
+  #broker?: FunctionBroker;
   #token?: { value: Secret; fetchedAt: number };
   #tokenFlight?: Promise<Secret>;
   #rejected?: { error: OpenObdError; at: number };
@@ -360,6 +362,23 @@ export class SessionController extends EventEmitter {
   }
 
   /**
+   * The function broker of this partner (openOBD documentation, "Function broker"): created on first use
+   * with this controller's endpoint and credentials; the sessions it is handed are opened here.
+   */
+  functionBroker(options: Partial<Omit<FunctionBrokerOptions, 'endpoint' | 'credentials' | 'openSession'>> = {}): FunctionBroker {
+    this.#assertOpen();
+    this.#broker ??= new FunctionBroker({
+      ...options,
+      endpoint: this.endpoint,
+      credentials: { clientId: this.clientId, clientSecret: this.#clientSecret, clusterId: this.clusterId },
+      openSession: (info) => this.openSession(info),
+      channelPool: this.#pool,
+      logger: options.logger ?? this.#log,
+    });
+    return this.#broker;
+  }
+
+  /**
    * Releases the controller: closes every session it opened (their streams and timers) and the channel.
    * Closing does not end the sessions on openOBD: a caller that wants them ended finishes or interrupts
    * them first (the Node-RED account does, by its close policy).
@@ -368,6 +387,7 @@ export class SessionController extends EventEmitter {
     if (this.#closed) return;
     this.#closed = true;
     this.#closing.abort();
+    void this.#broker?.close();
     for (const s of [...this.#sessions]) s.close();
     this.#sessions.clear();
     this.#lease.release();

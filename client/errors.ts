@@ -21,7 +21,11 @@ export type LocalErrorCode =
   | 'INSECURE_ENDPOINT' // plaintext to a non-loopback host without the explicit switch
   | 'CLOSED' // the object was closed while the operation was pending
   | 'CHANNEL_LIMIT' // a session would use more channels at once than the connector serves (32)
-  | 'CONTROL_REPLACED'; // a new control replaced the one shown before it was answered
+  | 'CONTROL_REPLACED' // a new control replaced the one shown before it was answered
+  | 'HANDED_OVER' // the session is handed over to another function until that one finishes
+  | 'FUNCTION_REFUSED' // a function could not be run: not online, or its host refused the call
+  | 'FUNCTION_TIMEOUT' // a called function did not finish in time
+  | 'UNAUTHORIZED'; // the function broker refused a function's registration (its signature)
 
 export type ErrorCode = GrpcStatusName | LocalErrorCode;
 

@@ -21,6 +21,29 @@ export {
   type FinishOptions,
 } from './session';
 export {
+  FunctionBroker,
+  HostedFunction,
+  type FunctionDefinition,
+  type FunctionVisibility,
+  type FunctionCall,
+  type HostedState,
+  type RunAnswer,
+  type FunctionBrokerOptions,
+} from './function-broker';
+export {
+  SessionFunctions,
+  VARIABLE_CONTEXTS,
+  toVariable,
+  fromVariable,
+  variablesToRecord,
+  summarizeResult,
+  type VariableContext,
+  type VariableValue,
+  type ServiceResultSummary,
+  type FunctionCallResult,
+  type CallFunctionOptions,
+} from './functions';
+export {
   SessionUi,
   controlMessage,
   controlTypeOf,

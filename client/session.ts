@@ -13,6 +13,7 @@ import { Rpc } from './rpc';
 import { Secret } from './secret';
 import { SessionFate, sessionEndedError } from './session-fate';
 import { SessionUi, type UiOptions } from './ui';
+import { SessionFunctions } from './functions';
 import { isFinalState, summarize, type SessionInfo, type SessionSummary } from './session-info';
 import { DEFAULT_UDS_TIMING, udsRequest, type UdsExchange, type UdsTarget, type UdsTiming } from './uds-request';
 import { ChannelQueues } from './channel-queue';
@@ -24,6 +25,7 @@ import type {
   ConnectorInformationMessage,
   EcuListMessage,
   EmptyMessage,
+  FunctionContextMessage,
   ResultName,
   ServiceResultMessage,
   TokenMessage,
@@ -147,7 +149,12 @@ export class Session extends EventEmitter {
   readonly id: string;
   readonly createdAt: string;
   #state: SessionState;
-  readonly #authToken: Secret;
+  #authToken: Secret;
+  #functions?: SessionFunctions;
+  /** While another function holds the session (a function call): its id. */
+  #handedOver?: string;
+  /** The function this session was handed to run, if it came from the function broker. */
+  #servingFunction?: string;
   #token?: Secret;
   #tokenExpiresAt = 0;
   #tokenCount = 0;
@@ -253,6 +260,87 @@ export class Session extends EventEmitter {
     return this.#ui;
   }
 
+  /** Variables, arguments, results and calls of other functions (openOBD documentation, "Function calls"). */
+  get functions(): SessionFunctions {
+    this.#functions ??= new SessionFunctions({
+      sessionId: this.id,
+      createdAt: this.createdAt,
+      endpoint: this.#lease.endpoint.target,
+      servingFunction: () => this.#servingFunction,
+      call: (service, name, request) => this.call(service, name, request),
+      startContext: (functionId) => this.#startContext(functionId),
+      monitor: (request, token) => this.#rpc.serverStream('function', 'monitorFunctionContext', request, { token }),
+      finishWith: async (token, result) => {
+        await this.#rpc.unary('session', 'finish', result, { token, timeoutMs: this.#opts.callTimeoutMs });
+      },
+      takeBack: (token) => this.#takeBack(token),
+      lost: (error) => {
+        this.#handedOver = undefined;
+        if (!this.#ended) this.#end(error.code === 'SESSION_ENDED' ? 'interrupted' : 'lost', error.message, error);
+      },
+      explain: (error, operation) => this.explainStreamEnd(error, operation, 'the function call'),
+      log: this.#log,
+    });
+    return this.#functions;
+  }
+
+  /** The function this session runs (set when the function broker handed it over), or undefined. */
+  get servingFunction(): string | undefined {
+    return this.#servingFunction;
+  }
+
+  set servingFunction(id: string | undefined) {
+    this.#servingFunction = id;
+  }
+
+  /** The function the session is handed over to right now, or undefined. */
+  get handedOverTo(): string | undefined {
+    return this.#handedOver;
+  }
+
+  /** Hands the session over: its keepalive, user interface and streams stop (the server revokes its tokens). */
+  async #startContext(functionId: string): Promise<FunctionContextMessage> {
+    this.#assertActive('function.startFunctionContext');
+    this.#handedOver = functionId;
+    this.#keepalive.stop();
+    this.#ui?.interrupt(new OpenObdError('HANDED_OVER', `Session ${this.id} was handed over to function ${functionId}`));
+    try {
+      return await this.#rpc.unary('function', 'startFunctionContext', {}, { token: this.#token, timeoutMs: this.#opts.callTimeoutMs });
+    } catch (err) {
+      this.#handedOver = undefined;
+      if (!this.#closed) this.#keepalive.start();
+      throw fromGrpcError(err, 'function.startFunctionContext');
+    }
+  }
+
+  /** Takes the session back after a function call: authenticate with the fresh token, keepalive again. */
+  async #takeBack(token: Secret): Promise<void> {
+    if (this.#closed) throw new OpenObdError('CLOSED', `Session ${this.id} was closed while a function had it`);
+    this.#authToken = token;
+    try {
+      const reply = await this.#rpc.unary<EmptyMessage, TokenMessage>(
+        'session',
+        'authenticate',
+        {},
+        { token, timeoutMs: this.#opts.callTimeoutMs },
+      );
+      this.#acceptToken(reply.value);
+    } catch (err) {
+      const error = await this.#fate.explain(
+        fromGrpcError(err, 'session.authenticate'),
+        'session.authenticate',
+        'the session was taken back',
+      );
+      this.#handedOver = undefined;
+      if (!this.#ended) this.#end('lost', error.message, error);
+      throw error;
+    }
+    this.#handedOver = undefined;
+    // The callee may have configured the buses its own way: configure them again on the next request.
+    this.#buses.clear();
+    if (!this.#closed) this.#keepalive.start();
+  }
+
   /** Counters for statistics and leak checks. */
   get stats() {
     return {
@@ -349,6 +437,14 @@ export class Session extends EventEmitter {
   }
 
   #assertActive(operation: string): void {
+    if (this.#handedOver && this.#state === 'active')
+      throw new OpenObdError(
+        'HANDED_OVER',
+        `Session ${this.id} is handed over to function ${this.#handedOver} until it finishes; ${operation} has to wait`,
+        {
+          operation,
+        },
+      );
     if (this.#state === 'active') return;
     if (this.#ended) {
       throw new OpenObdError(

@@ -466,6 +466,13 @@ export class SessionUi {
     stream.cancel();
   }
 
+  /** Ends a waiting ask with `error` and closes the stream, which opens again with the next ask. */
+  interrupt(error: OpenObdError): void {
+    const p = this.#pending;
+    if (p) this.#fail(p, error, true);
+    this.#closeStream();
+  }
+
   /**
    * Closes the control stream; an ask still waiting ends with `error` (the session passes SESSION_ENDED,
    * SESSION_LOST or CLOSED, whichever says why it closes).

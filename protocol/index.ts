@@ -14,4 +14,5 @@ export {
   type ServiceName,
 } from './proto';
 export { canIdText, hexByte, hexNumber, hexToBytes, toHex, toSpacedHex } from './hex';
+export { STRUCT_TYPE_URL, decodeStruct, encodeStruct, type JsonValue } from './struct';
 export type * from './wire';

@@ -181,3 +181,91 @@ export interface ControlMessage {
   image?: { url: string } | null;
   ControlType?: 'control_label' | 'control_options' | 'control_continue' | 'control_yesno' | 'control_freetext' | 'control_number';
 }
+
+export type ContextTypeName = 'UNDEFINED_CONTEXT' | 'GLOBAL_CONTEXT' | 'FUNCTION_CONTEXT' | 'CONNECTION_CONTEXT';
+
+/** google.protobuf.Any as proto-loader decodes it. */
+export interface AnyMessage {
+  type_url: string;
+  value: Buffer | Uint8Array;
+}
+
+export interface VariableMessage {
+  type?: ContextTypeName | number;
+  key: string;
+  value?: string;
+  object?: AnyMessage | null;
+  /** Set by the decoder: which member of the oneof is present. */
+  Val?: 'value' | 'object';
+}
+
+export interface VariableListMessage {
+  variables: VariableMessage[];
+}
+
+export interface VariableSelectionMessage {
+  type?: ContextTypeName | number;
+  prefix?: string;
+}
+
+export interface FunctionContextMessage {
+  id: string;
+  finished?: boolean;
+  monitor_token?: string;
+  authentication_token?: string;
+  service_result?: ServiceResultMessage | null;
+}
+
+export interface FunctionDetailsMessage {
+  id: string;
+  version: string;
+  name: string;
+  description?: string;
+  products?: Array<{ id: string }>;
+  vehicles?: Array<{ id: string }>;
+}
+
+export type FunctionRegistrationStateName =
+  | 'FUNCTION_REGISTRATION_STATE_UNDEFINED'
+  | 'FUNCTION_REGISTRATION_STATE_ONLINE'
+  | 'FUNCTION_REGISTRATION_STATE_OFFLINE'
+  | 'FUNCTION_REGISTRATION_STATE_UNAVAILABLE';
+
+export type FunctionVisibilityName = 'FUNCTION_VISIBILITY_UNDEFINED' | 'FUNCTION_VISIBILITY_DASHBOARD' | 'FUNCTION_VISIBILITY_INTERNAL';
+
+export type FunctionUpdateResponseName =
+  | 'FUNCTION_UPDATE_UNDEFINED'
+  | 'FUNCTION_UPDATE_SUCCESS'
+  | 'FUNCTION_UPDATE_FAILED'
+  | 'FUNCTION_UPDATE_UNAVAILABLE'
+  | 'FUNCTION_UPDATE_UNAUTHORIZED';
+
+export interface FunctionRegistrationMessage {
+  details: FunctionDetailsMessage | null;
+  state: FunctionRegistrationStateName | number;
+  signature?: string;
+  visibility?: FunctionVisibilityName | number;
+}
+
+export interface FunctionCallMessage {
+  id: string;
+  caller_id?: string;
+  session_info: SessionInfoMessage | null;
+}
+
+export interface FunctionUpdateMessage {
+  type: 'FUNCTION_UPDATE_TYPE_UNDEFINED' | 'FUNCTION_UPDATE_TYPE_REQUEST' | 'FUNCTION_UPDATE_TYPE_RESPONSE' | number;
+  function_registration?: FunctionRegistrationMessage | null;
+  function_call?: FunctionCallMessage | null;
+  function_broker_token?: TokenMessage | null;
+  function_broker_reconnect?: { seconds_until_disconnect: number } | null;
+  response?: FunctionUpdateResponseName | number;
+  response_description?: string;
+  /** Set by the decoder: which member of the oneof is present. */
+  FunctionData?: 'function_registration' | 'function_call' | 'function_broker_token' | 'function_broker_reconnect';
+}
+
+export interface FunctionSignatureMessage {
+  id: string;
+  signature: string;
+}

@@ -11,6 +11,9 @@ import { configService, connectionMonitorService, terminal15Service, vehicleInfo
 import { canService } from './services/can-service';
 import { userInterfaceService } from './services/ui-service';
 import { SimulatedTechnician, type UiScript } from './technician';
+import { SimulatedFunctions, type FunctionBrokerOptions } from './functions';
+import { functionService } from './services/function-service';
+import { functionBrokerService } from './services/function-broker-service';
 import { unimplementedService } from './services/unimplemented';
 import { Details, SimStatus } from './status';
 import {
@@ -78,6 +81,8 @@ export interface SimulatorOptions {
   advertisedHost?: string;
   /** How the user interface is answered: by a script (default: accept everything) or interactively through `technician`. */
   ui?: UiScript;
+  /** The function broker: token lifetime and pushes, idle stream close, call timeout, signing key. */
+  functionBroker?: FunctionBrokerOptions;
   /** Server TLS (default plaintext, which the client allows on loopback only). */
   tls?: { cert: string | Buffer; key: string | Buffer };
 }
@@ -128,8 +133,8 @@ const SERVICES: ServiceName[] = [
  * client exactly like a server restart.
  */
 export class OpenObdSimulator extends EventEmitter {
-  readonly options: Required<Omit<SimulatorOptions, 'vehicle' | 'ui' | 'tls' | 'advertisedHost'>> &
-    Pick<SimulatorOptions, 'vehicle' | 'ui' | 'tls' | 'advertisedHost'>;
+  readonly options: Required<Omit<SimulatorOptions, 'vehicle' | 'ui' | 'tls' | 'advertisedHost' | 'functionBroker'>> &
+    Pick<SimulatorOptions, 'vehicle' | 'ui' | 'tls' | 'advertisedHost' | 'functionBroker'>;
   readonly faults = new Faults();
   readonly partners: PartnerCredentialsRecord[];
   readonly connectors = new Map<string, ConnectorRecord>();
@@ -138,6 +143,8 @@ export class OpenObdSimulator extends EventEmitter {
   readonly tokens = new Map<string, TokenRecord>();
   /** The person at each simulated car: what the user interface shows and how it is answered. */
   readonly technician: SimulatedTechnician;
+  /** Function contexts, variables and the function broker. */
+  readonly functions: SimulatedFunctions;
   /** Calls handled per `service.method` (statistics). */
   readonly callCounts = new Map<string, number>();
   /** For security tests only: every token value issued, newest last, bounded (see `issuedTokenHistory`). */
@@ -170,11 +177,13 @@ export class OpenObdSimulator extends EventEmitter {
       latencyMs: options.latencyMs ?? 35,
       vehicle: options.vehicle,
       ui: options.ui,
+      functionBroker: options.functionBroker,
       tls: options.tls,
       advertisedHost: options.advertisedHost,
     };
     this.partners = this.options.partners;
     this.technician = new SimulatedTechnician(this, this.options.ui);
+    this.functions = new SimulatedFunctions(this, this.options.functionBroker);
     for (let n = 1; n <= this.options.vehicles; n++) this.addVehicle();
   }
 
@@ -225,8 +234,8 @@ export class OpenObdSimulator extends EventEmitter {
       userInterface: userInterfaceService(this),
       kline: unimplementedService('kline'),
       doip: unimplementedService('doip'),
-      function: unimplementedService('function'),
-      functionBroker: unimplementedService('functionBroker'),
+      function: functionService(this),
+      functionBroker: functionBrokerService(this),
     };
     for (const name of SERVICES) server.addService(serviceDefinition(name), implementations[name]);
     const credentials = this.options.tls
@@ -278,11 +287,21 @@ export class OpenObdSimulator extends EventEmitter {
     for (const c of this.connectors.values()) c.sessionId = undefined;
     this.faults.clear();
     this.technician.clear();
+    this.functions.clear();
   }
 
   /** Counts for leak checks: open streams by kind, sessions by state, tokens held. */
   stats(): { streams: Record<StreamKind, number>; openStreams: number; sessions: Record<string, number>; tokens: number; calls: number } {
-    const streams: Record<StreamKind, number> = { token: 0, isotp: 0, connector: 0, terminal15: 0, control: 0, configure: 0 };
+    const streams: Record<StreamKind, number> = {
+      token: 0,
+      isotp: 0,
+      connector: 0,
+      terminal15: 0,
+      control: 0,
+      configure: 0,
+      function: 0,
+      monitor: 0,
+    };
     for (const s of this.#allStreams) streams[s.kind] += 1;
     const sessions: Record<string, number> = {};
     for (const s of this.sessions.values()) sessions[s.state] = (sessions[s.state] ?? 0) + 1;
@@ -303,6 +322,14 @@ export class OpenObdSimulator extends EventEmitter {
   issueToken(record: TokenRecord): string {
     const value = randomBytes(24).toString('base64url');
     this.tokens.set(value, record);
+    this.#issuedTokens.push(value);
+    if (this.#issuedTokens.length > ISSUED_TOKEN_HISTORY) this.#issuedTokens.shift();
+    return value;
+  }
+
+  /** @internal A token kept by a service itself (broker, monitor tokens), remembered for the security scans. */
+  issueLooseToken(): string {
+    const value = randomBytes(24).toString('base64url');
     this.#issuedTokens.push(value);
     if (this.#issuedTokens.length > ISSUED_TOKEN_HISTORY) this.#issuedTokens.shift();
     return value;
@@ -400,6 +427,7 @@ export class OpenObdSimulator extends EventEmitter {
     }
     const connector = this.connectors.get(session.connectorId);
     if (connector?.sessionId === session.id) connector.sessionId = undefined;
+    this.functions.sessionEnded(session);
     this.emit('session', session.id, state);
   }
 
@@ -501,6 +529,7 @@ export class OpenObdSimulator extends EventEmitter {
       if (!s || isFinal(s.state) || now - (stream.lastActivityMs ?? now) < this.options.streamIdleTimeoutMs) continue;
       this.endSession(s, 'failed', `its ${stream.kind} stream was idle for ${Math.round(this.options.streamIdleTimeoutMs / 1000)} s`);
     }
+    this.functions.sweep(now);
     for (const s of [...this.sessions.values()]) {
       if (s.state === 'active' && s.tokenExpiresAtMs <= now) {
         this.endSession(s, 'failed', 'every session token expired');

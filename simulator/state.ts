@@ -25,7 +25,7 @@ export interface TicketRecord {
   connectorId: string;
 }
 
-export type StreamKind = 'token' | 'isotp' | 'connector' | 'terminal15' | 'control' | 'configure';
+export type StreamKind = 'token' | 'isotp' | 'connector' | 'terminal15' | 'control' | 'configure' | 'function' | 'monitor';
 
 /** An open server-side stream of a session, so it can be ended with the session. */
 export interface OpenStream {

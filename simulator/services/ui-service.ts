@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { ControlMessage } from '../../protocol';
 import type { OpenObdSimulator } from '../simulator';
+import { SimStatus } from '../status';
 import type { OpenStream } from '../state';
 import type { ControlStreamHandle } from '../technician';
 import { bidi } from './handlers';
@@ -18,6 +19,11 @@ export function userInterfaceService(sim: OpenObdSimulator): grpc.UntypedService
   return {
     openControlStream: bidi(sim, 'userInterface', 'openControlStream', (call) => {
       const session = sim.activeSession(call.metadata);
+      if (!sim.functions.uiAllowed(session))
+        throw new SimStatus(
+          GrpcStatus.PERMISSION_DENIED,
+          'This function context was started from an active context: it is communication only, without the user interface',
+        );
       const handle: ControlStreamHandle = {
         connectorId: session.connectorId,
         write: (reply: ControlMessage) => {
