@@ -3,6 +3,7 @@ import type { NodeAPI } from 'node-red';
 import { registerAdminRoutes } from './lib/admin-routes';
 import { nodeFolders } from './lib/node-folders';
 import { registerSimulatorSidebar } from './lib/simulator-sidebar';
+import { registerTicketDashboard } from './lib/ticket-dashboard';
 
 /** What every node folder's runtime module exports. */
 interface NodeModule {
@@ -22,4 +23,5 @@ export = function openobd(RED: NodeAPI): void {
   }
   registerAdminRoutes(RED);
   registerSimulatorSidebar(RED);
+  registerTicketDashboard(RED);
 };

@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { SessionOptions } from '../../client';
 import type { SimulatorOptions } from '../../simulator';
-import { AccountRuntime, type ClosePolicy, type EndpointMode } from '../lib/account-runtime';
+import { AccountRuntime, type AccountSettings, type ClosePolicy, type EndpointMode } from '../lib/account-runtime';
 import type { AccountCredentials, AccountNode } from '../lib/accounts';
 
 interface AccountDef extends NodeDef {
@@ -24,6 +24,8 @@ export const ACCOUNT_SETTINGS = {
   openobdAccountSimulator: { value: {} as SimulatorOptions, exportable: false },
   /** Defaults of every session, e.g. `{ uds: { timeoutMs: 8000 } }`. */
   openobdAccountSession: { value: {} as SessionOptions, exportable: false },
+  /** The function broker client, e.g. `{ reconnect: { initialDelayMs: 250, maxDelayMs: 10000 } }`. */
+  openobdAccountFunctionBroker: { value: {} as AccountSettings['functionBroker'], exportable: false },
 };
 
 type GetSetting = (node: Node, name: string) => string | undefined;
@@ -65,7 +67,11 @@ export function register(RED: NodeAPI): void {
     const node = this;
     const env = nodeEnvironment(RED, node);
     const creds = this.credentials ?? {};
-    const settings = RED.settings as unknown as { openobdAccountSimulator?: SimulatorOptions; openobdAccountSession?: SessionOptions };
+    const settings = RED.settings as unknown as {
+      openobdAccountSimulator?: SimulatorOptions;
+      openobdAccountSession?: SessionOptions;
+      openobdAccountFunctionBroker?: AccountSettings['functionBroker'];
+    };
     const clusterId = def.clusterIdType === 'env' ? env[(def.clusterId ?? '').trim()] : def.clusterId;
     const runtime = new AccountRuntime(this.id, {
       mode: def.mode === 'cloud' || def.mode === 'custom' ? def.mode : 'simulator',
@@ -81,6 +87,7 @@ export function register(RED: NodeAPI): void {
       idleLimitMs: idleLimitMs(def.idleMinutes),
       simulator: settings.openobdAccountSimulator,
       session: settings.openobdAccountSession,
+      functionBroker: settings.openobdAccountFunctionBroker,
       env,
       logger: {
         debug: (m) => node.debug(m),

@@ -1,6 +1,9 @@
 import {
   OpenObdError,
   SessionController,
+  type FunctionBroker,
+  type FunctionBrokerOptions,
+  type Session,
   isFinalState,
   parseAddress,
   type ControllerState,
@@ -66,6 +69,8 @@ export interface AccountSettings {
   simulator?: SimulatorOptions;
   env?: NodeJS.ProcessEnv;
   logger?: Partial<Logger>;
+  /** Options of the function broker client (from settings.js `openobdAccountFunctionBroker`). */
+  functionBroker?: Partial<Pick<FunctionBrokerOptions, 'reconnect' | 'closeGraceMs' | 'tokenLifetimeMs'>>;
   /** While openOBD is unreachable, how often to check again (default RECHECK_INTERVAL_MS). */
   recheckIntervalMs?: number;
 }
@@ -98,6 +103,8 @@ export class AccountRuntime {
   #simulator?: Promise<BuiltinSimulatorLease>;
   #status: AccountStatus = { state: 'starting' };
   #recheck?: NodeJS.Timeout;
+  #broker?: FunctionBroker;
+  #brokerOrigin?: string;
   #closed = false;
   /** Starts under way, by target: a second start for the same vehicle waits for the first. */
   readonly #starting = new Map<string, Promise<LiveSession>>();
@@ -206,6 +213,21 @@ export class AccountRuntime {
     this.#recheck.unref();
   }
 
+  /** The account's function broker client (one function stream for every dashboard procedure of the account). */
+  async functionBroker(): Promise<FunctionBroker> {
+    const controller = await this.controller();
+    this.#broker ??= controller.functionBroker({ logger: this.settings.logger, ...this.settings.functionBroker });
+    this.#brokerOrigin = originOf(controller);
+    return this.#broker;
+  }
+
+  /** Registers a session this account was handed (a dashboard procedure's call) for every flow node. */
+  adoptSession(session: Session, target: LiveSession['target']): LiveSession {
+    const live: LiveSession = { id: session.id, session, accountId: this.id, target, origin: this.#brokerOrigin ?? '' };
+    registry.add(live);
+    return live;
+  }
+
   /**
    * Starts and claims a session; it is registered for every flow node and kept alive until it ends. When
    * this Node-RED already holds a session on the same ticket or connector (of this partner, on this
@@ -295,7 +317,8 @@ export class AccountRuntime {
     if (controller && mine.length > 0) {
       const ending = Promise.allSettled(
         mine.map((live) =>
-          this.settings.closePolicy === 'finish'
+          // A session handed to a procedure is a function context: finishing it ends only that context.
+          this.settings.closePolicy === 'finish' || live.target.functionId
             ? live.session.finish({
                 result: 'RESULT_FAILURE_RUNTIME_ERROR',
                 description: 'Node-RED stopped or redeployed the flow before the session was finished',
@@ -308,6 +331,11 @@ export class AccountRuntime {
       clearTimeout(budget);
     }
     for (const live of mine) live.session.close();
+    if (this.#broker) {
+      let budget: NodeJS.Timeout | undefined;
+      await Promise.race([this.#broker.close(), new Promise((r) => (budget = setTimeout(r, 1500)))]);
+      clearTimeout(budget);
+    }
     controller?.close();
     const lease = await this.#simulator?.catch(() => undefined);
     await lease?.release();

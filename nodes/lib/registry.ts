@@ -4,6 +4,8 @@ import type { EndCause, Session, SessionEnd } from '../../client';
 export interface SessionTarget {
   ticketId?: string;
   connectorId?: string;
+  /** A session handed to a dashboard procedure: the function it runs. */
+  functionId?: string;
 }
 
 /** A session held by an account node, with what a flow node needs to show and use it. */
@@ -39,6 +41,12 @@ type Subscriber = (event: SessionEvent) => void;
  */
 class SessionRegistry {
   readonly #live = new Map<string, LiveSession>();
+  /**
+   * A function call hands a session to another function (openOBD documentation, "Function calls"): when
+   * the callee runs in this Node-RED too, both hold the same session id. The callee's entry is on top
+   * while it runs; the caller's comes back when the callee's ends.
+   */
+  readonly #shadowed = new Map<string, LiveSession[]>();
   readonly #subscribers = new Set<Subscriber>();
 
   subscribe(fn: Subscriber): () => void {
@@ -61,25 +69,50 @@ class SessionRegistry {
   }
 
   add(live: LiveSession): void {
+    const earlier = this.#live.get(live.id);
+    if (earlier && earlier !== live) this.#shadowed.set(live.id, [...(this.#shadowed.get(live.id) ?? []), earlier]);
     this.#live.set(live.id, live);
     const s = live.session;
     s.on('keepalive', (health: 'healthy' | 'recovering') => {
       this.emit({ id: live.id, state: s.state, health: health === 'healthy' ? 'active' : 'recovering' });
     });
     s.once('ended', (end: SessionEnd) => {
+      const below = this.#shadowed.get(live.id);
+      if (this.#live.get(live.id) !== live) {
+        // A caller that ended under its callee: just forget it.
+        if (below)
+          this.#forgetShadowed(
+            live.id,
+            below.filter((l) => l !== live),
+          );
+        return;
+      }
+      const restored = below?.pop();
+      if (below) this.#forgetShadowed(live.id, below);
+      if (restored && !restored.session.closed) {
+        this.#live.set(live.id, restored);
+        this.emit({ id: live.id, state: restored.session.state, health: 'active' });
+        return;
+      }
       this.#live.delete(live.id);
       this.emit({ id: live.id, state: end.state, health: 'ended', reason: end.reason, cause: end.cause });
     });
     this.emit({ id: live.id, state: s.state, health: 'active' });
   }
 
+  #forgetShadowed(id: string, rest: LiveSession[]): void {
+    if (rest.length) this.#shadowed.set(id, rest);
+    else this.#shadowed.delete(id);
+  }
+
   get(id: string): LiveSession | undefined {
     return this.#live.get(id);
   }
 
-  /** Live sessions, optionally only those of one account. */
+  /** Live sessions (a caller under its callee too), optionally only those of one account. */
   list(accountId?: string): LiveSession[] {
-    return [...this.#live.values()].filter((l) => accountId === undefined || l.accountId === accountId);
+    const all = [...this.#live.values(), ...[...this.#shadowed.values()].flat()];
+    return all.filter((l) => accountId === undefined || l.accountId === accountId);
   }
 
   get size(): number {

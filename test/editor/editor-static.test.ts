@@ -174,7 +174,8 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
           assert.equal(def.inputs, undefined, `${type}: a config node has no inputs`);
           assert.equal(def.outputs, undefined, `${type}: a config node has no outputs`);
         } else {
-          assert.ok(def.inputs?.literal && def.inputs.value === 1, `${type}: literal inputs: 1`);
+          // A trigger node (dashboard procedure, like the core inject node) has no input.
+          assert.ok(def.inputs?.literal && (def.inputs.value === 1 || def.inputs.value === 0), `${type}: literal inputs: 0 or 1`);
           assert.ok(def.outputs?.literal && typeof def.outputs.value === 'number', `${type}: literal outputs`);
         }
       }

@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FAST_SETTINGS, coreNode, helper, nextMessage, nodeRedVersion, openobdNodes, type AnyMsg } from '../support/nodered';
+import { currentBuiltinSimulator } from '../../nodes/lib/builtin-simulator';
+import { waitFor } from '../support/sim';
 
 const EXAMPLES = path.resolve(__dirname, '..', '..', '..', 'examples');
 const CONFIG_TYPES = new Set(['openobd-account', 'openobd-ecu']);
+const VIN = 'WVWZZZAU6KW204711';
 const CORE = [
   'common/20-inject.js',
   'common/25-catch.js',
@@ -286,6 +289,53 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
       press('start guided check');
       const refused = await done;
       assert.deepEqual(refused.openobd.result.result, ['RESULT_INVALID_PRECONDITIONS']);
+      assert.deepEqual(errors, []);
+    });
+  });
+
+  describe('procedures run from the simulated ticket dashboard', function () {
+    /** Waits until the procedure named `name` is online, then presses Run on the ticket. */
+    async function runFromDashboard(name: string, ticketId: string) {
+      const sim = await currentBuiltinSimulator();
+      assert.ok(sim, 'the built-in simulator runs');
+      await waitFor(() => sim.functions.dashboardFunctions().some((f) => f.name === name && f.state === 'online'), 10000, `${name} online`);
+      const f = sim.functions.dashboardFunctions().find((x) => x.name === name)!;
+      const run = await sim.functions.runFromDashboard(ticketId, f.id);
+      assert.equal(run.state, 'running', run.error);
+      await waitFor(() => run.state !== 'running', 15000, `${name} to finish`);
+      return run;
+    }
+
+    it('08 reads the VIN and the fault codes in the session it is handed, leaves results, finishes only its context', async function () {
+      await run('08 A procedure started from the dashboard.json');
+      const done = output('procedure done', 15000);
+      const r = await runFromDashboard('Read the VIN and the fault codes', '1002');
+      const d = await done;
+      assert.deepEqual(d.openobd.result, { result: ['RESULT_SUCCESS'], userFeedback: undefined, description: 'VIN and fault codes read' });
+      assert.equal(r.state, 'finished');
+      assert.deepEqual(r.result?.result, ['RESULT_SUCCESS']);
+      assert.equal(r.results?.vin, VIN);
+      assert.deepEqual(r.results?.summary, { type_url: 'type.googleapis.com/google.protobuf.Struct' });
+      assert.deepEqual(errors, []);
+    });
+
+    it('09 a procedure calls another one on its session, gets its result and passes it on', async function () {
+      await run('09 A procedure that calls another procedure.json');
+      const called = output('called procedure done', 15000);
+      const done = output('full check done', 15000);
+      const sim = await currentBuiltinSimulator();
+      const r = await runFromDashboard('Full check', '1003');
+      assert.equal((await called).openobd.state, 'finished');
+      const d = await done;
+      assert.deepEqual(d.openobd.result, { result: ['RESULT_SUCCESS'], userFeedback: undefined, description: 'Full check done' });
+      assert.equal(d.payload.success, true);
+      assert.deepEqual(d.payload.results, { vin: VIN });
+      assert.equal(r.results?.vin, VIN, "the called procedure's result became the caller's");
+      // Only the dashboard function is offered there; the internal one is not.
+      assert.deepEqual(
+        sim!.functions.dashboardFunctions().map((f) => f.name),
+        ['Full check'],
+      );
       assert.deepEqual(errors, []);
     });
   });
