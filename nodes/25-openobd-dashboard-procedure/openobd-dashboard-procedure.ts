@@ -110,7 +110,7 @@ export function register(RED: NodeAPI): void {
         const identity = await broker.generateSignature();
         id = identity.id;
         signature = identity.signature.reveal();
-        RED.nodes.addCredentials(node.id, { functionId: id, signature });
+        await RED.nodes.addCredentials(node.id, { functionId: id, signature });
         node.log(t('openobd.procedure.log.newIdentity', { id }));
       }
       if (closed) return;
