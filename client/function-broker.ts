@@ -386,7 +386,8 @@ export class FunctionBroker extends EventEmitter {
   }
 
   #sendRegistration(s: StreamState, fn: HostedFunction, online: boolean): void {
-    if (online) fn.setState('registering');
+    // An online function registered again on a new stream (a reconnect) stays online meanwhile.
+    if (online && fn.state !== 'online') fn.setState('registering');
     s.pending.push({ id: fn.id, online });
     this.#write(s, { type: 'FUNCTION_UPDATE_TYPE_REQUEST', function_registration: this.#registration(fn, online) });
   }
@@ -556,7 +557,8 @@ export class FunctionBroker extends EventEmitter {
         response: ok ? 'FUNCTION_UPDATE_SUCCESS' : 'FUNCTION_UPDATE_FAILED',
         response_description: description,
       });
-    if (!fn || fn.state !== 'online') {
+    // The broker routes calls only to functions it has registered: whatever their state here, a hosted one serves.
+    if (!fn) {
       this.stats.refusedCalls += 1;
       answer(false, `Function ${call.id} is not hosted here`);
       return;

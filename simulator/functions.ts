@@ -148,6 +148,8 @@ export class SimulatedFunctions extends EventEmitter {
     options: FunctionBrokerOptions = {},
   ) {
     super();
+    // One listener per dashboard run in progress, and the sidebar's.
+    this.setMaxListeners(0);
     this.options = {
       tokenLifetimeMs: options.tokenLifetimeMs ?? 300_000,
       tokenPushIntervalMs: options.tokenPushIntervalMs ?? 120_000,

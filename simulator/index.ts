@@ -20,5 +20,13 @@ export {
   type TechnicianCar,
   type TechnicianView,
 } from './technician';
+export {
+  SimulatedFunctions,
+  DASHBOARD_CALLER,
+  type DashboardRun,
+  type DashboardFunction,
+  type FunctionBrokerOptions,
+  type Registration,
+} from './functions';
 export { loadVehicle, SimulatedVehicle } from './vehicle/vehicle';
 export type { VehicleDefinition, EcuDefinition } from './vehicle/types';
