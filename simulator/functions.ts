@@ -11,6 +11,7 @@ import type {
   ServiceResultMessage,
   VariableMessage,
 } from '../protocol';
+import { STRUCT_TYPE_URL, decodeStruct } from '../protocol';
 import type { OpenObdSimulator } from './simulator';
 import { SimStatus } from './status';
 import { isFinal, type OpenStream, type SessionRecord } from './state';
@@ -124,6 +125,19 @@ const CONTEXT_TYPES: Record<string, ContextType> = {
   '2': 'FUNCTION_CONTEXT',
   '3': 'CONNECTION_CONTEXT',
 };
+
+/** A result as the dashboard shows it: the text, the JSON object of a Struct, or the type of another message. */
+function resultValue(v: VariableMessage): unknown {
+  if (v.Val !== 'object') return v.value ?? '';
+  if (v.object?.type_url === STRUCT_TYPE_URL) {
+    try {
+      return decodeStruct(v.object.value);
+    } catch {
+      // fall through: show its type
+    }
+  }
+  return { type_url: v.object?.type_url };
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -763,9 +777,7 @@ export class SimulatedFunctions extends EventEmitter {
         userFeedback: result.user_feedback === undefined ? undefined : String(result.user_feedback),
         description: result.description,
       };
-      run.results = Object.fromEntries(
-        child.results.map((v) => [v.key, v.Val === 'object' ? { type_url: v.object?.type_url } : (v.value ?? '')]),
-      );
+      run.results = Object.fromEntries(child.results.map((v) => [v.key, resultValue(v)]));
       run.endedAt = new Date().toISOString();
       this.sim.endSession(session, 'finished', `finished by the ticket dashboard after ${r.details.name}`);
       this.emit('change');

@@ -217,6 +217,30 @@ describe(`Node-RED ${nr.version} in Chromium: the technician view`, function () 
     await m.waitFor({ state: 'visible', timeout: 30000 });
     assert.match((await m.textContent()) ?? '', /text: a yellow engine lamp \| option 1: oil pressure/);
   });
+
+  it('the ticket dashboard: the example procedure is listed per ticket, Run starts it, the flow runs and the dashboard shows the result', async function () {
+    const { tab } = await importExample(page, MODULE, '08 A procedure started from the dashboard');
+    await deploy(page);
+    const pane = await showTab();
+    const fn = card('1003').locator('.openobd-dash-function', { hasText: 'Read the VIN and the fault codes' });
+    await fn.locator('.openobd-dash-state[data-state="online"]').waitFor({ state: 'visible', timeout: 30000 });
+    // The procedure node itself says it is online.
+    await page.waitForFunction(
+      (z) => RED.nodes.filterNodes({ z, type: 'openobd-dashboard-procedure' }).every((n: any) => n.status && n.status.fill === 'green'),
+      tab,
+      { timeout: 30000 },
+    );
+    await fn.getByRole('button', { name: msg('openobd.dashboard.run') }).click();
+    const result = fn.locator('.openobd-dash-run[data-state="finished"]');
+    await result.waitFor({ state: 'visible', timeout: 30000 });
+    assert.match((await result.textContent()) ?? '', /SUCCESS — VIN and fault codes read/);
+    const results = await fn.locator('.openobd-dash-results li').allTextContents();
+    assert.ok(results.includes('vin: WVWZZZAU6KW204711'), results.join(' | '));
+    await pane.screenshot({ path: shot('dashboard') });
+    // The flow ran: its debug node shows the finished procedure.
+    const debug = await showDebugSidebar(page);
+    await debug.locator('.red-ui-debug-msg', { hasText: 'VIN and fault codes read' }).first().waitFor({ state: 'visible', timeout: 30000 });
+  });
 });
 
 function askNode(id: string, controlType: string, text: string, x: number, wires: string[][]): Record<string, unknown> {

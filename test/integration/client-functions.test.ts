@@ -161,7 +161,7 @@ describe('client library <-> simulator: functions and the function broker', func
       assert.equal(caller, 'ticket-dashboard');
       assert.deepEqual(run.result, { result: ['RESULT_SUCCESS'], userFeedback: undefined, description: 'VIN read' });
       assert.equal(run.results?.vin, VIN_HEX);
-      assert.deepEqual(run.results?.details, { type_url: 'type.googleapis.com/google.protobuf.Struct' });
+      assert.deepEqual(run.results?.details, { ecu: 'engine', ok: true, count: 1 });
       assert.equal(sim.sessions.get(run.sessionId!)!.state, 'finished');
       await waitFor(() => sim.stats().openStreams === 1, 3000, 'only the function stream left');
     });
