@@ -122,6 +122,9 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
         'openobd-start-session': msg('openobd.paletteLabel.start'),
         'openobd-request': msg('openobd.paletteLabel.request'),
         'openobd-ask-technician': msg('openobd.paletteLabel.ask'),
+        'openobd-dashboard-procedure': msg('openobd.paletteLabel.procedure'),
+        'openobd-call-procedure': msg('openobd.paletteLabel.callProcedure'),
+        'openobd-variables': msg('openobd.paletteLabel.variables'),
         'openobd-finish': msg('openobd.paletteLabel.finish'),
         'openobd-interrupt': msg('openobd.paletteLabel.interrupt'),
         'openobd-session-info': msg('openobd.paletteLabel.info'),
@@ -436,8 +439,8 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       await examplesEditor?.close();
     });
 
-    it('lists all seven examples under Import > Examples', async function () {
-      assert.equal(EXAMPLES.length, 7);
+    it('lists all nine examples under Import > Examples', async function () {
+      assert.equal(EXAMPLES.length, 9);
       await xpage.locator('#red-ui-header-button-sidemenu').click();
       await xpage.locator('#menu-item-import').click();
       await xpage.locator('a[href="#red-ui-clipboard-dialog-import-tab-examples"]').click();
