@@ -251,7 +251,10 @@ export class Session extends EventEmitter {
     this.#ui ??= new SessionUi(
       {
         open: () => this.#rpc.bidi('userInterface', 'openControlStream', { token: this.#token }),
-        assertActive: (operation) => this.#assertActive(operation),
+        assertActive: (operation) => {
+          this.#assertActive(operation);
+          this.touch();
+        },
         explain: (error, operation) => this.explainStreamEnd(error, operation, 'the question to the technician'),
         log: this.#log,
       },
@@ -431,7 +434,11 @@ export class Session extends EventEmitter {
       if (this.#closed || this.#state !== 'active') return;
       const idle = this.idleMs;
       if (idle < limit) this.#armIdle(limit - idle);
-      else this.emit('idle', idle);
+      else if (this.#ui?.waiting || this.#handedOver) {
+        // A question waiting for the technician, or a called function holding the session, is use.
+        this.touch();
+        this.#armIdle(limit);
+      } else this.emit('idle', idle);
     }, ms);
     this.#idleTimer.unref();
   }

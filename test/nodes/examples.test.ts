@@ -272,6 +272,20 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
       assert.deepEqual(errors, []);
     });
 
+    it('the ignition stays off although confirmed: the read fails, Catch gets TIMEOUT and the error path finishes the session', async function () {
+      scripted([true]);
+      await run(FILE);
+      const sim = await currentBuiltinSimulator();
+      for (const c of sim!.connectors.values()) c.vehicle.ignitionOn = false;
+      const ended = output('session ended after the error', 20000);
+      press('start guided check');
+      const e = await ended;
+      assert.equal(e.openobd.state, 'finished');
+      assert.deepEqual(e.openobd.result.result, ['RESULT_FAILURE_RUNTIME_ERROR']);
+      assert.equal(errors[0]?.error.code, 'TIMEOUT');
+      assert.equal(sim!.stats().sessions.active ?? 0, 0);
+    });
+
     it('no to clearing keeps the codes; no to the ignition ends with invalid preconditions', async function () {
       scripted([true, false, false]);
       await run(FILE);
