@@ -557,8 +557,8 @@ export class FunctionBroker extends EventEmitter {
         response: ok ? 'FUNCTION_UPDATE_SUCCESS' : 'FUNCTION_UPDATE_FAILED',
         response_description: description,
       });
-    // The broker routes calls only to functions it has registered: whatever their state here, a hosted one serves.
-    if (!fn) {
+    // A function being registered again (a reconnect) serves; one the broker refused or that stopped does not.
+    if (!fn || fn.state === 'unauthorized' || fn.state === 'failed' || fn.state === 'offline') {
       this.stats.refusedCalls += 1;
       answer(false, `Function ${call.id} is not hosted here`);
       return;

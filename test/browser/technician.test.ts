@@ -146,6 +146,7 @@ describe(`Node-RED ${nr.version} in Chromium: the technician view`, function () 
         targetType: 'ticket',
         target: '1002',
         targetSource: 'str',
+        ifHeld: 'reuse',
         x: 300,
         y: 80,
         wires: [['tq4']],

@@ -252,6 +252,7 @@ describe('interoperability: the function broker client against a plain grpc-js b
     assert.equal(got!.session.id, 'session-1');
     assert.equal(got!.session.state, 'active');
     await waitFor(() => seen.tokenStreams === 1, 3000, 'the keepalive');
+    await waitFor(() => stream.updates.some((u) => u.function_call), 3000, 'the answer to the call');
     const answer = stream.updates.find((u) => u.function_call);
     assert.equal(answer.type, 'FUNCTION_UPDATE_TYPE_RESPONSE');
     assert.equal(answer.response, 'FUNCTION_UPDATE_SUCCESS');

@@ -279,7 +279,7 @@ describe(`Node-RED ${nodeRedVersion()}: ask technician`, function () {
       start();
       const e = await caught;
       assert.equal(e.error.code, 'TIMEOUT');
-      assert.equal(e.error.message, 'openOBD: No answer to "Is the ignition on?" within 1 s');
+      assert.equal(e.error.message, 'No answer to "Is the ignition on?" within 1 s');
       assert.equal(statusHistory(helper.getNode('ask')).at(-1)?.text, 'no answer');
       const sim = (await waitForSim())!;
       await waitFor(() => !sim.technician.current('1001'), 3000, 'the screen to clear');
@@ -304,7 +304,7 @@ describe(`Node-RED ${nodeRedVersion()}: ask technician`, function () {
       helper.getNode('again').receive({ openobd: { sessionId } });
       const e = await caught;
       assert.equal(e.error.code, 'CONTROL_REPLACED');
-      assert.equal(e.error.message, 'openOBD: A new control replaced "Question 1" before it was answered');
+      assert.equal(e.error.message, 'A new control replaced "Question 1" before it was answered');
       assert.equal(statusHistory(helper.getNode('ask')).at(-1)?.text, 'replaced');
       await waitFor(() => sim.technician.current('1001')?.label === 'Question 2', 5000, 'the second question');
       await helper.request().post('/openobd/simulator/answer').send({ ticketId: '1001', value: 'ok' }).expect(200);
