@@ -211,8 +211,9 @@ export class FunctionBroker extends EventEmitter {
       retry: { ...DEFAULT_RETRY, ...options.retry },
     };
     this.#log = safeLogger(options.logger);
-    this.#lease = (options.channelPool ?? defaultChannelPool).acquire(options.endpoint);
-    this.#rpc = new Rpc(this.#lease.client);
+    // A long-lived stream, as a session's: on a session connection, not the controllers' one.
+    this.#lease = (options.channelPool ?? defaultChannelPool).acquire(options.endpoint, 'sessions');
+    this.#rpc = new Rpc(this.#lease);
   }
 
   /** Functions hosted now. */
