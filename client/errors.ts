@@ -25,7 +25,8 @@ export type LocalErrorCode =
   | 'HANDED_OVER' // the session is handed over to another function until that one finishes
   | 'FUNCTION_REFUSED' // a function could not be run: not online, or its host refused the call
   | 'FUNCTION_TIMEOUT' // a called function did not finish in time
-  | 'UNAUTHORIZED'; // the function broker refused a function's registration (its signature)
+  | 'UNAUTHORIZED' // the function broker refused a function's registration (its signature)
+  | 'PIN_CONFLICT'; // two buses of one session would use the same connector pins (openOBD refuses that)
 
 export type ErrorCode = GrpcStatusName | LocalErrorCode;
 

@@ -75,12 +75,37 @@ export { DEFAULT_UDS_TIMING, type UdsTiming, type UdsExchange, type UdsResponse 
 export {
   OBD_RESPONDER_IDS,
   SUPPORTED_BIT_RATES_KBPS,
+  SUPPORTED_KLINE_BAUD,
   busConfiguration,
   udsTarget,
+  type BusSpec,
   type CanBusSpec,
+  type KlineBusSpec,
+  type DoipBusSpec,
+  type Terminal15BusSpec,
   type EcuSpec,
+  type IsotpEcuSpec,
+  type KlineEcuSpec,
+  type Tp20EcuSpec,
+  type DoipEcuSpec,
+  type DiagnosticProtocol,
+  type Transport,
   type PaddingMode,
 } from './vehicle-spec';
+export {
+  MAX_FRAME_BYTES,
+  KLINE_MAX_PAYLOAD,
+  DOIP_MAX_PAYLOAD,
+  maxPayloadOf,
+  detectedEcu,
+  detectedEcus,
+  ecuAddressText,
+  frameMatches,
+  type CanFrame,
+  type FrameFilter,
+  type DetectedEcu,
+  type Terminal15State,
+} from './transports';
 export { safeLogger, silentLogger, type Logger } from './logger';
 export { openObdDefinition, method, serviceDefinition, PROTO_ROOT, PROTO_PACKAGE, type ServiceName } from '../protocol';
 export * as codec from './codec';

@@ -1,6 +1,6 @@
 import type { BusConfigurationMessage } from '../protocol';
 import type { UdsTarget } from './uds-request';
-import { busConfiguration, udsTarget, type CanBusSpec, type EcuSpec } from './vehicle-spec';
+import { busConfiguration, udsTarget, type CanBusSpec, type IsotpEcuSpec } from './vehicle-spec';
 
 /**
  * The channels and bus message of an ECU spec, worked out once per spec object: flows and testers pass
@@ -27,7 +27,8 @@ const ECU_FIELDS = [
   'padding',
   'keepAlive',
   'functional',
-] as const satisfies ReadonlyArray<keyof EcuSpec>;
+  'protocol',
+] as const satisfies ReadonlyArray<keyof IsotpEcuSpec>;
 
 interface Entry extends PreparedEcu {
   readonly busObject: CanBusSpec;
@@ -36,9 +37,9 @@ interface Entry extends PreparedEcu {
   readonly responders?: readonly number[];
 }
 
-const cache = new WeakMap<EcuSpec, Entry>();
+const cache = new WeakMap<IsotpEcuSpec, Entry>();
 
-function unchanged(e: Entry, ecu: EcuSpec): boolean {
+function unchanged(e: Entry, ecu: IsotpEcuSpec): boolean {
   const bus = ecu.bus;
   if (e.busObject !== bus) return false;
   for (let i = 0; i < BUS_FIELDS.length; i++) if (e.busValues[i] !== bus[BUS_FIELDS[i]!]) return false;
@@ -51,8 +52,8 @@ function unchanged(e: Entry, ecu: EcuSpec): boolean {
   return true;
 }
 
-/** The prepared channels of `ecu`; a malformed spec throws BAD_CONFIG (and is not cached). */
-export function prepareEcu(ecu: EcuSpec): PreparedEcu {
+/** The prepared channels of an ISO-TP `ecu`; a malformed spec throws BAD_CONFIG (and is not cached). Other transports: client/transports. */
+export function prepareEcu(ecu: IsotpEcuSpec): PreparedEcu {
   const cacheable = ecu !== null && typeof ecu === 'object' && ecu.bus !== null && typeof ecu.bus === 'object';
   if (cacheable) {
     const hit = cache.get(ecu);

@@ -18,7 +18,31 @@ import { isFinalState, summarize, type SessionInfo, type SessionSummary } from '
 import { DEFAULT_UDS_TIMING, udsRequest, type UdsExchange, type UdsTarget, type UdsTiming } from './uds-request';
 import { ChannelQueues } from './channel-queue';
 import { prepareEcu, type PreparedEcu } from './prepared-ecu';
-import { busConfiguration, sameBus, type CanBusSpec, type EcuSpec } from './vehicle-spec';
+import {
+  busConfiguration,
+  sameBus,
+  type BusSpec,
+  type CanBusSpec,
+  type EcuSpec,
+  type IsotpEcuSpec,
+  type Terminal15BusSpec,
+} from './vehicle-spec';
+import {
+  TransportLinks,
+  checkFilters,
+  checkFrameData,
+  checkFrameId,
+  framesBus,
+  isOtherTransport,
+  listenChannels,
+  prepareTransportEcu,
+  watchFrames,
+  type CanFrame,
+  type FrameFilter,
+  type OtherEcuSpec,
+} from './transports';
+import { maxPayloadOf } from './transports/limits';
+import { terminal15State, type Terminal15State } from './transports/terminal15';
 import type {
   BusConfigurationMessage,
   ConfigurationMessage,
@@ -28,9 +52,11 @@ import type {
   FunctionContextMessage,
   ResultName,
   ServiceResultMessage,
+  Terminal15MessageMessage,
   TokenMessage,
   UserFeedbackName,
 } from '../protocol';
+import { pinClash } from '../protocol';
 
 export interface SessionOptions {
   /** Assumed validity of each session token (default 300 s, as openOBD documents). */
@@ -167,6 +193,8 @@ export class Session extends EventEmitter {
   readonly #keepalive: Keepalive;
   readonly #isotp: IsotpLink;
   readonly #fate: SessionFate;
+  /** K-Line, TP 2.0, DoIP and raw CAN streams, opened on first use (client/transports). */
+  readonly #transports: TransportLinks;
   readonly #buses = new Map<string, BusConfigurationMessage>();
   #busChain: Promise<unknown> = Promise.resolve();
   readonly #queues = new ChannelQueues();
@@ -226,6 +254,12 @@ export class Session extends EventEmitter {
       this.#opts.isotpIdleCloseMs,
       (error) => this.#fate.explain(error, 'can.openIsotpStream', 'the request'),
       () => this.#moveOn(),
+    );
+    this.#transports = new TransportLinks(
+      (service, method) => this.#rpc.bidi(service, method, { token: this.#token }),
+      this.#log,
+      this.#opts.isotpIdleCloseMs,
+      (error, operation) => this.#fate.explain(error, operation, 'the request'),
     );
   }
 
@@ -352,6 +386,7 @@ export class Session extends EventEmitter {
       isotpStreams: this.#isotp.opens,
       isotpOpen: this.#isotp.isOpen,
       channels: this.#isotp.channelCount,
+      transports: this.#transports.stats(),
     };
   }
 
@@ -535,8 +570,35 @@ export class Session extends EventEmitter {
    * Configures the buses this session uses. openOBD replaces the whole set on every configureBus, so the
    * session keeps the union of every bus asked for and sends the union whenever a bus is new or changed.
    */
-  configureBuses(buses: CanBusSpec[]): Promise<void> {
-    const wanted = buses.map(busConfiguration);
+  configureBuses(buses: BusSpec[]): Promise<void> {
+    let wanted: BusConfigurationMessage[];
+    try {
+      wanted = buses.map(busConfiguration);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.configureBusMessages(wanted);
+  }
+
+  /**
+   * configureBuses for bus messages already built (a TP 2.0 or raw-frames bus is a CAN bus with its
+   * protocol set). Two different definitions under one name in one call, or two buses of the union on
+   * the same connector pins, are refused before anything is sent: openOBD does not allow two buses on
+   * the same pins (openOBD documentation, "Vehicle communication"), and a session that configured one
+   * anyway would silently lose the other.
+   */
+  configureBusMessages(wanted: BusConfigurationMessage[]): Promise<void> {
+    for (let i = 0; i < wanted.length; i++) {
+      for (let j = i + 1; j < wanted.length; j++) {
+        if (wanted[i]!.bus_name === wanted[j]!.bus_name && !sameBus(wanted[i]!, wanted[j]!))
+          return Promise.reject(
+            new OpenObdError(
+              'BAD_CONFIG',
+              `Bus '${wanted[i]!.bus_name}' is given twice with different settings; give each bus its own name`,
+            ),
+          );
+      }
+    }
     const run = async () => {
       const changed = wanted.filter((b) => {
         const have = this.#buses.get(b.bus_name);
@@ -545,6 +607,15 @@ export class Session extends EventEmitter {
       if (changed.length === 0) return;
       const next = new Map(this.#buses);
       for (const b of changed) next.set(b.bus_name, b);
+      const clash = pinClash([...next.values()]);
+      if (clash) {
+        throw new OpenObdError(
+          'PIN_CONFLICT',
+          `Buses '${clash.first}' and '${clash.second}' would both use connector pin ${clash.pin}; openOBD allows no two buses on the same pins. ` +
+            `Use one bus definition (one name) for these pins in this session, or a session of its own`,
+          { operation: 'config.configureBus' },
+        );
+      }
       this.#assertActive('config.configureBus');
       await this.#onAnotherConnectionIfRefused(
         () =>
@@ -574,6 +645,11 @@ export class Session extends EventEmitter {
    */
   request(ecu: EcuSpec, payload: unknown, timing: Partial<UdsTiming> = {}, signal?: AbortSignal): Promise<UdsExchange> {
     this.#lastUsedAt = Date.now();
+    if (isOtherTransport(ecu)) return this.#transportRequest(ecu, payload, timing, signal);
+    return this.#isotpRequest(ecu as IsotpEcuSpec, payload, timing, signal);
+  }
+
+  #isotpRequest(ecu: IsotpEcuSpec, payload: unknown, timing: Partial<UdsTiming>, signal: AbortSignal | undefined): Promise<UdsExchange> {
     let bytes: Buffer;
     let target: UdsTarget;
     let ready: PreparedEcu;
@@ -632,6 +708,102 @@ export class Session extends EventEmitter {
       }
       return udsRequest(this.#isotp, target, bytes, effective, { signal, explainFailure: this.#explainFailure, onSettled: settled });
     });
+  }
+
+  /** A request over K-Line, TP 2.0 or DoIP: the same engine as ISO-TP on the transport's own stream. */
+  #transportRequest(
+    ecu: OtherEcuSpec,
+    payload: unknown,
+    timing: Partial<UdsTiming>,
+    signal: AbortSignal | undefined,
+  ): Promise<UdsExchange> {
+    let bytes: Buffer;
+    let ready: ReturnType<typeof prepareTransportEcu>;
+    try {
+      ready = prepareTransportEcu(ecu);
+      bytes = toPayloadBytes(payload, { maxLength: maxPayloadOf(ready.transport) });
+      this.#assertActive('uds.request');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const effective = hasOwnKeys(timing) ? { ...this.#opts.uds, ...timing } : this.#opts.uds;
+    const go = () =>
+      this.#queues.enqueue(ready.queueKey, (settled) => {
+        try {
+          this.#assertActive('uds.request');
+        } catch (err) {
+          settled();
+          throw err;
+        }
+        return udsRequest(this.#transports.link(ready.transport), ready.target, bytes, effective, {
+          signal,
+          explainFailure: this.#explainFailure,
+          onSettled: settled,
+        });
+      });
+    return this.#busReady(ready.bus) ? go() : this.configureBusMessages([ready.bus]).then(go);
+  }
+
+  /**
+   * Listens to raw CAN frames on `bus` (configured as a frames bus), passing those that match one of
+   * `filters` (id and mask; none = every frame). Returns a stop function; listening also stops when the
+   * stream fails (onError) or the session closes (onError with CLOSED).
+   */
+  async watchFrames(
+    bus: CanBusSpec,
+    options: { filters?: FrameFilter[]; onFrame: (frame: CanFrame) => void; onError?: (error: OpenObdError) => void },
+  ): Promise<() => void> {
+    const message = framesBus(bus);
+    const filters = checkFilters(options.filters);
+    this.#assertActive('can.openRawStream');
+    if (!this.#busReady(message)) await this.configureBusMessages([message]);
+    this.#assertActive('can.openRawStream');
+    return watchFrames(this.#transports.raw, listenChannels(message.bus_name, filters), filters, options.onFrame, (e) =>
+      options.onError?.(e),
+    );
+  }
+
+  /** Sends raw CAN frames on `bus` (a frames bus), in order; each frame has at most 8 data bytes. */
+  async sendFrames(bus: CanBusSpec, frames: ReadonlyArray<{ id: number; data: unknown }>): Promise<number> {
+    const message = framesBus(bus);
+    const prepared = frames.map((f) => {
+      const id = checkFrameId(f?.id);
+      const data = checkFrameData(toPayloadBytes(f.data, { maxLength: 64, allowEmpty: true }), id);
+      return { id, hex: data.toString('hex').toUpperCase() };
+    });
+    this.#assertActive('can.openRawStream');
+    if (!this.#busReady(message)) await this.configureBusMessages([message]);
+    this.#assertActive('can.openRawStream');
+    const link = this.#transports.raw;
+    for (const f of prepared) link.send(Object.freeze({ bus_name: message.bus_name, request_id: f.id }), f.hex);
+    return prepared.length;
+  }
+
+  /**
+   * Follows terminal 15 (ignition) on `bus` (default: pin 1, named KL15): `onState` gets the state at
+   * once and on every change. Returns a stop function; it also stops when the session ends or closes.
+   */
+  async watchTerminal15(
+    onState: (state: Terminal15State) => void,
+    onError?: (error: OpenObdError) => void,
+    bus: Terminal15BusSpec = { kind: 'terminal15', name: 'KL15' },
+  ): Promise<() => void> {
+    const message = busConfiguration(bus);
+    this.#assertActive('terminal15.openTerminal15Stream');
+    if (!this.#busReady(message)) await this.configureBusMessages([message]);
+    this.#assertActive('terminal15.openTerminal15Stream');
+    const stream = this.#rpc.serverStream<EmptyMessage, Terminal15MessageMessage>(
+      'terminal15',
+      'openTerminal15Stream',
+      {},
+      { token: this.#token },
+    );
+    return this.#track(stream, (m) => onState(terminal15State(m)), onError, 'terminal15.openTerminal15Stream');
+  }
+
+  /** The buses this session has configured on openOBD (its union), as bus messages. */
+  get configuredBuses(): BusConfigurationMessage[] {
+    return [...this.#buses.values()];
   }
 
   getConfiguration(): Promise<ConfigurationMessage> {
@@ -714,6 +886,7 @@ export class Session extends EventEmitter {
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#keepalive.stop();
     this.#isotp.close();
+    this.#transports.close();
     for (const s of [...this.#serverStreams]) {
       s.removeAllListeners('data');
       s.on('error', () => undefined);

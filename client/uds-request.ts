@@ -1,7 +1,21 @@
 import { OpenObdError } from './errors';
-import { classifyResponse, nrcName, suppressesPositiveResponse, toHex } from './codec';
-import type { FailureListener, IsotpLink, PayloadListener } from './isotp-link';
+import { classifyResponse, kwpSuppressesResponse, nrcName, suppressesPositiveResponse, toHex } from './codec';
+import type { FailureListener, PayloadListener } from './isotp-link';
 import { canIdText, type IsotpChannelMessage } from '../protocol';
+
+/**
+ * What a request needs from a transport's stream: ISO-TP's link, and the K-Line, TP 2.0 and DoIP
+ * links (client/transports), which carry a channel of their own kind in every message.
+ */
+export interface RequestLink<C> {
+  /** Announces the channel (if it is new) and returns the key its listeners are filed under. */
+  ensureChannel(channel: C): string;
+  addListener(key: string, listener: PayloadListener): void;
+  removeListener(key: string, listener: PayloadListener): void;
+  addFailureListener(listener: FailureListener): void;
+  removeFailureListener(listener: FailureListener): void;
+  send(channel: C, payloadHex: string): void;
+}
 
 /** Timing of one diagnostic request. All values in milliseconds. */
 export interface UdsTiming {
@@ -58,12 +72,18 @@ export interface UdsExchange {
   elapsedMs: number;
 }
 
-export interface UdsTarget {
+export interface UdsTarget<C = IsotpChannelMessage> {
   /** The channel requests are sent on. */
-  send: IsotpChannelMessage;
+  send: C;
   /** Channels answers are read from: the same channel for a physical request, one per responder for a functional one. */
-  listen: IsotpChannelMessage[];
+  listen: C[];
   functional: boolean;
+  /** Reported as the answer's `ecu.requestId`: the CAN request id, the K-Line address, the TP 2.0 logical address, the DoIP tester address; 0 for functional requests. */
+  requestId: number;
+  /** How errors name the ECU ("K-Line ECU 01 on KLINE"); ISO-TP channels are named by their CAN ids. */
+  label?: string;
+  /** 'kwp2000' matches answers by the rules of ISO 14230-3 (no suppress-positive-response bit); default UDS. */
+  dialect?: 'uds' | 'kwp2000';
 }
 
 /** What a caller can add to a request besides its bytes and timing. */
@@ -82,9 +102,9 @@ export interface UdsRequestHooks {
  * an overall deadline bounds everything; frames that do not answer this request (by SID and echo) are
  * ignored, not taken as the answer; a functional request collects every ECU that answers.
  */
-export function udsRequest(
-  link: IsotpLink,
-  target: UdsTarget,
+export function udsRequest<C>(
+  link: RequestLink<C>,
+  target: UdsTarget<C>,
   request: Buffer,
   timing: UdsTiming,
   hooks: UdsRequestHooks = {},
@@ -92,7 +112,7 @@ export function udsRequest(
   return new Promise<UdsExchange>((resolve, reject) => {
     const explain = hooks.explainFailure;
     const fail = explain ? (error: OpenObdError) => void explain(error).then(reject, reject) : reject;
-    new UdsRun(link, target, request, timing, hooks, resolve, fail).start();
+    new UdsRun(link as RequestLink<unknown>, target as UdsTarget<unknown>, request, timing, hooks, resolve, fail).start();
   });
 }
 
@@ -149,8 +169,8 @@ class UdsRun {
   };
 
   constructor(
-    private readonly link: IsotpLink,
-    private readonly target: UdsTarget,
+    private readonly link: RequestLink<unknown>,
+    private readonly target: UdsTarget<unknown>,
     private readonly request: Buffer,
     private readonly timing: UdsTiming,
     private readonly hooks: UdsRequestHooks,
@@ -161,7 +181,7 @@ class UdsRun {
     this.#signals =
       signal === undefined ? NO_SIGNALS : Array.isArray(signal) ? (signal as readonly AbortSignal[]) : [signal as AbortSignal];
     this.#requestHex = toHex(request);
-    this.#suppress = suppressesPositiveResponse(request);
+    this.#suppress = target.dialect === 'kwp2000' ? kwpSuppressesResponse(request) : suppressesPositiveResponse(request);
     this.#sid = request[0];
   }
 
@@ -236,7 +256,8 @@ class UdsRun {
   }
 
   #ecuLabel(): string {
-    const send = this.target.send;
+    if (this.target.label !== undefined) return this.target.label;
+    const send = this.target.send as IsotpChannelMessage;
     return `ECU ${canIdText(send.request_id)}${this.target.functional ? ' (functional)' : ` (answers on ${canIdText(send.response_id)})`}`;
   }
 
@@ -319,7 +340,7 @@ class UdsRun {
   #payload(payload: Buffer, hex: string | undefined, responseId: number): void {
     if (this.#settled) return;
     const { target, timing } = this;
-    const kind = classifyResponse(this.request, payload);
+    const kind = classifyResponse(this.request, payload, target.dialect);
     if (kind === 'unrelated') {
       this.#strays += 1;
       return;
@@ -349,7 +370,7 @@ class UdsRun {
     const positive = kind === 'positive';
     const nrc = positive ? undefined : payload[2];
     this.#answers.set(responseId, {
-      ecu: { requestId: target.functional ? 0 : target.send.request_id, responseId },
+      ecu: { requestId: target.requestId, responseId },
       payload,
       hex: hex ?? toHex(payload),
       positive,

@@ -16,3 +16,4 @@ export {
 export { canIdText, hexByte, hexNumber, hexToBytes, toHex, toSpacedHex } from './hex';
 export { STRUCT_TYPE_URL, decodeStruct, encodeStruct, type JsonValue } from './struct';
 export type * from './wire';
+export { DOIP_OPTION_PINS, busPins, doipOptionNumber, pinClash } from './bus-pins';

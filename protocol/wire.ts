@@ -73,6 +73,66 @@ export interface IsotpMessageMessage {
   payload: string;
 }
 
+export interface KeywordMessage {
+  key_byte_1: number;
+  key_byte_2: number;
+}
+
+export interface KlineChannelMessage {
+  bus_name: string;
+  /** The ECU's K-Line address. */
+  ecu_id: number;
+  /** Key bytes of the ECU (ISO 14230-2); optional. */
+  keyword?: KeywordMessage | null;
+}
+
+export interface KlineMessageMessage {
+  channel: KlineChannelMessage | null;
+  payload: string;
+}
+
+export interface Tp20ChannelMessage {
+  bus_name: string;
+  /** The ECU's logical address (VW TP 2.0). */
+  logical_address: number;
+}
+
+export interface Tp20MessageMessage {
+  channel: Tp20ChannelMessage | null;
+  payload: string;
+}
+
+export interface DoipChannelMessage {
+  bus_name: string;
+  /** DoIP logical addresses (ISO 13400-2), 16 bits each. */
+  gateway_id: number;
+  tester_id: number;
+  ecu_id: number;
+}
+
+export interface DoipMessageMessage {
+  channel: DoipChannelMessage | null;
+  payload: string;
+}
+
+export interface RawChannelMessage {
+  bus_name: string;
+  /** CAN id frames are sent with (optional: a channel that only listens has none). */
+  request_id?: number;
+  /** CAN id frames are received from (optional). */
+  response_id?: number;
+}
+
+export interface RawFrameMessage {
+  channel: RawChannelMessage | null;
+  /** The frame's data bytes as hex (optional: a message without payload announces the channel). */
+  payload?: string;
+}
+
+export type KlineProtocolName = 'KLINE_PROTOCOL_UNDEFINED' | 'KLINE_PROTOCOL_ISO14230_SLOW' | 'KLINE_PROTOCOL_ISO14230_FAST';
+export type KlineBitRateName = 'KLINE_BIT_RATE_UNDEFINED' | 'KLINE_BIT_RATE_9600' | 'KLINE_BIT_RATE_10400' | 'KLINE_BIT_RATE_15625';
+export type DoipOptionName = 'DOIP_OPTION_UNDEFINED' | 'DOIP_OPTION_1' | 'DOIP_OPTION_2';
+
 export type CanProtocolName = 'CAN_PROTOCOL_UNDEFINED' | 'CAN_PROTOCOL_ISOTP' | 'CAN_PROTOCOL_TP20' | 'CAN_PROTOCOL_FRAMES';
 
 export type CanBitRateName =
@@ -100,8 +160,8 @@ export interface CanBusMessage {
 
 export interface KlineBusMessage {
   pin: number;
-  kline_protocol: string | number;
-  kline_bit_rate: string | number;
+  kline_protocol: KlineProtocolName | number;
+  kline_bit_rate: KlineBitRateName | number;
 }
 
 export interface Terminal15BusMessage {
@@ -109,7 +169,8 @@ export interface Terminal15BusMessage {
 }
 
 export interface DoipBusMessage {
-  doip_option: string | number;
+  doip_option: DoipOptionName | number;
+  /** DOIP_NETWORK_CONFIGURATION_1 … _9 (numbers 3001 … 3009 on the wire). */
   doip_network_configuration: string | number;
 }
 
@@ -124,12 +185,12 @@ export interface BusConfigurationMessage {
 }
 
 export interface ConfiguredChannelMessage {
-  raw_channel?: unknown;
+  raw_channel?: RawChannelMessage | null;
   isotp_channel?: IsotpChannelMessage | null;
-  kline_channel?: unknown;
-  tp20_channel?: unknown;
-  doip_channel?: unknown;
-  ChannelDefinition?: string;
+  kline_channel?: KlineChannelMessage | null;
+  tp20_channel?: Tp20ChannelMessage | null;
+  doip_channel?: DoipChannelMessage | null;
+  ChannelDefinition?: 'raw_channel' | 'isotp_channel' | 'kline_channel' | 'tp20_channel' | 'doip_channel';
 }
 
 export interface ConfigurationMessage {
@@ -157,11 +218,28 @@ export interface IsotpEcuMessage {
   extended_response_address?: number;
 }
 
+export interface KlineEcuMessage {
+  kline_bus: KlineBusMessage | null;
+  ecu_id: number;
+}
+
+export interface DoipEcuMessage {
+  doip_bus: DoipBusMessage | null;
+  gateway_id: number;
+  tester_id: number;
+  ecu_id: number;
+}
+
+export interface Tp20EcuMessage {
+  can_bus: CanBusMessage | null;
+  logical_address: number;
+}
+
 export interface EcuMessage {
   isotp_ecu?: IsotpEcuMessage | null;
-  kline_ecu?: unknown;
-  doip_ecu?: unknown;
-  tp20_ecu?: unknown;
+  kline_ecu?: KlineEcuMessage | null;
+  doip_ecu?: DoipEcuMessage | null;
+  tp20_ecu?: Tp20EcuMessage | null;
   EcuType?: 'isotp_ecu' | 'kline_ecu' | 'doip_ecu' | 'tp20_ecu';
 }
 

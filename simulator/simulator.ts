@@ -14,9 +14,11 @@ import { SimulatedTechnician, type UiScript } from './technician';
 import { SimulatedFunctions, type FunctionBrokerOptions } from './functions';
 import { functionService } from './services/function-service';
 import { functionBrokerService } from './services/function-broker-service';
+import { doipService, klineService } from './services/vehicle-streams';
 import { unimplementedService } from './services/unimplemented';
 import { Details, SimStatus } from './status';
 import {
+  STREAM_KINDS,
   isFinal,
   type ConnectorRecord,
   type OpenStream,
@@ -26,7 +28,7 @@ import {
   type TicketRecord,
   type TokenRecord,
 } from './state';
-import { loadVehicle } from './vehicle/vehicle';
+import { loadVehicle, type SimulatedVehicle } from './vehicle/vehicle';
 import type { VehicleDefinition } from './vehicle/types';
 
 export interface SimulatorOptions {
@@ -85,7 +87,43 @@ export interface SimulatorOptions {
   functionBroker?: FunctionBrokerOptions;
   /** Server TLS (default plaintext, which the client allows on loopback only). */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * The link between openOBD and the J-Rex: every exchange with the car (a request and its answer, a
+   * bus configuration) takes one round trip of `roundTripMs` ± `jitterMs` (uniform) on top of the ECU's
+   * own response time. Default none (answers as fast as the ECUs give them).
+   */
+  network?: NetworkProfile;
+  /**
+   * Cars besides the default ones, each on a ticket and connector of its own: the bundled "classic"
+   * (K-Line and TP 2.0) on ticket 2001 and "fleet" (30 ECUs on five buses) on 2002 unless given.
+   * `[]` for none.
+   */
+  garage?: GarageEntry[];
+  /** Ignition changes in every session: at `afterMs` from the session's start, terminal 15 goes `on` or off. */
+  ignitionScript?: IgnitionStep[];
 }
+
+export interface NetworkProfile {
+  roundTripMs: number;
+  jitterMs?: number;
+}
+
+export interface GarageEntry {
+  ticketId: string;
+  /** A bundled vehicle name ("classic", "fleet") or a definition. */
+  vehicle: string | VehicleDefinition;
+}
+
+export interface IgnitionStep {
+  afterMs: number;
+  on: boolean;
+}
+
+/** The cars of the garage by default: tickets 2001 and 2002 (connectors …000000002001 and …000000002002). */
+export const DEFAULT_GARAGE: readonly GarageEntry[] = [
+  { ticketId: '2001', vehicle: 'classic' },
+  { ticketId: '2002', vehicle: 'fleet' },
+];
 
 export const DEFAULT_SIMULATOR_CREDENTIALS: PartnerCredentialsRecord = {
   clientId: 'simulator-partner',
@@ -104,9 +142,17 @@ export function connectorIdFor(n: number): string {
 }
 
 /** The tickets and connectors a simulator with these options will have, before it runs. */
-export function plannedVehicles(options: Pick<SimulatorOptions, 'vehicles'> = {}): Array<{ ticketId: string; connectorId: string }> {
+export function plannedVehicles(
+  options: Pick<SimulatorOptions, 'vehicles' | 'garage'> = {},
+): Array<{ ticketId: string; connectorId: string }> {
   const count = options.vehicles ?? DEFAULT_VEHICLES;
-  return Array.from({ length: count }, (_, i) => ({ ticketId: String(FIRST_TICKET + i), connectorId: connectorIdFor(i + 1) }));
+  const planned = Array.from({ length: count }, (_, i) => ({ ticketId: String(FIRST_TICKET + i), connectorId: connectorIdFor(i + 1) }));
+  const taken = new Set(planned.map((v) => v.ticketId));
+  for (const g of options.garage ?? DEFAULT_GARAGE) {
+    if (taken.has(g.ticketId)) continue;
+    if (/^\d{1,12}$/.test(g.ticketId)) planned.push({ ticketId: g.ticketId, connectorId: connectorIdFor(Number(g.ticketId)) });
+  }
+  return planned;
 }
 
 const DEFAULT_VEHICLES = 3;
@@ -133,8 +179,10 @@ const SERVICES: ServiceName[] = [
  * client exactly like a server restart.
  */
 export class OpenObdSimulator extends EventEmitter {
-  readonly options: Required<Omit<SimulatorOptions, 'vehicle' | 'ui' | 'tls' | 'advertisedHost' | 'functionBroker'>> &
-    Pick<SimulatorOptions, 'vehicle' | 'ui' | 'tls' | 'advertisedHost' | 'functionBroker'>;
+  readonly options: Required<
+    Omit<SimulatorOptions, 'vehicle' | 'ui' | 'tls' | 'advertisedHost' | 'functionBroker' | 'network'>
+  > &
+    Pick<SimulatorOptions, 'vehicle' | 'ui' | 'tls' | 'advertisedHost' | 'functionBroker' | 'network'>;
   readonly faults = new Faults();
   readonly partners: PartnerCredentialsRecord[];
   readonly connectors = new Map<string, ConnectorRecord>();
@@ -180,16 +228,61 @@ export class OpenObdSimulator extends EventEmitter {
       functionBroker: options.functionBroker,
       tls: options.tls,
       advertisedHost: options.advertisedHost,
+      network: options.network,
+      garage: options.garage ?? [...DEFAULT_GARAGE],
+      ignitionScript: options.ignitionScript ?? [],
     };
     this.partners = this.options.partners;
     this.technician = new SimulatedTechnician(this, this.options.ui);
     this.functions = new SimulatedFunctions(this, this.options.functionBroker);
     for (let n = 1; n <= this.options.vehicles; n++) this.addVehicle();
+    // A garage ticket already taken by the default cars (more than a thousand of them) is left out.
+    for (const entry of this.options.garage) if (!this.tickets.has(entry.ticketId)) this.addVehicleOn(entry.ticketId, entry.vehicle);
+  }
+
+  /**
+   * Adds a car on a ticket of its choosing (the connector id ends in the ticket number when it is one,
+   * as the default cars' do). Returns both ids.
+   */
+  addVehicleOn(ticketId: string, vehicle: string | VehicleDefinition): { ticketId: string; connectorId: string } {
+    if (this.tickets.has(ticketId)) throw new Error(`ticket ${ticketId} exists already`);
+    const connectorId = /^\d{1,12}$/.test(ticketId) ? connectorIdFor(Number(ticketId)) : randomUUID();
+    this.connectors.set(connectorId, {
+      id: connectorId,
+      vehicle: loadVehicle(vehicle),
+      connectedSince: Date.now(),
+      latencyMs: this.options.latencyMs,
+    });
+    this.tickets.set(ticketId, { id: ticketId, connectorId });
+    return { ticketId, connectorId };
+  }
+
+  /** One round trip to the J-Rex under the network profile, in ms (0 without one). */
+  roundTripMs(): number {
+    const n = this.options.network;
+    if (!n) return 0;
+    const jitter = n.jitterMs ? (Math.random() * 2 - 1) * n.jitterMs : 0;
+    return Math.max(0, n.roundTripMs + jitter);
+  }
+
+  /** The car behind a ticket or connector id (for tests, scripts and a technician view). */
+  vehicleOf(ticketOrConnector: string): SimulatedVehicle | undefined {
+    const connectorId = this.tickets.get(ticketOrConnector)?.connectorId ?? ticketOrConnector;
+    return this.connectors.get(connectorId)?.vehicle;
+  }
+
+  /** Switches terminal 15 of the car behind a ticket or connector; returns false if there is no such car. */
+  setIgnition(ticketOrConnector: string, on: boolean): boolean {
+    const vehicle = this.vehicleOf(ticketOrConnector);
+    if (!vehicle) return false;
+    vehicle.ignitionOn = on;
+    return true;
   }
 
   /** Adds one car: a connector with a fresh vehicle and a ticket pointing at it. Returns both ids. */
   addVehicle(definition?: VehicleDefinition): { ticketId: string; connectorId: string } {
-    const n = this.connectors.size + 1;
+    let n = 1;
+    while (this.tickets.has(String(FIRST_TICKET + n - 1))) n++;
     const connectorId = connectorIdFor(n);
     const ticketId = String(FIRST_TICKET + n - 1);
     this.connectors.set(connectorId, {
@@ -232,8 +325,8 @@ export class OpenObdSimulator extends EventEmitter {
       vehicleInfo: vehicleInfoService(this),
       terminal15: terminal15Service(this),
       userInterface: userInterfaceService(this),
-      kline: unimplementedService('kline'),
-      doip: unimplementedService('doip'),
+      kline: klineService(this),
+      doip: doipService(this),
       function: functionService(this),
       functionBroker: functionBrokerService(this),
     };
@@ -292,16 +385,7 @@ export class OpenObdSimulator extends EventEmitter {
 
   /** Counts for leak checks: open streams by kind, sessions by state, tokens held. */
   stats(): { streams: Record<StreamKind, number>; openStreams: number; sessions: Record<string, number>; tokens: number; calls: number } {
-    const streams: Record<StreamKind, number> = {
-      token: 0,
-      isotp: 0,
-      connector: 0,
-      terminal15: 0,
-      control: 0,
-      configure: 0,
-      function: 0,
-      monitor: 0,
-    };
+    const streams = Object.fromEntries(STREAM_KINDS.map((k) => [k, 0])) as Record<StreamKind, number>;
     for (const s of this.#allStreams) streams[s.kind] += 1;
     const sessions: Record<string, number> = {};
     for (const s of this.sessions.values()) sessions[s.state] = (sessions[s.state] ?? 0) + 1;
@@ -408,6 +492,15 @@ export class OpenObdSimulator extends EventEmitter {
     this.sessions.set(id, session);
     connector.sessionId = id;
     connector.vehicle.startOperationCycle();
+    // A scripted session starts with the ignition on, whatever the last script left behind.
+    if (this.options.ignitionScript.length > 0) connector.vehicle.ignitionOn = true;
+    session.scriptTimers = this.options.ignitionScript.map((step) => {
+      const t = setTimeout(() => {
+        if (!isFinal(session.state)) connector.vehicle.ignitionOn = step.on;
+      }, step.afterMs);
+      t.unref();
+      return t;
+    });
     this.emit('session', session.id, 'available');
     return session;
   }
@@ -419,6 +512,7 @@ export class OpenObdSimulator extends EventEmitter {
     session.endedAtMs = Date.now();
     session.endReason = reason;
     if (session.authTimer) clearTimeout(session.authTimer);
+    for (const t of session.scriptTimers ?? []) clearTimeout(t);
     for (const [value, t] of this.tokens) if (t.kind !== 'controller' && t.sessionId === session.id) this.tokens.delete(value);
     const code = this.options.sessionEndStatus;
     for (const s of [...session.streams]) {

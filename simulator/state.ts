@@ -25,7 +25,34 @@ export interface TicketRecord {
   connectorId: string;
 }
 
-export type StreamKind = 'token' | 'isotp' | 'connector' | 'terminal15' | 'control' | 'configure' | 'function' | 'monitor';
+export type StreamKind =
+  | 'token'
+  | 'isotp'
+  | 'connector'
+  | 'terminal15'
+  | 'control'
+  | 'configure'
+  | 'function'
+  | 'monitor'
+  | 'kline'
+  | 'tp20'
+  | 'doip'
+  | 'raw';
+
+export const STREAM_KINDS: readonly StreamKind[] = [
+  'token',
+  'isotp',
+  'connector',
+  'terminal15',
+  'control',
+  'configure',
+  'function',
+  'monitor',
+  'kline',
+  'tp20',
+  'doip',
+  'raw',
+];
 
 /** An open server-side stream of a session, so it can be ended with the session. */
 export interface OpenStream {
@@ -40,8 +67,8 @@ export interface OpenStream {
   session?: SessionRecord;
   /** When a message last went either way on it (for the stream idle time). */
   lastActivityMs?: number;
-  /** ISO-TP channels announced on this stream (receive filters, as on the J-Rex). */
-  channels?: Map<string, IsotpChannelMessage>;
+  /** Channels announced on this stream (receive filters, as on the J-Rex): ISO-TP, K-Line, TP 2.0, DoIP or raw. */
+  channels?: Map<string, IsotpChannelMessage | object>;
 }
 
 export interface SessionRecord {
@@ -61,6 +88,8 @@ export interface SessionRecord {
   authTimer?: NodeJS.Timeout;
   /** Newest session token's expiry; the session fails once every token has expired. */
   tokenExpiresAtMs: number;
+  /** Timers of the ignition script (SimulatorOptions.ignitionScript), cleared when the session ends. */
+  scriptTimers?: NodeJS.Timeout[];
 }
 
 export type TokenRecord =

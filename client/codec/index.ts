@@ -7,6 +7,7 @@ export {
   classifyResponse,
   describeResponse,
   hasSubFunction,
+  kwpSuppressesResponse,
   positiveResponseSid,
   suppressesPositiveResponse,
   type ResponseDescription,

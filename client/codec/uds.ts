@@ -157,8 +157,37 @@ function startsWithOneOf(request: Uint8Array, response: Uint8Array, idLength: nu
   return false;
 }
 
-/** What a received payload means for the request that is waiting for an answer. */
-export function classifyResponse(request: Uint8Array, response: Uint8Array): ResponseKind {
+/**
+ * KWP2000 (ISO 14230-3) shares the envelope (SID + 0x40, `7F SID NRC`, 0x78 and 0x21) but not the
+ * sub-function byte: its second byte is a parameter without a suppress bit (StartDiagnosticSession
+ * 0x81 is the default session), and its echo rules are its own.
+ */
+function kwpEchoMatches(request: Uint8Array, response: Uint8Array): boolean {
+  switch (request[0]) {
+    case 0x10: // StartDiagnosticSession: 50 diagnosticMode
+    case 0x1a: // ReadEcuIdentification: 5A identificationOption
+    case 0x21: // ReadDataByLocalIdentifier: 61 recordLocalIdentifier
+    case 0x27: // SecurityAccess: 67 accessMode
+    case 0x30: // InputOutputControlByLocalIdentifier
+    case 0x31: // StartRoutineByLocalIdentifier
+    case 0x32: // StopRoutineByLocalIdentifier
+    case 0x33: // RequestRoutineResultsByLocalIdentifier
+    case 0x3b: // WriteDataByLocalIdentifier
+      return prefixMatches(request, response, 1, 1);
+    case 0x18: // ReadDiagnosticTroubleCodesByStatus: 58 numberOfDTC
+      return response.length >= 2;
+    default:
+      return true;
+  }
+}
+
+/** KWP2000 TesterPresent with responseRequired = 02 (ISO 14230-3) is the one request without an answer. */
+export function kwpSuppressesResponse(request: Uint8Array): boolean {
+  return request.length >= 2 && request[0] === 0x3e && request[1] === 0x02;
+}
+
+/** What a received payload means for the request that is waiting for an answer (by UDS rules unless `dialect` says KWP2000). */
+export function classifyResponse(request: Uint8Array, response: Uint8Array, dialect?: 'uds' | 'kwp2000'): ResponseKind {
   if (request.length === 0 || response.length === 0) return 'unrelated';
   const sid = request[0]!;
   if (response[0] === NEGATIVE_RESPONSE_SID) {
@@ -168,6 +197,7 @@ export function classifyResponse(request: Uint8Array, response: Uint8Array): Res
     return 'negative';
   }
   if (response[0] !== positiveResponseSid(sid)) return 'unrelated';
+  if (dialect === 'kwp2000') return kwpEchoMatches(request, response) ? 'positive' : 'unrelated';
   return echoMatches(request, response) ? 'positive' : 'unrelated';
 }
 

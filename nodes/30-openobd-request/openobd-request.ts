@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { codec, hexByte, type EcuSpec, type UdsExchange, type UdsTiming } from '../../client';
+import { codec, ecuAddressText, hexByte, type EcuSpec, type UdsExchange, type UdsTiming } from '../../client';
 import { ecuNodeOf, ecuSpecFrom, type EcuNode, type EcuSettings } from '../lib/ecu-spec';
 import { ensureContext, FlowError, liveSessionOf, shortText, type OpenObdMsg } from '../lib/flow';
 import { flowNodeKit, onInput, type Send } from '../lib/flow-node';
@@ -22,6 +22,11 @@ interface RequestDef extends NodeDef {
 interface Target {
   spec: EcuSpec;
   name?: string;
+}
+
+/** The ECU's address as people write it ("7E0", "K-Line 01"); CAN ids formatted once. */
+function addressOf(spec: EcuSpec): string {
+  return spec.transport === undefined || spec.transport === 'isotp' ? canIdOnce(spec.requestId) : ecuAddressText(spec);
 }
 
 interface RequestBytes {
@@ -73,7 +78,7 @@ function resolveEcu(ecuNode: EcuNode | undefined, configured: boolean, msg: Open
   }
   const settings = e as EcuSettings;
   const spec = ecuSpecFrom({ ...settings, requestId: String(settings.requestId ?? ''), responseId: String(settings.responseId ?? '') });
-  return { spec, name: settings.name === undefined ? canIdOnce(spec.requestId) : String(settings.name) };
+  return { spec, name: settings.name === undefined ? addressOf(spec) : String(settings.name) };
 }
 
 /** The request bytes: the node's fixed request, else msg.payload (the core "node settings win" rule). */
@@ -136,7 +141,7 @@ function routeNegative(
     send([null, msg]);
     return;
   }
-  const ecu = target.name ?? canIdOnce(target.spec.requestId);
+  const ecu = target.name ?? addressOf(target.spec);
   throw new FlowError('NEGATIVE_RESPONSE', `ECU ${ecu} answered ${request.hex} negatively: ${nrcText} (${codec.nrcDescription(nrc)})`, {
     nrc: hexByte(nrc),
     nrcName: first.nrcName,
@@ -172,7 +177,7 @@ export function register(RED: NodeAPI): void {
       const live = liveSessionOf(msg);
       const target = resolveEcu(ecuNode, !!def.ecu, msg);
       const request = requestBytes(fixed, msg);
-      status.showFrequent(() => busyStatus(`${request.hex} → ${target.name ?? canIdOnce(target.spec.requestId)}`));
+      status.showFrequent(() => busyStatus(`${request.hex} → ${target.name ?? addressOf(target.spec)}`));
       const exchange = await live.session.request(target.spec, request.bytes, timing, closing.signal);
       const shown = writeAnswer(msg, live, target, request, exchange, answer);
       // Its own status follows at once: no session status in between (that costs a translation per message).

@@ -1,11 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { BusConfigurationMessage, IsotpChannelMessage, IsotpMessageMessage } from '../../protocol';
+import { rawStream } from './raw-stream';
+import { tp20Stream } from './vehicle-streams';
 import type { OpenObdSimulator } from '../simulator';
 import { SimStatus, toServerError } from '../status';
-import { isFinal, type ConnectorRecord, type OpenStream, type SessionRecord } from '../state';
+import { isFinal, type OpenStream, type SessionRecord } from '../state';
 import { bidi } from './handlers';
-import { vehicleCanBus } from './vehicle-services';
+import { vehicleBusOf } from './vehicle-services';
 
 /** The J-Rex keeps at most this many ISO-TP channels; older ones stop being served (openOBD documentation, "Limitations"). */
 export const MAX_CHANNELS = 32;
@@ -17,13 +19,6 @@ const TESTER_PRESENT_NO_RESPONSE = Buffer.from([0x3e, 0x80]);
 
 function keyOf(c: IsotpChannelMessage): string {
   return `${c.bus_name}|${c.request_id}|${c.response_id}|${c.extended_request_address ?? ''}|${c.extended_response_address ?? ''}`;
-}
-
-/** Whether the configured bus is the car's CAN bus: anything else (wrong pins, wrong bit rate) hears nothing. */
-function reachesVehicle(bus: BusConfigurationMessage, connector: ConnectorRecord): boolean {
-  const car = vehicleCanBus(connector);
-  const can = bus.can_bus;
-  return !!can && can.pin_plus === car.pin_plus && can.pin_min === car.pin_min && can.can_bit_rate === car.can_bit_rate;
 }
 
 function isotpBus(session: SessionRecord, busName: string): BusConfigurationMessage {
@@ -42,11 +37,6 @@ function isotpBus(session: SessionRecord, busName: string): BusConfigurationMess
  * answers in upper case, as the official client expects.
  */
 export function canService(sim: OpenObdSimulator): grpc.UntypedServiceImplementation {
-  const unsupported = (method: string) =>
-    bidi(sim, 'can', method, () => {
-      throw new SimStatus(GrpcStatus.UNIMPLEMENTED, `can.${method} is not simulated by the openOBD simulator`);
-    });
-
   return {
     openIsotpStream: bidi(sim, 'can', 'openIsotpStream', (call) => {
       const session = sim.activeSession(call.metadata);
@@ -113,10 +103,12 @@ export function canService(sim: OpenObdSimulator): grpc.UntypedServiceImplementa
             GrpcStatus.INVALID_ARGUMENT,
             `Payload of ${text.length / 2} bytes exceeds the ISO-TP maximum of ${MAX_ISOTP_BYTES}`,
           );
-        if (!reachesVehicle(bus, connector)) return; // wrong pins or bit rate: the car hears nothing
-        for (const reply of connector.vehicle.handleRequest(channel.request_id, Buffer.from(text, 'hex'))) {
+        const carBus = vehicleBusOf(bus, connector);
+        if (carBus === undefined) return; // wrong pins or bit rate: the car hears nothing
+        const rtt = sim.roundTripMs();
+        for (const reply of connector.vehicle.handleRequest(channel.request_id, Buffer.from(text, 'hex'), carBus)) {
           if (sim.faults.isWithheld(reply.ecu, reply.responseId)) continue;
-          let at = sim.faults.extraDelay(reply.ecu, reply.responseId);
+          let at = rtt + sim.faults.extraDelay(reply.ecu, reply.responseId);
           for (const frame of reply.frames) {
             at += frame.delayMs;
             if (at <= 0) {
@@ -144,7 +136,7 @@ export function canService(sim: OpenObdSimulator): grpc.UntypedServiceImplementa
         call.end();
       });
     }),
-    openRawStream: unsupported('openRawStream'),
-    openTp20Stream: unsupported('openTp20Stream'),
+    openRawStream: rawStream(sim),
+    openTp20Stream: tp20Stream(sim),
   };
 }

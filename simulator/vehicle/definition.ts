@@ -4,8 +4,10 @@
  */
 import { hexToBytes } from '../../protocol';
 import type {
+  BroadcastFrameDefinition,
   DidDefinition,
   EcuDefinition,
+  KwpValueDefinition,
   ObdPidDefinition,
   RoutineDefinition,
   SecurityDefinition,
@@ -81,8 +83,18 @@ export type CompiledPid =
   | { kind: 'signal'; signal: SignalDefinition; size: number; scale: number; offset: number }
   | { kind: 'monitorStatus'; readiness: Buffer };
 
+/** How an ECU is reached. `bus` names a CAN bus of the vehicle ("main" or one of `canBuses`). */
+export type EcuLink =
+  | { transport: 'isotp'; bus: string; requestId: number; responseId: number }
+  | { transport: 'tp20'; bus: string; logicalAddress: number }
+  | { transport: 'kline'; address: number; init: 'fast' | 'slow'; baud: number; keyBytes: readonly [number, number]; initMs: number }
+  | { transport: 'doip'; address: number };
+
 export interface CompiledEcu {
   name: string;
+  protocol: 'uds';
+  link: EcuLink;
+  /** ISO-TP CAN ids; -1 for ECUs on other transports. */
   requestId: number;
   responseId: number;
   obd: boolean;
@@ -109,6 +121,37 @@ export interface CompiledEcu {
   info: { vin: boolean; calibrationIds: string[]; ecuName: string | null };
 }
 
+export type KwpValue = { kind: 'bytes'; bytes: Buffer } | { kind: 'vin' };
+
+/** An ECU that speaks KWP2000 (ISO 14230-3), on the K-Line or behind TP 2.0. */
+export interface CompiledKwpEcu {
+  name: string;
+  protocol: 'kwp2000';
+  link: EcuLink;
+  responseDelayMs: number;
+  s3Ms: number;
+  /** diagnosticMode values `10 xx` accepts (81 default, 85 programming, 89 extended). */
+  sessions: ReadonlySet<number>;
+  identification: ReadonlyMap<number, KwpValue>;
+  localIdentifiers: ReadonlyMap<number, KwpValue>;
+  dtcs: ReadonlyArray<{ code: number; status: number }>;
+}
+
+export interface CompiledCanBus {
+  name: string;
+  pinPlus: number;
+  pinMinus: number;
+  bitRateKbps: number;
+}
+
+export interface CompiledBroadcastFrame {
+  id: number;
+  bus: string;
+  intervalMs: number;
+  data: Buffer;
+  counterByte: number | null;
+}
+
 export interface CompiledVehicle {
   name: string;
   vin: string;
@@ -116,8 +159,17 @@ export interface CompiledVehicle {
   ignitionOn: boolean;
   engineRunning: boolean;
   batteryVoltage: number;
-  ecus: CompiledEcu[];
+  ecus: Array<CompiledEcu | CompiledKwpEcu>;
+  /** "main" first. */
+  canBuses: CompiledCanBus[];
+  klinePin: number;
+  doip: { option: 1 | 2; networkConfiguration: number; gatewayId: number } | null;
+  terminal15Pin: number;
+  broadcastFrames: CompiledBroadcastFrame[];
 }
+
+/** The name of the vehicle's main CAN bus (`can` in the JSON). */
+export const MAIN_BUS = 'main';
 
 // --- small checked readers -------------------------------------------------------------------
 
@@ -278,8 +330,97 @@ function keyedMap<T, V>(
   return map;
 }
 
-function compileEcu(def: EcuDefinition, path: string): CompiledEcu {
+const KLINE_BAUD = [9600, 10400, 15625];
+
+function compileLink(def: EcuDefinition, path: string, buses: ReadonlySet<string>): EcuLink {
+  const transport = def.transport ?? 'isotp';
+  const bus = def.canBus ?? MAIN_BUS;
+  if ((transport === 'isotp' || transport === 'tp20') && !buses.has(bus))
+    throw new VehicleDefinitionError(`${path}.canBus`, `no CAN bus named ${JSON.stringify(bus)} (see canBuses)`);
+  switch (transport) {
+    case 'isotp':
+      return {
+        transport,
+        bus,
+        requestId: hexNumber(def.requestId, `${path}.requestId`, 4),
+        responseId: hexNumber(def.responseId, `${path}.responseId`, 4),
+      };
+    case 'tp20':
+      return { transport, bus, logicalAddress: hexNumber(def.logicalAddress, `${path}.logicalAddress`, 1) };
+    case 'doip':
+      return { transport, address: hexNumber(def.doipAddress, `${path}.doipAddress`, 2) };
+    case 'kline': {
+      const k = def.kline;
+      if (!k) throw new VehicleDefinitionError(`${path}.kline`, 'a K-Line ECU needs { address, init, baud }');
+      const init = k.init ?? 'fast';
+      if (init !== 'fast' && init !== 'slow') throw new VehicleDefinitionError(`${path}.kline.init`, 'must be "fast" or "slow"');
+      const baud = k.baud ?? 10400;
+      if (!KLINE_BAUD.includes(baud)) throw new VehicleDefinitionError(`${path}.kline.baud`, `must be one of ${KLINE_BAUD.join(', ')}`);
+      const keyBytes = hexBytes(k.keyBytes ?? 'EF 8F', `${path}.kline.keyBytes`);
+      if (keyBytes.length !== 2) throw new VehicleDefinitionError(`${path}.kline.keyBytes`, 'needs 2 bytes (KB1 KB2)');
+      return {
+        transport,
+        address: hexNumber(k.address, `${path}.kline.address`, 1),
+        init,
+        baud,
+        keyBytes: [keyBytes[0]!, keyBytes[1]!],
+        // ISO 14230-2: the 5-baud address byte alone takes 2 s; the fast wake-up pattern 50 ms, then StartCommunication.
+        initMs: count(k.initMs, `${path}.kline.initMs`, init === 'slow' ? 2300 : 70),
+      };
+    }
+    default:
+      throw new VehicleDefinitionError(
+        `${path}.transport`,
+        `unknown transport ${JSON.stringify(transport)}; use isotp, tp20, kline or doip`,
+      );
+  }
+}
+
+function kwpValue(def: KwpValueDefinition, path: string): KwpValue {
+  const sources = [def.ascii, def.hex, def.source].filter((v) => v !== undefined);
+  if (sources.length !== 1) throw new VehicleDefinitionError(path, 'needs exactly one of ascii, hex, source');
+  if (def.ascii !== undefined) return { kind: 'bytes', bytes: Buffer.from(def.ascii, 'latin1') };
+  if (def.hex !== undefined) return { kind: 'bytes', bytes: hexBytes(def.hex, `${path}.hex`) };
+  if (def.source === 'vin') return { kind: 'vin' };
+  throw new VehicleDefinitionError(`${path}.source`, 'only "vin" is known');
+}
+
+function compileKwpEcu(def: EcuDefinition, path: string, link: EcuLink): CompiledKwpEcu {
+  if (link.transport === 'isotp' || link.transport === 'doip')
+    throw new VehicleDefinitionError(`${path}.protocol`, 'the simulated KWP2000 ECUs are on the K-Line or behind TP 2.0');
+  const dtcs = (def.dtcs ?? []).map((d, i) => {
+    const p = `${path}.dtcs[${i}]`;
+    if (typeof d.code !== 'string' || d.code.length !== 4)
+      throw new VehicleDefinitionError(`${p}.code`, 'a KWP2000 DTC has 2 bytes, e.g. "0301"');
+    return { code: hexNumber(d.code, `${p}.code`, 2), status: hexNumber(d.status, `${p}.status`, 1) };
+  });
+  const sessions = new Set((def.sessions ?? ['81', '85', '89']).map((x, i) => hexNumber(x, `${path}.sessions[${i}]`, 1)));
+  if (!sessions.has(0x81)) throw new VehicleDefinitionError(`${path}.sessions`, 'must include "81" (the standard session)');
+  return {
+    name: def.name,
+    protocol: 'kwp2000',
+    link,
+    responseDelayMs: count(def.responseDelayMs, `${path}.responseDelayMs`, link.transport === 'kline' ? 25 : 5),
+    s3Ms: count(def.s3Ms, `${path}.s3Ms`, 5000),
+    sessions,
+    identification: keyedMap(def.identification, `${path}.identification`, 1, (_id, v, p) => kwpValue(v, p)),
+    localIdentifiers: keyedMap(def.localIdentifiers, `${path}.localIdentifiers`, 1, (_id, v, p) => kwpValue(v, p)),
+    dtcs,
+  };
+}
+
+function compileAnyEcu(def: EcuDefinition, path: string, buses: ReadonlySet<string>): CompiledEcu | CompiledKwpEcu {
+  if (typeof def !== 'object' || def === null) throw new VehicleDefinitionError(path, 'expected an object');
   if (typeof def.name !== 'string' || def.name === '') throw new VehicleDefinitionError(`${path}.name`, 'missing');
+  const link = compileLink(def, path, buses);
+  const transport = link.transport;
+  const protocol = def.protocol ?? (transport === 'kline' || transport === 'tp20' ? 'kwp2000' : 'uds');
+  if (protocol === 'kwp2000') return compileKwpEcu(def, path, link);
+  if (protocol !== 'uds') throw new VehicleDefinitionError(`${path}.protocol`, 'must be "uds" or "kwp2000"');
+  return compileEcu(def, path, link);
+}
+
+function compileEcu(def: EcuDefinition, path: string, link: EcuLink): CompiledEcu {
   const obd = def.obd === true;
   const pids = keyedMap(def.obdPids, `${path}.obdPids`, 1, (pid, pidDef, p) => {
     // Bitmap PIDs are derived from the others so that they can never disagree (SAE J1979).
@@ -287,6 +428,9 @@ function compileEcu(def: EcuDefinition, path: string): CompiledEcu {
     return compilePid(pidDef, p);
   });
   if (pids.size > 0 && !obd) throw new VehicleDefinitionError(`${path}.obdPids`, 'only for ECUs with obd: true');
+  if (obd && link.transport !== 'isotp') throw new VehicleDefinitionError(`${path}.obd`, 'OBD-II is simulated on ISO-TP ECUs only');
+  if (def.dids === undefined || typeof def.dids !== 'object')
+    throw new VehicleDefinitionError(`${path}.dids`, 'a UDS ECU needs its data identifiers');
 
   const subFunctionSessions = new Map<number, Set<number>>();
   for (const [key, refs] of Object.entries(def.subFunctionSessions ?? {})) {
@@ -315,8 +459,10 @@ function compileEcu(def: EcuDefinition, path: string): CompiledEcu {
   if (services?.has(0x27) && !def.security) throw new VehicleDefinitionError(`${path}.services`, '27 needs a security definition');
   return {
     name: def.name,
-    requestId: hexNumber(def.requestId, `${path}.requestId`, 4),
-    responseId: hexNumber(def.responseId, `${path}.responseId`, 4),
+    protocol: 'uds',
+    link,
+    requestId: link.transport === 'isotp' ? link.requestId : -1,
+    responseId: link.transport === 'isotp' ? link.responseId : -1,
     obd,
     responseDelayMs: count(def.responseDelayMs, `${path}.responseDelayMs`, 5),
     bootTimeMs: count(def.bootTimeMs, `${path}.bootTimeMs`, 100),
@@ -361,20 +507,40 @@ export function compileVehicle(def: VehicleDefinition): CompiledVehicle {
   }
   if (!Array.isArray(def.ecus) || def.ecus.length === 0) throw new VehicleDefinitionError('ecus', 'needs at least one ECU');
   const functionalRequestId = hexNumber(def.functionalRequestId, 'functionalRequestId', 4);
-  const ecus = def.ecus.map((e, i) => compileEcu(e, `ecus[${i}]`));
+  const canBuses = compileCanBuses(def);
+  const busNames = new Set(canBuses.map((b) => b.name));
+  const ecus = def.ecus.map((e, i) => compileAnyEcu(e, `ecus[${i}]`, busNames));
 
-  const seen = new Map<number, string>([[functionalRequestId, 'functionalRequestId']]);
+  const seen = new Map<string, string>([[`isotp:${functionalRequestId}`, 'functionalRequestId']]);
+  const claim = (key: string, path: string, text: string, owner: string) => {
+    const other = seen.get(key);
+    if (other !== undefined) throw new VehicleDefinitionError(path, `${text} already used by ${other}`);
+    seen.set(key, owner);
+  };
   ecus.forEach((ecu, i) => {
-    for (const [id, field] of [
-      [ecu.requestId, 'requestId'],
-      [ecu.responseId, 'responseId'],
-    ] as const) {
-      const other = seen.get(id);
-      if (other !== undefined) throw new VehicleDefinitionError(`ecus[${i}].${field}`, `id ${id.toString(16)} already used by ${other}`);
-      seen.set(id, `${ecu.name}.${field}`);
+    const l = ecu.link;
+    if (l.transport === 'isotp') {
+      claim(`isotp:${l.requestId}`, `ecus[${i}].requestId`, `id ${l.requestId.toString(16)}`, `${ecu.name}.requestId`);
+      claim(`isotp:${l.responseId}`, `ecus[${i}].responseId`, `id ${l.responseId.toString(16)}`, `${ecu.name}.responseId`);
+    } else if (l.transport === 'tp20') {
+      claim(`tp20:${l.bus}:${l.logicalAddress}`, `ecus[${i}].logicalAddress`, `logical address ${l.logicalAddress.toString(16)}`, ecu.name);
+    } else if (l.transport === 'kline') {
+      claim(`kline:${l.address}`, `ecus[${i}].kline.address`, `K-Line address ${l.address.toString(16)}`, ecu.name);
+    } else {
+      if (!def.doip) throw new VehicleDefinitionError(`ecus[${i}].transport`, 'a DoIP ECU needs the vehicle\'s "doip" section');
+      claim(`doip:${l.address}`, `ecus[${i}].doipAddress`, `DoIP address ${l.address.toString(16)}`, ecu.name);
     }
     if (ecus.findIndex((e) => e.name === ecu.name) !== i) throw new VehicleDefinitionError(`ecus[${i}].name`, 'names must be unique');
   });
+  let doip: CompiledVehicle['doip'] = null;
+  if (def.doip) {
+    const option = def.doip.option ?? 1;
+    if (option !== 1 && option !== 2) throw new VehicleDefinitionError('doip.option', 'must be 1 or 2 (ISO 13400-4)');
+    const networkConfiguration = count(def.doip.networkConfiguration, 'doip.networkConfiguration', 1);
+    if (networkConfiguration < 1 || networkConfiguration > 9)
+      throw new VehicleDefinitionError('doip.networkConfiguration', 'must be 1 to 9');
+    doip = { option, networkConfiguration, gatewayId: hexNumber(def.doip.gatewayId, 'doip.gatewayId', 2) };
+  }
   return {
     name: def.name,
     vin: def.vin,
@@ -383,5 +549,53 @@ export function compileVehicle(def: VehicleDefinition): CompiledVehicle {
     engineRunning: def.engineRunning ?? true,
     batteryVoltage: def.batteryVoltage ?? 12.6,
     ecus,
+    canBuses,
+    klinePin: pinOf(def.kline?.pin, 'kline.pin', 7),
+    doip,
+    terminal15Pin: pinOf(def.terminal15?.pin, 'terminal15.pin', 1),
+    broadcastFrames: (def.broadcastFrames ?? []).map((f, i) => compileBroadcast(f, `broadcastFrames[${i}]`, busNames)),
   };
+}
+
+function pinOf(value: unknown, path: string, fallback: number): number {
+  const pin = count(value, path, fallback);
+  if (pin < 1 || pin > 16) throw new VehicleDefinitionError(path, 'must be a connector pin, 1 to 16');
+  return pin;
+}
+
+function compileCanBuses(def: VehicleDefinition): CompiledCanBus[] {
+  const main = def.can;
+  if (typeof main !== 'object' || main === null) throw new VehicleDefinitionError('can', 'needs { pinPlus, pinMinus, bitRateKbps }');
+  const buses: CompiledCanBus[] = [
+    {
+      name: MAIN_BUS,
+      pinPlus: pinOf(main.pinPlus, 'can.pinPlus', 6),
+      pinMinus: pinOf(main.pinMinus, 'can.pinMinus', 14),
+      bitRateKbps: main.bitRateKbps,
+    },
+  ];
+  (def.canBuses ?? []).forEach((b, i) => {
+    const p = `canBuses[${i}]`;
+    if (typeof b.name !== 'string' || !b.name || buses.some((x) => x.name === b.name))
+      throw new VehicleDefinitionError(`${p}.name`, 'needs a name of its own (not "main")');
+    buses.push({
+      name: b.name,
+      pinPlus: pinOf(b.pinPlus, `${p}.pinPlus`, 0),
+      pinMinus: pinOf(b.pinMinus, `${p}.pinMinus`, 0),
+      bitRateKbps: b.bitRateKbps,
+    });
+  });
+  return buses;
+}
+
+function compileBroadcast(f: BroadcastFrameDefinition, path: string, buses: ReadonlySet<string>): CompiledBroadcastFrame {
+  const bus = f.bus ?? MAIN_BUS;
+  if (!buses.has(bus)) throw new VehicleDefinitionError(`${path}.bus`, `no CAN bus named ${JSON.stringify(bus)}`);
+  const data = hexBytes(f.data, `${path}.data`);
+  if (data.length > 8) throw new VehicleDefinitionError(`${path}.data`, 'a classic CAN frame has at most 8 data bytes');
+  const intervalMs = count(f.intervalMs, `${path}.intervalMs`, 100);
+  if (intervalMs < 10) throw new VehicleDefinitionError(`${path}.intervalMs`, 'at least 10 ms');
+  const counterByte = f.counter === undefined ? null : count(f.counter.byte, `${path}.counter.byte`, 0);
+  if (counterByte !== null && counterByte >= data.length) throw new VehicleDefinitionError(`${path}.counter.byte`, 'outside the data');
+  return { id: hexNumber(f.id, `${path}.id`, 4), bus, intervalMs, data, counterByte };
 }

@@ -128,6 +128,8 @@ export function computeKey(level: Pick<CompiledSecurityLevel, 'algorithm' | 'val
 
 export class SimulatedEcu {
   readonly name: string;
+  readonly link: CompiledEcu['link'];
+  readonly protocol = 'uds';
   readonly requestId: number;
   readonly responseId: number;
   readonly obd: boolean;
@@ -156,6 +158,7 @@ export class SimulatedEcu {
     private readonly env: VehicleEnvironment,
   ) {
     this.name = def.name;
+    this.link = def.link;
     this.requestId = def.requestId;
     this.responseId = def.responseId;
     this.obd = def.obd;

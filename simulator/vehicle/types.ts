@@ -18,7 +18,18 @@ export interface VehicleDefinition {
   description?: string;
   /** 17 characters; the check digit is not enforced (many European VINs fail it: ISO 3779 does not require one). */
   vin: string;
+  /** The main CAN bus (named "main"): ISO-TP and TP 2.0 ECUs are on it unless they name another. */
   can: { pinPlus: number; pinMinus: number; bitRateKbps: number };
+  /** More CAN buses on the connector (e.g. a body CAN on pins 3/11); ECUs name theirs with `canBus`. */
+  canBuses?: CanBusDefinition[];
+  /** The K-Line (ISO 14230) on the connector, default pin 7; ECUs with `transport: "kline"` are on it. */
+  kline?: { pin?: number };
+  /** DoIP (ISO 13400): the Ethernet pin option, openOBD's network configuration and the DoIP entity (gateway) address. */
+  doip?: { option?: 1 | 2; networkConfiguration?: number; gatewayId: string };
+  /** Terminal 15 (ignition) is on this pin (default 1). */
+  terminal15?: { pin?: number };
+  /** Frames the car's ECUs send on their own, periodically (what a frames bus hears). */
+  broadcastFrames?: BroadcastFrameDefinition[];
   /** Functional request id, "7DF": reaches every ECU with `obd: true`. */
   functionalRequestId: string;
   ecus: EcuDefinition[];
@@ -30,11 +41,67 @@ export interface VehicleDefinition {
   batteryVoltage?: number;
 }
 
+export interface CanBusDefinition {
+  name: string;
+  pinPlus: number;
+  pinMinus: number;
+  bitRateKbps: number;
+}
+
+/** A periodic frame: `data` every `intervalMs`; with `counter`, the low nibble of that byte counts 0–F (an alive counter). */
+export interface BroadcastFrameDefinition {
+  id: string;
+  intervalMs: number;
+  data: string;
+  /** The CAN bus it is sent on (default the main bus). */
+  bus?: string;
+  counter?: { byte: number };
+  name?: string;
+}
+
+export interface KlineEcuDefinition {
+  /** The ECU's K-Line address (hex, e.g. "01"). */
+  address: string;
+  /** ISO 14230-2 initialisation the ECU answers: "fast" (default) or "slow" (5-baud address). */
+  init?: 'fast' | 'slow';
+  /** 9600, 10400 (default) or 15625. */
+  baud?: number;
+  /** Key bytes KB1 KB2 of its initialisation answer (default "EF 8F": ISO 14230 with header formats of every kind). */
+  keyBytes?: string;
+  /** How long the initialisation takes (default: slow 2300 ms, fast 70 ms). */
+  initMs?: number;
+}
+
+/** A KWP2000 identification (0x1A) or local identifier (0x21) value: exactly one of ascii, hex, source. */
+export interface KwpValueDefinition {
+  name?: string;
+  ascii?: string;
+  hex?: string;
+  source?: 'vin';
+}
+
 export interface EcuDefinition {
   name: string;
   description?: string;
-  requestId: string;
-  responseId: string;
+  /** How the ECU is reached (default "isotp"). */
+  transport?: 'isotp' | 'tp20' | 'kline' | 'doip';
+  /** Diagnostic protocol: "uds" (default for ISO-TP and DoIP) or "kwp2000" (default for K-Line and TP 2.0). */
+  protocol?: 'uds' | 'kwp2000';
+  /** The CAN bus an ISO-TP or TP 2.0 ECU is on (a name from `canBuses`; default the main bus). */
+  canBus?: string;
+  /** ISO-TP: CAN ids. */
+  requestId?: string;
+  responseId?: string;
+  /** TP 2.0: the logical address (hex, e.g. "01"). */
+  logicalAddress?: string;
+  /** K-Line: address and initialisation. */
+  kline?: KlineEcuDefinition;
+  /** DoIP: the ECU's logical address behind the car's DoIP entity (hex, e.g. "1001"). */
+  doipAddress?: string;
+  /** KWP2000: readEcuIdentification (0x1A) values by identificationOption (hex, e.g. "9B"). */
+  identification?: Record<string, KwpValueDefinition>;
+  /** KWP2000: readDataByLocalIdentifier (0x21) values by local identifier (hex). */
+  localIdentifiers?: Record<string, KwpValueDefinition>;
   /** Answers OBD-II modes (01 03 04 07 09 0A) and requests sent to the functional id. */
   obd?: boolean;
   /** Delay of the first frame of every reply (default 5 ms). */
@@ -61,7 +128,8 @@ export interface EcuDefinition {
   dtcAvailabilityMask?: string;
   /** Status a DTC gets when cleared (default "00": it drops out of `19 02` and OBD `03`). */
   dtcStatusAfterClear?: string;
-  dids: Record<string, DidDefinition>;
+  /** UDS data identifiers (required for UDS ECUs). */
+  dids?: Record<string, DidDefinition>;
   dtcs?: DtcDefinition[];
   routines?: Record<string, RoutineDefinition>;
   security?: SecurityDefinition;
@@ -93,7 +161,7 @@ export interface DidDefinition {
 }
 
 export interface DtcDefinition {
-  /** 3-byte UDS DTC, "030100" = P0301-00. OBD modes report the high two bytes. */
+  /** 3-byte UDS DTC, "030100" = P0301-00 (OBD modes report the high two bytes); 2 bytes for a KWP2000 ECU ("0301"). */
   code: string;
   /** Status byte, e.g. "2F", "08", "AF" (bit 7 = MIL requested). */
   status: string;

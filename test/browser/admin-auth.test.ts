@@ -62,7 +62,7 @@ describe(`Node-RED ${nr.version}: the admin endpoints behind the editor dropdown
       assert.equal(ok.status, 200, ok.body);
       const body = ok.json<unknown>();
       if (route === 'openobd/simulator') {
-        assert.deepEqual((body as { tickets: string[] }).tickets, ['1001', '1002', '1003']);
+        assert.deepEqual((body as { tickets: string[] }).tickets, ['1001', '1002', '1003', '2001', '2002']);
         assert.ok(!/clientSecret|simulator-secret/.test(ok.body), 'no secret in the answer');
       } else {
         assert.deepEqual(body, []);

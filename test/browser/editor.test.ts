@@ -188,7 +188,7 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       // The built-in simulator's tickets, read from GET openobd/simulator (an admin endpoint).
       const choices = page.locator('#openobd-start-simulator-list button');
       await choices.first().waitFor({ state: 'visible' });
-      assert.deepEqual(await choices.allTextContents(), ['1001', '1002', '1003']);
+      assert.deepEqual(await choices.allTextContents(), ['1001', '1002', '1003', '2001', '2002']);
 
       // The ticket field is a TypedInput (str, num, msg, flow, global, env) with a hint.
       const target = typedInputField(page, 'node-input-target');
@@ -197,7 +197,7 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       assert.equal(await target.getAttribute('placeholder'), msg('openobd.placeholder.connector'), 'the hint follows "start on"');
       // Nothing is deployed yet, and still the simulator's connectors are offered: what settings.js configures.
       await choices.filter({ hasText: msg('openobd.picker.connectorN', { n: 3 }) }).waitFor({ state: 'visible' });
-      assert.equal(await choices.count(), 3);
+      assert.equal(await choices.count(), 5);
       await page.locator('#node-input-targetType').selectOption('ticket');
       await choices.first().waitFor({ state: 'visible' });
       await typeInto(target, '');

@@ -216,7 +216,7 @@ describe('client library: transport, credentials and secrets', function () {
         });
         const info = JSON.parse(line) as { endpoint: string; clientId: string; clientSecret: string; clusterId: string; tickets: string[] };
         assert.match(info.endpoint, /^127\.0\.0\.1:\d+$/);
-        assert.deepEqual(info.tickets, ['1001', '1002', '1003']);
+        assert.deepEqual(info.tickets, ['1001', '1002', '1003', '2001', '2002']);
         const controller = new SessionController({ endpoint: `grpc://${info.endpoint}`, credentials: info, env: {} });
         try {
           const session = await controller.startSession({ ticketId: info.tickets[0] });

@@ -240,6 +240,108 @@ describe('interoperability: a plain grpc-js client built from proto/ only', func
     await waitFor(() => s.stats().openStreams === 0, 2000, 'no stream left on the server');
   });
 
+  /** configureBus as a client stream: each bus, half-close, one EmptyMessage back. */
+  function configureBus(endpoint: string, token: string, buses: unknown[]): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
+      const call = client('config', endpoint).configureBus(
+        bearer(token),
+        { deadline: Date.now() + 5000 },
+        (err: grpc.ServiceError | null, reply: unknown) => (err ? reject(err) : resolve(reply)),
+      );
+      for (const b of buses) call.write(b);
+      call.end();
+    });
+  }
+
+  /** Opens a bidirectional stream, announces `channel`, sends `payload` and resolves with the first answer. */
+  async function exchange(
+    stream: grpc.ClientDuplexStream<Any, Any>,
+    channel: Any,
+    payload: string,
+  ): Promise<{ channel: Any; payload: string }> {
+    calls.push(stream);
+    const answer = new Promise<{ channel: Any; payload: string }>((resolve, reject) => {
+      stream.on('data', (m: { channel: Any; payload: string }) => (m.payload ? resolve(m) : undefined));
+      stream.on('error', reject);
+    });
+    stream.write({ channel, payload: '' });
+    stream.write({ channel, payload });
+    return answer;
+  }
+
+  it('one message on each transport: K-Line, TP 2.0, DoIP, raw CAN frames and terminal 15', async function () {
+    const s = await boot();
+    const ascii = (t: string) => Buffer.from(t, 'latin1').toString('hex').toUpperCase();
+    const asBuses = (...b: unknown[]) => b;
+
+    // The classic car (ticket 2001): K-Line on pin 7, TP 2.0 on the CAN, terminal 15 on pin 1.
+    const classic = await claim(s, '2001');
+    const ep = classic.info.grpc_endpoint;
+    assert.deepEqual(
+      await configureBus(
+        ep,
+        classic.sessionToken,
+        asBuses(
+          { bus_name: 'kl', kline_bus: { pin: 7, kline_protocol: 'KLINE_PROTOCOL_ISO14230_FAST', kline_bit_rate: 'KLINE_BIT_RATE_10400' } },
+          { bus_name: 'tp', can_bus: { pin_plus: 6, pin_min: 14, can_protocol: 'CAN_PROTOCOL_TP20', can_bit_rate: 'CAN_BIT_RATE_500' } },
+          { bus_name: 'kl15', terminal15_bus: { pin: 1 } },
+        ),
+      ),
+      {},
+    );
+    const kline = await exchange(
+      client('kline', ep).openKlineStream(bearer(classic.sessionToken)),
+      { bus_name: 'kl', ecu_id: 0x15, keyword: { key_byte_1: 0xef, key_byte_2: 0x8f } },
+      '1A87',
+    );
+    assert.equal(kline.payload, `5A87${ascii('1K0909605AB')}`);
+    assert.deepEqual([kline.channel.bus_name, kline.channel.ecu_id], ['kl', 0x15]);
+    const tp20 = await exchange(
+      client('can', ep).openTp20Stream(bearer(classic.sessionToken)),
+      { bus_name: 'tp', logical_address: 1 },
+      '1A90',
+    );
+    assert.equal(tp20.payload, `5A90${ascii('WVWZZZ1KZ6W612345')}`);
+    assert.deepEqual([tp20.channel.bus_name, tp20.channel.logical_address], ['tp', 1]);
+    const kl15 = client('terminal15', ep).openTerminal15Stream({}, bearer(classic.sessionToken)) as grpc.ClientReadableStream<Any>;
+    calls.push(kl15);
+    const state = await new Promise<Any>((resolve, reject) => {
+      kl15.on('data', resolve);
+      kl15.on('error', reject);
+    });
+    assert.equal(state.state, 'STATE_ON');
+
+    // The fleet car (ticket 2002): DoIP, Ethernet pin option 2.
+    const fleet = await claim(s, '2002');
+    await configureBus(fleet.info.grpc_endpoint, fleet.sessionToken, [
+      { bus_name: 'eth', doip_bus: { doip_option: 'DOIP_OPTION_2', doip_network_configuration: 'DOIP_NETWORK_CONFIGURATION_1' } },
+    ]);
+    const doip = await exchange(
+      client('doip', fleet.info.grpc_endpoint).openDoipStream(bearer(fleet.sessionToken)),
+      { bus_name: 'eth', gateway_id: 0x1010, tester_id: 0x0e80, ecu_id: 0x4012 },
+      '22F189',
+    );
+    assert.equal(doip.payload, `62F189${ascii('1203')}`);
+    assert.deepEqual([doip.channel.gateway_id, doip.channel.tester_id, doip.channel.ecu_id], [0x1010, 0x0e80, 0x4012]);
+
+    // The default car (ticket 1001): raw frames; a single-frame TesterPresent to 7E0, the answer frame on 7E8.
+    const plain = await claim(s, '1001');
+    await configureBus(plain.info.grpc_endpoint, plain.sessionToken, [
+      { bus_name: 'frames', can_bus: { pin_plus: 6, pin_min: 14, can_protocol: 'CAN_PROTOCOL_FRAMES', can_bit_rate: 'CAN_BIT_RATE_500' } },
+    ]);
+    const raw = client('can', plain.info.grpc_endpoint).openRawStream(bearer(plain.sessionToken)) as grpc.ClientDuplexStream<Any, Any>;
+    calls.push(raw);
+    const answer = new Promise<Any>((resolve, reject) => {
+      raw.on('data', (m: Any) => (m.channel.response_id === 0x7e8 ? resolve(m) : undefined));
+      raw.on('error', reject);
+    });
+    raw.write({ channel: { bus_name: 'frames', response_id: 0x7e8 } });
+    raw.write({ channel: { bus_name: 'frames', request_id: 0x7e0 }, payload: '023E00' });
+    const frame = await answer;
+    assert.equal(frame.payload, '027E00AAAAAAAAAA');
+    assert.deepEqual([frame.channel.bus_name, frame.channel.response_id], ['frames', 0x7e8]);
+  });
+
   it('ISO-TP payloads in lower-case hex are accepted; answers come in upper case', async function () {
     const s = await boot();
     const { session, sessionToken, info } = await claim(s);

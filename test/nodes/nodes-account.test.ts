@@ -104,8 +104,8 @@ describe(`Node-RED ${nodeRedVersion()}: the account config node`, function () {
     const res = await helper.request().get('/openobd/simulator').expect(200);
     const body = res.body as AnyMsg;
     assert.equal(body.running, false, 'no account uses it yet');
-    assert.deepEqual(body.tickets, ['1001', '1002', '1003', '1004', '1005']);
-    assert.equal(body.connectors.length, 5);
+    assert.deepEqual(body.tickets, ['1001', '1002', '1003', '1004', '1005', '2001', '2002']);
+    assert.equal(body.connectors.length, 7);
     assert.equal(body.connectors[4], '00000000-0000-4000-8000-000000000005');
   });
 });

@@ -31,7 +31,7 @@ describe('vehicle definition: the bundled default vehicle', () => {
       { name: 'transmission', requestId: 0x7e1, responseId: 0x7e9 },
       { name: 'abs', requestId: 0x760, responseId: 0x768 },
     ]);
-    assert.deepEqual(bundledVehicleNames(), ['default']);
+    assert.deepEqual(bundledVehicleNames(), ['default', 'classic', 'fleet']);
   });
 
   it('has the VIN WVWZZZAU6KW204711 with a valid check digit', () => {
@@ -104,18 +104,18 @@ describe('vehicle definition: validation names the JSON path', () => {
 
   it('hex fields', () => {
     rejects((d) => (d.ecus[0].requestId = '7G0'), /ecus\[0\]\.requestId: expected a hex string/);
-    rejects((d) => (d.ecus[0].dids.F187 = { hex: '123' }), /ecus\[0\]\.dids\.F187\.hex: not hex bytes/);
+    rejects((d) => (d.ecus[0].dids!.F187 = { hex: '123' }), /ecus\[0\]\.dids\.F187\.hex: not hex bytes/);
     rejects((d) => (d.ecus[1].dtcs = [{ code: '0715', status: '09' }]), /ecus\[1\]\.dtcs\[0\]\.code: needs 3 bytes/);
   });
 
   it('DIDs need exactly one value source; only plain values can be writable', () => {
-    rejects((d) => (d.ecus[0].dids.F187 = { ascii: 'A', hex: '41' }), /dids\.F187: needs exactly one/);
-    rejects((d) => (d.ecus[0].dids.F190 = { source: 'vin', writable: true }), /dids\.F190: only ascii\/hex DIDs can be writable/);
+    rejects((d) => (d.ecus[0].dids!.F187 = { ascii: 'A', hex: '41' }), /dids\.F187: needs exactly one/);
+    rejects((d) => (d.ecus[0].dids!.F190 = { source: 'vin', writable: true }), /dids\.F190: only ascii\/hex DIDs can be writable/);
   });
 
   it('sessions and security levels', () => {
-    rejects((d) => (d.ecus[0].dids.F198.needsSession = 'turbo'), /dids\.F198\.needsSession\[0\]/);
-    rejects((d) => (d.ecus[0].dids.F198.needsSecurity = 2), /security level must be an odd number/);
+    rejects((d) => (d.ecus[0].dids!.F198.needsSession = 'turbo'), /dids\.F198\.needsSession\[0\]/);
+    rejects((d) => (d.ecus[0].dids!.F198.needsSecurity = 2), /security level must be an odd number/);
     rejects((d) => (d.ecus[0].sessions = ['extended']), /sessions: must include "default"/);
   });
 

@@ -402,7 +402,7 @@ describe('vehicle UDS: 0x22 read data by identifier', () => {
   });
 
   it('a response of 4095 bytes is sent, one above → 7F 22 14', () => {
-    const b = new Bench(customVehicle((d) => (d.ecus[0].dids['0200'] = { hex: '55'.repeat(4092) })));
+    const b = new Bench(customVehicle((d) => (d.ecus[0].dids!['0200'] = { hex: '55'.repeat(4092) })));
     const full = b.car.handleRequest(ENGINE, hexToBytes('22 02 00'))[0].frames[0].payload;
     assert.equal(full.length, 4095);
     assert.equal(toSpacedHex(full.subarray(0, 5)), '62 02 00 55 55');

@@ -1,0 +1,39 @@
+import { OpenObdError } from '../errors';
+import type { UdsTarget } from '../uds-request';
+import { busConfiguration, type KlineEcuSpec } from '../vehicle-spec';
+import { hexByte, type KlineChannelMessage } from '../../protocol';
+import type { ChannelKind } from './stream-link';
+
+/** K-Line channels are told apart by bus and ECU address (the key bytes are a check, not an address). */
+export const KLINE_CHANNEL: ChannelKind<KlineChannelMessage> = {
+  operation: 'kline.openKlineStream',
+  key: (c) => `${c.bus_name}|${c.ecu_id}`,
+  responseId: (c) => c.ecu_id,
+};
+
+function byte(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xff)
+    throw new OpenObdError('BAD_CONFIG', `${what} must be one byte (0 to FF hex), got ${String(value)}`);
+  return value;
+}
+
+/** The channel of a K-Line ECU (ISO 14230): the bus, the ECU's address and, optionally, its key bytes. */
+export function klineTarget(spec: KlineEcuSpec): UdsTarget<KlineChannelMessage> {
+  const bus = busConfiguration(spec.bus).bus_name;
+  const ecuId = byte(spec.ecuId, 'The K-Line ECU address');
+  const channel: KlineChannelMessage = { bus_name: bus, ecu_id: ecuId };
+  if (spec.keyBytes !== undefined) {
+    if (!Array.isArray(spec.keyBytes) || spec.keyBytes.length !== 2)
+      throw new OpenObdError('BAD_CONFIG', 'K-Line key bytes are two bytes (KB1 KB2, ISO 14230-2), e.g. EF 8F');
+    channel.keyword = { key_byte_1: byte(spec.keyBytes[0], 'Key byte 1'), key_byte_2: byte(spec.keyBytes[1], 'Key byte 2') };
+  }
+  Object.freeze(channel);
+  return {
+    send: channel,
+    listen: [channel],
+    functional: false,
+    requestId: ecuId,
+    label: `K-Line ECU ${hexByte(ecuId)} on ${bus}`,
+    dialect: spec.protocol === 'uds' ? 'uds' : 'kwp2000',
+  };
+}

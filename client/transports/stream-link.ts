@@ -1,0 +1,229 @@
+import type * as grpc from '@grpc/grpc-js';
+import { OpenObdError, fromGrpcError } from '../errors';
+import type { FailureListener, PayloadListener } from '../isotp-link';
+import type { Logger } from '../logger';
+import type { RequestLink } from '../uds-request';
+
+/** A message of openOBD's vehicle streams: a channel and a hex payload (Isotp, Kline, Tp20, Doip, Raw). */
+export interface ChannelMessage<C> {
+  channel: C | null;
+  payload?: string;
+}
+
+export type ChannelStream<C> = grpc.ClientDuplexStream<ChannelMessage<C>, ChannelMessage<C>>;
+
+/** How one kind of channel is told apart on its stream. */
+export interface ChannelKind<C> {
+  /** The stream's name in errors and logs, e.g. 'kline.openKlineStream'. */
+  operation: string;
+  /** Identity of a channel (the fields that route answers), as text. */
+  key(channel: C): string;
+  /** The id an answer is reported from (K-Line and DoIP: the ECU address, TP 2.0: the logical address, raw: the CAN id). */
+  responseId(channel: C): number;
+}
+
+/**
+ * One bidirectional stream per session and transport, shared by every channel of that transport:
+ * each message names its channel, so one HTTP/2 stream carries them all (openOBD documentation,
+ * "Vehicle communication"). Channels are announced with an empty payload when they are first used and
+ * again on every new stream, as openOBD's own client does. The ISO-TP stream has its own, tuned link
+ * (isotp-link.ts); this one serves K-Line, TP 2.0, DoIP and raw CAN frames, whose traffic is lighter.
+ */
+export class StreamLink<C extends object> implements RequestLink<C> {
+  #stream?: ChannelStream<C>;
+  readonly #channels = new Map<string, C>();
+  readonly #listeners = new Map<string, PayloadListener[]>();
+  readonly #failureListeners: FailureListener[] = [];
+  readonly #keys = new WeakMap<C, string>();
+  #idleTimer?: NodeJS.Timeout;
+  #lastSendAt = 0;
+  #closed = false;
+  /** Listeners that want every message of the stream (raw frames without a filter), with the channel it came on. */
+  readonly #taps: Array<(payload: Buffer, hex: string, channel: C) => void> = [];
+  opens = 0;
+
+  /** `explainEnd` turns the error a stream ended with into what the requests it cut off report (as for ISO-TP). */
+  constructor(
+    private readonly kind: ChannelKind<C>,
+    private readonly openStream: () => ChannelStream<C>,
+    private readonly log: Logger,
+    private readonly idleCloseMs: number,
+    private readonly explainEnd: (error: OpenObdError) => Promise<OpenObdError> = (e) => Promise.resolve(e),
+  ) {}
+
+  get isOpen(): boolean {
+    return this.#stream !== undefined;
+  }
+
+  get channelCount(): number {
+    return this.#channels.size;
+  }
+
+  #keyOf(channel: C): string {
+    if (!Object.isFrozen(channel)) return this.kind.key(channel);
+    let key = this.#keys.get(channel);
+    if (key === undefined) {
+      key = this.kind.key(channel);
+      this.#keys.set(channel, key);
+    }
+    return key;
+  }
+
+  ensureChannel(channel: C): string {
+    if (this.#closed) throw new OpenObdError('CLOSED', 'The session is closed');
+    const key = this.#keyOf(channel);
+    if (!this.#channels.has(key)) {
+      this.#channels.set(key, channel);
+      if (this.#stream) this.#write({ channel, payload: '' });
+    }
+    this.#ensureStream();
+    return key;
+  }
+
+  /** Forgets a channel (it is announced again if used later); for channels made for one purpose, such as a probe. */
+  forgetChannel(channel: C): void {
+    this.#channels.delete(this.#keyOf(channel));
+  }
+
+  addListener(key: string, listener: PayloadListener): void {
+    let list = this.#listeners.get(key);
+    if (!list) {
+      list = [];
+      this.#listeners.set(key, list);
+    }
+    list.push(listener);
+  }
+
+  removeListener(key: string, listener: PayloadListener): void {
+    const list = this.#listeners.get(key);
+    const i = list ? list.indexOf(listener) : -1;
+    if (i >= 0) list!.splice(i, 1);
+  }
+
+  addTap(tap: (payload: Buffer, hex: string, channel: C) => void): void {
+    this.#taps.push(tap);
+  }
+
+  removeTap(tap: (payload: Buffer, hex: string, channel: C) => void): void {
+    const i = this.#taps.indexOf(tap);
+    if (i >= 0) this.#taps.splice(i, 1);
+  }
+
+  addFailureListener(listener: FailureListener): void {
+    this.#failureListeners.push(listener);
+  }
+
+  removeFailureListener(listener: FailureListener): void {
+    const i = this.#failureListeners.indexOf(listener);
+    if (i >= 0) this.#failureListeners.splice(i, 1);
+  }
+
+  send(channel: C, payloadHex: string): void {
+    if (this.#closed) throw new OpenObdError('CLOSED', 'The session is closed');
+    this.ensureChannel(channel);
+    this.#write({ channel, payload: payloadHex });
+    this.#lastSendAt = Date.now();
+  }
+
+  #write(message: ChannelMessage<C>): void {
+    this.#stream?.write(message);
+  }
+
+  #ensureStream(): void {
+    if (this.#stream || this.#closed) return;
+    const stream = this.openStream();
+    this.opens += 1;
+    this.#stream = stream;
+    stream.on('data', (m: ChannelMessage<C>) => this.#deliver(m));
+    stream.on('error', (err: Error) => this.#lost(stream, fromGrpcError(err, this.kind.operation)));
+    stream.on('end', () =>
+      this.#lost(
+        stream,
+        new OpenObdError('UNAVAILABLE', `The stream ${this.kind.operation} was closed by openOBD`, {
+          operation: this.kind.operation,
+          retryable: true,
+        }),
+      ),
+    );
+    for (const channel of this.#channels.values()) this.#write({ channel, payload: '' });
+    this.#armIdleTimer();
+  }
+
+  #deliver(m: ChannelMessage<C>): void {
+    if (!m.channel || !m.payload) return; // an empty payload is a channel announcement, not data
+    const payload = Buffer.from(m.payload, 'hex');
+    const hex = m.payload.toUpperCase();
+    for (const tap of [...this.#taps]) tap(payload, hex, m.channel);
+    const listeners = this.#listeners.get(this.kind.key(m.channel));
+    if (!listeners || listeners.length === 0) return;
+    const responseId = this.kind.responseId(m.channel);
+    for (const l of [...listeners]) l(payload, hex, responseId);
+  }
+
+  #lost(stream: ChannelStream<C>, error: OpenObdError): void {
+    if (this.#stream !== stream) return;
+    this.#stream = undefined;
+    this.#clearIdleTimer();
+    if (this.#closed) return;
+    this.log.debug(`${this.kind.operation} ended: ${error.message}`);
+    const cutOff = [...this.#failureListeners];
+    if (cutOff.length === 0) return;
+    void this.explainEnd(error).then(
+      (explained) => {
+        for (const l of cutOff) l(explained);
+      },
+      () => {
+        for (const l of cutOff) l(error);
+      },
+    );
+  }
+
+  /** An unused stream is closed well before openOBD's one-hour idle limit (openOBD documentation, "Limitations"). */
+  #armIdleTimer(): void {
+    this.#clearIdleTimer();
+    if (!(this.idleCloseMs > 0)) return;
+    this.#lastSendAt = Date.now();
+    const check = () => {
+      this.#idleTimer = undefined;
+      const stream = this.#stream;
+      if (!stream) return;
+      const idleFor = Date.now() - this.#lastSendAt;
+      // A stream somebody listens on (raw frames) is not idle even when nothing is sent.
+      if (idleFor < this.idleCloseMs || this.#taps.length > 0) {
+        this.#idleTimer = setTimeout(check, Math.max(1000, this.idleCloseMs - idleFor));
+        this.#idleTimer.unref();
+        return;
+      }
+      this.#stream = undefined;
+      stream.removeAllListeners('data');
+      stream.on('error', () => undefined);
+      stream.end();
+      stream.cancel();
+    };
+    this.#idleTimer = setTimeout(check, this.idleCloseMs);
+    this.#idleTimer.unref();
+  }
+
+  #clearIdleTimer(): void {
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearIdleTimer();
+    const stream = this.#stream;
+    this.#stream = undefined;
+    if (stream) {
+      stream.removeAllListeners('data');
+      stream.on('error', () => undefined);
+      stream.cancel();
+    }
+    const error = new OpenObdError('CLOSED', 'The session was closed');
+    for (const l of [...this.#failureListeners]) l(error);
+    this.#failureListeners.length = 0;
+    this.#listeners.clear();
+    this.#taps.length = 0;
+  }
+}
