@@ -8,7 +8,20 @@
  * (they carry more context, such as which field of which node).
  */
 
-export type RuleName = 'hexChar' | 'hexOdd' | 'hexEmpty' | 'hexLong' | 'canIdRequired' | 'canId' | 'canIdRange' | 'responderRange';
+export type RuleName =
+  | 'hexChar'
+  | 'hexOdd'
+  | 'hexEmpty'
+  | 'hexLong'
+  | 'canIdRequired'
+  | 'canId'
+  | 'canIdRange'
+  | 'responderRange'
+  | 'addressRequired'
+  | 'address'
+  | 'addressRange'
+  | 'keyBytes'
+  | 'frameFilter';
 
 export interface Problem {
   rule: RuleName;
@@ -111,4 +124,54 @@ export function isLoopbackHost(host: string): boolean {
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
   if (isIpv4(h)) return h.startsWith('127.');
   return h === '::1' || h === '0:0:0:0:0:0:0:1';
+}
+
+/**
+ * An address written in hex: a K-Line ECU address or a TP 2.0 logical address (one byte, 00 to FF),
+ * or a DoIP logical address (two bytes, 0001 to FFFF: ISO 13400-2 reserves 0000).
+ */
+export function checkAddress(text: unknown, bytes: 1 | 2): Checked<number> {
+  const raw = text === undefined || text === null ? '' : String(text);
+  const s = raw.trim().replace(/^0x/i, '');
+  const max = bytes === 1 ? 0xff : 0xffff;
+  const min = bytes === 1 ? 0 : 1;
+  const range = { min: bytes === 1 ? '00' : '0001', max: max.toString(16).toUpperCase() };
+  if (!s) return fail('addressRequired', range);
+  if (!/^[0-9a-fA-F]{1,8}$/.test(s)) return fail('address', { value: raw, ...range });
+  const value = parseInt(s, 16);
+  if (value < min || value > max) return fail('addressRange', { value: s.toUpperCase(), ...range });
+  return { ok: true, value };
+}
+
+/** K-Line key bytes KB1 KB2 (ISO 14230-2), e.g. "EF 8F"; blank: not checked. */
+export function checkKeyBytes(text: unknown): Checked<[number, number] | undefined> {
+  const s = text === undefined || text === null ? '' : String(text).trim();
+  if (!s) return { ok: true, value: undefined };
+  const scanned = checkHexText(s);
+  if (!scanned.ok || scanned.value.length !== 4) return fail('keyBytes', { value: s });
+  return { ok: true, value: [parseInt(scanned.value.slice(0, 2), 16), parseInt(scanned.value.slice(2), 16)] };
+}
+
+/**
+ * CAN frame filters: ids, or id/mask pairs, separated by commas or spaces ("0C9, 700/700, 18DAF100/1FFFFF00").
+ * A frame passes when its id matches a filter's id in every bit of the mask; an id alone matches exactly.
+ * Blank: every frame.
+ */
+export function checkFrameFilters(text: unknown): Checked<Array<{ id: number; mask: number }>> {
+  const s = text === undefined || text === null ? '' : String(text).trim();
+  const out: Array<{ id: number; mask: number }> = [];
+  for (const part of s.split(/[\s,;]+/).filter((p) => p !== '')) {
+    const [idText, maskText, extra] = part.split('/');
+    if (extra !== undefined) return fail('frameFilter', { value: part });
+    const id = checkCanId(idText);
+    if (!id.ok) return fail('frameFilter', { value: part });
+    let mask = id.value > 0x7ff ? MAX_CAN_ID : 0x7ff;
+    if (maskText !== undefined) {
+      const m = checkCanId(maskText);
+      if (!m.ok) return fail('frameFilter', { value: part });
+      mask = m.value;
+    }
+    out.push({ id: id.value, mask });
+  }
+  return { ok: true, value: out };
 }

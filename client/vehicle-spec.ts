@@ -299,3 +299,9 @@ export function udsTarget(spec: IsotpEcuSpec): UdsTarget {
   const listen = ids.map((id) => channel(spec, bus, requestId, id));
   return { send: listen[0], listen, functional: true, requestId: 0, dialect: spec.protocol === 'kwp2000' ? 'kwp2000' : undefined };
 }
+
+/** What an ECU spec speaks: its `protocol`, else UDS on ISO-TP and DoIP and KWP2000 on K-Line and TP 2.0. */
+export function diagnosticProtocolOf(spec: EcuSpec): DiagnosticProtocol {
+  if (spec.protocol) return spec.protocol;
+  return spec.transport === 'kline' || spec.transport === 'tp20' ? 'kwp2000' : 'uds';
+}

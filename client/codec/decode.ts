@@ -9,8 +9,18 @@ import { hexNumber, toHex } from '../../protocol';
 import { decodeMode01, decodeObdDtcs, decodeObdVin, decodeSupportedPids } from './obd';
 import { classifyResponse, hasSubFunction } from './uds';
 import { decodeVin } from './vin';
+import { decodeKwpPositive } from './kwp';
 
 export type DecodedResponse = Record<string, unknown>;
+
+export interface DecodeOptions {
+  /** 'kwp2000' decodes by ISO 14230-3 (K-Line and TP 2.0 ECUs); default UDS and OBD-II. */
+  dialect?: 'uds' | 'kwp2000';
+  /** Data lengths of DIDs in DTC snapshot records (0x19 04), by DID; needed to split records with several DIDs. */
+  didLengths?: Readonly<Record<number, number>>;
+  /** Data lengths of DTC extended data records (0x19 06), by record number. */
+  extendedDataLengths?: Readonly<Record<number, number>>;
+}
 
 /** Standardised identification DIDs (ISO 14229-1 Annex C). */
 export const DID_NAMES: Readonly<Record<number, string>> = {
@@ -273,7 +283,7 @@ function decodeVehicleInformation(response: Buffer): DecodedResponse | undefined
   }
 }
 
-function decodePositive(request: Uint8Array, response: Buffer): DecodedResponse | undefined {
+function decodePositive(request: Uint8Array, response: Buffer, _options: DecodeOptions): DecodedResponse | undefined {
   // Without its sub-function the request was malformed; the answer's fields cannot be located.
   if (hasSubFunction(request[0]!) && request.length < 2) return undefined;
   switch (request[0]) {
@@ -316,10 +326,11 @@ function decodePositive(request: Uint8Array, response: Buffer): DecodedResponse 
  * Plain-data meaning of a positive answer to `request`, or undefined when the answer is not positive,
  * not understood, or malformed (a decoding problem never throws: the raw answer is still there).
  */
-export function decodeResponse(request: Uint8Array, response: Uint8Array): DecodedResponse | undefined {
-  if (classifyResponse(request, response) !== 'positive') return undefined;
+export function decodeResponse(request: Uint8Array, response: Uint8Array, options: DecodeOptions = {}): DecodedResponse | undefined {
+  if (classifyResponse(request, response, options.dialect) !== 'positive') return undefined;
   try {
-    return decodePositive(request, Buffer.from(response));
+    if (options.dialect === 'kwp2000') return decodeKwpPositive(request, Buffer.from(response));
+    return decodePositive(request, Buffer.from(response), options);
   } catch (err) {
     // Decoders throw OpenObdError on malformed answers; RangeError is a Buffer read past a short answer.
     if (err instanceof OpenObdError || err instanceof RangeError) return undefined;

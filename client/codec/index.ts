@@ -1,6 +1,6 @@
 /** Pure diagnostic codecs: no I/O, no dependencies beyond Node built-ins. */
 export { ISOTP_MAX_PAYLOAD, parseHex, toHex, toPayloadBytes, type PayloadOptions } from './hex';
-export { NRC_BUSY_REPEAT_REQUEST, NRC_NAMES, NRC_RESPONSE_PENDING, nrcDescription, nrcName, serviceName } from './nrc';
+export { NRC_BUSY_REPEAT_REQUEST, NRC_NAMES, NRC_RESPONSE_PENDING, kwpServiceName, nrcDescription, nrcName, serviceName } from './nrc';
 export {
   NEGATIVE_RESPONSE_SID,
   POSITIVE_RESPONSE_OFFSET,
@@ -26,4 +26,5 @@ export {
   type ObdPidValue,
   type ObdValue,
 } from './obd';
-export { DID_NAMES, decodeResponse, type DecodedResponse } from './decode';
+export { DID_NAMES, decodeResponse, type DecodedResponse, type DecodeOptions } from './decode';
+export { decodeKwpDtcs, decodeKwpPositive, kwpIdentificationName, type KwpDtc } from './kwp';

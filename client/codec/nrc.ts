@@ -161,3 +161,34 @@ const SERVICE_NAMES: ReadonlyMap<number, string> = new Map([
 export function serviceName(sid: number): string | undefined {
   return SERVICE_NAMES.get(sid);
 }
+
+/** KWP2000 service names (ISO 14230-3), where they differ from UDS's or UDS has none. */
+const KWP_SERVICE_NAMES: ReadonlyMap<number, string> = new Map([
+  [0x10, 'StartDiagnosticSession'],
+  [0x11, 'ECUReset'],
+  [0x14, 'ClearDiagnosticInformation'],
+  [0x17, 'ReadStatusOfDiagnosticTroubleCodes'],
+  [0x18, 'ReadDiagnosticTroubleCodesByStatus'],
+  [0x1a, 'ReadECUIdentification'],
+  [0x21, 'ReadDataByLocalIdentifier'],
+  [0x22, 'ReadDataByCommonIdentifier'],
+  [0x23, 'ReadMemoryByAddress'],
+  [0x27, 'SecurityAccess'],
+  [0x2e, 'WriteDataByCommonIdentifier'],
+  [0x30, 'InputOutputControlByLocalIdentifier'],
+  [0x31, 'StartRoutineByLocalIdentifier'],
+  [0x32, 'StopRoutineByLocalIdentifier'],
+  [0x33, 'RequestRoutineResultsByLocalIdentifier'],
+  [0x34, 'RequestDownload'],
+  [0x36, 'TransferData'],
+  [0x37, 'RequestTransferExit'],
+  [0x3b, 'WriteDataByLocalIdentifier'],
+  [0x3e, 'TesterPresent'],
+  [0x81, 'StartCommunication'],
+  [0x82, 'StopCommunication'],
+  [0x83, 'AccessTimingParameters'],
+]);
+
+export function kwpServiceName(sid: number): string | undefined {
+  return KWP_SERVICE_NAMES.get(sid);
+}

@@ -1,12 +1,12 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { codec, ecuAddressText, hexByte, type EcuSpec, type UdsExchange, type UdsTiming } from '../../client';
+import { codec, diagnosticProtocolOf, ecuAddressText, hexByte, type EcuSpec, type UdsExchange, type UdsTiming } from '../../client';
 import { ecuNodeOf, ecuSpecFrom, type EcuNode, type EcuSettings } from '../lib/ecu-spec';
 import { ensureContext, FlowError, liveSessionOf, shortText, type OpenObdMsg } from '../lib/flow';
 import { flowNodeKit, onInput, type Send } from '../lib/flow-node';
 import type { LiveSession } from '../lib/registry';
 import { busyStatus } from '../lib/status';
 import type { StatusTracker } from '../lib/status-tracker';
-import { canIdOnce, responseDetails } from './response-details';
+import { canIdOnce, responseDetails, type TargetKind } from './response-details';
 
 interface RequestDef extends NodeDef {
   ecu: string;
@@ -22,6 +22,16 @@ interface RequestDef extends NodeDef {
 interface Target {
   spec: EcuSpec;
   name?: string;
+  /** Transport and protocol, when the ECU is not UDS over ISO-TP (answers are shown and decoded by them). */
+  kind?: TargetKind;
+}
+
+const ISOTP_UDS: TargetKind = {};
+
+function kindOf(spec: EcuSpec): TargetKind {
+  const dialect = diagnosticProtocolOf(spec);
+  if ((spec.transport === undefined || spec.transport === 'isotp') && dialect === 'uds') return ISOTP_UDS;
+  return { transport: spec.transport ?? 'isotp', dialect };
 }
 
 /** The ECU's address as people write it ("7E0", "K-Line 01"); CAN ids formatted once. */
@@ -66,7 +76,7 @@ function resolveEcu(ecuNode: EcuNode | undefined, configured: boolean, msg: Open
   if (ecuNode) {
     if (!ecuNode.spec)
       throw new FlowError('BAD_CONFIG', `ECU "${ecuNode.label}" is misconfigured: ${ecuNode.problem ?? 'unknown problem'}`);
-    return { spec: ecuNode.spec, name: ecuNode.name || undefined };
+    return { spec: ecuNode.spec, name: ecuNode.name || undefined, kind: ecuNode.kind ?? (ecuNode.kind = kindOf(ecuNode.spec)) };
   }
   if (configured) throw new FlowError('BAD_CONFIG', 'The selected ECU configuration is not deployed');
   const e = msg.openobd?.ecu;
@@ -78,7 +88,7 @@ function resolveEcu(ecuNode: EcuNode | undefined, configured: boolean, msg: Open
   }
   const settings = e as EcuSettings;
   const spec = ecuSpecFrom({ ...settings, requestId: String(settings.requestId ?? ''), responseId: String(settings.responseId ?? '') });
-  return { spec, name: settings.name === undefined ? addressOf(spec) : String(settings.name) };
+  return { spec, name: settings.name === undefined ? addressOf(spec) : String(settings.name), kind: kindOf(spec) };
 }
 
 /** The request bytes: the node's fixed request, else msg.payload (the core "node settings win" rule). */
@@ -108,7 +118,7 @@ function writeAnswer(
   const ctx = ensureContext(msg);
   ctx.state = live.session.state;
   ctx.request = { hex: request.hex, ecu: target.name, functional: exchange.functional };
-  const answers = exchange.responses.map((r) => responseDetails(r, target.name, request.bytes, o.decode));
+  const answers = exchange.responses.map((r) => responseDetails(r, target.name, request.bytes, o.decode, target.kind));
   if (exchange.functional) {
     ctx.responses = answers;
     delete ctx.response;

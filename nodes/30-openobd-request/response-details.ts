@@ -1,4 +1,4 @@
-import { canIdText, codec, hexByte, type UdsResponse } from '../../client';
+import { canIdText, codec, hexByte, hexNumber, type Transport, type UdsResponse } from '../../client';
 
 /** Plain-data description of one ECU answer, for msg.openobd.response. */
 export interface ResponseDetails {
@@ -9,7 +9,8 @@ export interface ResponseDetails {
   nrc?: string;
   nrcName?: string;
   nrcDescription?: string;
-  ecu: { name?: string; requestId: string; responseId: string };
+  /** The answering ECU: CAN ids on ISO-TP; the K-Line or TP 2.0 address (both ids), the DoIP tester and ECU address. */
+  ecu: { name?: string; requestId: string; responseId: string; transport?: Transport };
   pendingCount: number;
   elapsedMs: number;
   decoded?: Record<string, unknown>;
@@ -27,13 +28,35 @@ export function canIdOnce(id: number): string {
   return text;
 }
 
-export function responseDetails(r: UdsResponse, ecuName: string | undefined, request: Buffer, decode: boolean): ResponseDetails {
+/** How an ECU is reached and what it speaks, when it is not UDS over ISO-TP. */
+export interface TargetKind {
+  transport?: Transport;
+  dialect?: 'uds' | 'kwp2000';
+}
+
+function idText(id: number, transport: Transport | undefined): string {
+  if (transport === 'kline' || transport === 'tp20') return hexByte(id);
+  if (transport === 'doip') return hexNumber(id, 4);
+  return canIdOnce(id);
+}
+
+export function responseDetails(
+  r: UdsResponse,
+  ecuName: string | undefined,
+  request: Buffer,
+  decode: boolean,
+  kind: TargetKind = {},
+): ResponseDetails {
+  const transport = kind.transport;
   const out: ResponseDetails = {
     hex: r.hex,
     positive: r.positive,
     sid: hexByte(r.sid),
-    service: codec.serviceName(r.sid),
-    ecu: { name: ecuName, requestId: canIdOnce(r.ecu.requestId), responseId: canIdOnce(r.ecu.responseId) },
+    service: kind.dialect === 'kwp2000' ? codec.kwpServiceName(r.sid) : codec.serviceName(r.sid),
+    ecu:
+      transport === undefined || transport === 'isotp'
+        ? { name: ecuName, requestId: canIdOnce(r.ecu.requestId), responseId: canIdOnce(r.ecu.responseId) }
+        : { name: ecuName, requestId: idText(r.ecu.requestId, transport), responseId: idText(r.ecu.responseId, transport), transport },
     pendingCount: r.pendingCount,
     elapsedMs: r.elapsedMs,
   };
@@ -43,7 +66,7 @@ export function responseDetails(r: UdsResponse, ecuName: string | undefined, req
     out.nrcDescription = codec.nrcDescription(r.nrc);
   }
   if (decode && r.positive) {
-    const decoded = codec.decodeResponse(request, r.payload);
+    const decoded = codec.decodeResponse(request, r.payload, kind.dialect ? { dialect: kind.dialect } : undefined);
     if (decoded) out.decoded = decoded;
   }
   return out;

@@ -1,10 +1,26 @@
 import type { Node, NodeAPI } from 'node-red';
-import { OBD_RESPONDER_IDS, checkCanId, checkResponderIds, type EcuSpec, type PaddingMode, type Problem } from '../../client';
+import {
+  OBD_RESPONDER_IDS,
+  checkAddress,
+  checkCanId,
+  checkKeyBytes,
+  checkResponderIds,
+  type CanBusSpec,
+  type DiagnosticProtocol,
+  type EcuSpec,
+  type IsotpEcuSpec,
+  type PaddingMode,
+  type Problem,
+} from '../../client';
 import { FlowError } from './flow';
 
 /** The settings of an "ECU" config node, also accepted in msg.openobd.ecu. */
 export interface EcuSettings {
   name?: string;
+  /** 'isotp' (default), 'tp20', 'kline' or 'doip'. */
+  transport?: string;
+  /** 'auto' (default: UDS on ISO-TP and DoIP, KWP2000 on K-Line and TP 2.0), 'uds' or 'kwp2000'. */
+  protocol?: string;
   busName?: string;
   pinPlus?: string | number;
   pinMinus?: string | number;
@@ -15,6 +31,20 @@ export interface EcuSettings {
   responderIds?: string;
   padding?: string;
   keepAlive?: boolean;
+  /** TP 2.0 */
+  logicalAddress?: string;
+  /** K-Line */
+  klineAddress?: string;
+  klinePin?: string | number;
+  klineInit?: string;
+  klineBaud?: string | number;
+  keyBytes?: string;
+  /** DoIP */
+  doipOption?: string | number;
+  doipNetwork?: string | number;
+  gatewayId?: string;
+  testerId?: string;
+  doipEcuId?: string;
 }
 
 /** The "ECU" config node as request nodes see it. */
@@ -23,9 +53,14 @@ export interface EcuNode extends Node {
   spec?: EcuSpec;
   problem?: string;
   label: string;
+  /** Worked out by the first request node that uses it (transport and protocol for its answers). */
+  kind?: { transport?: 'isotp' | 'tp20' | 'kline' | 'doip'; dialect?: 'uds' | 'kwp2000' };
 }
 
 const PADDING_MODES: readonly string[] = ['enabled', 'disabled', 'detection', 'from-ecu', 'towards-ecu'];
+export const TRANSPORTS: readonly string[] = ['isotp', 'tp20', 'kline', 'doip'];
+/** The bus name an ECU node uses when none is given: one per transport, so they never clash by name. */
+export const DEFAULT_BUS_NAMES: Readonly<Record<string, string>> = { isotp: 'OBD-CAN', tp20: 'TP20', kline: 'K-LINE', doip: 'DOIP' };
 
 /** The runtime's sentence for a broken input rule (the dialogs show their own, translated). */
 function explain(what: string, problem: Problem): string {
@@ -37,6 +72,14 @@ function explain(what: string, problem: Problem): string {
       return `${what} ${v.value} is larger than a 29-bit CAN id`;
     case 'responderRange':
       return `Responder range ${v.range} must go upwards and span at most 32 ids`;
+    case 'addressRequired':
+      return `${what} is missing: enter it in hex, ${v.min} to ${v.max}`;
+    case 'addressRange':
+      return `${what} ${v.value} is outside ${v.min} to ${v.max}`;
+    case 'address':
+      return `${what} '${v.value ?? ''}' is not a hexadecimal address (${v.min} to ${v.max})`;
+    case 'keyBytes':
+      return `${what} '${v.value ?? ''}' are not two hex bytes such as EF 8F`;
     default:
       return `${what} '${v.value ?? ''}' is not a hexadecimal CAN id`;
   }
@@ -48,19 +91,78 @@ function canId(text: unknown, what: string): number {
   return r.value;
 }
 
+function address(text: unknown, bytes: 1 | 2, what: string): number {
+  const r = checkAddress(text, bytes);
+  if (!r.ok) throw new FlowError('BAD_CONFIG', explain(what, r.problem));
+  return r.value;
+}
+
+function protocolOf(settings: EcuSettings): DiagnosticProtocol | undefined {
+  const p = settings.protocol;
+  if (p === undefined || p === '' || p === 'auto') return undefined;
+  if (p === 'uds' || p === 'kwp2000') return p;
+  throw new FlowError('BAD_CONFIG', `Unknown diagnostic protocol '${String(p)}'; use auto, uds or kwp2000`);
+}
+
+function canBus(settings: EcuSettings, name: string): CanBusSpec {
+  return {
+    name,
+    pinPlus: Number(settings.pinPlus ?? 6) || 6,
+    pinMinus: Number(settings.pinMinus ?? 14) || 14,
+    bitRateKbps: Number(settings.bitRate ?? 500) || 500,
+  };
+}
+
 /** The addressing an ECU node (or msg.openobd.ecu) describes; a mistake is a BAD_CONFIG error naming the field. */
 export function ecuSpecFrom(settings: EcuSettings): EcuSpec {
-  const spec: EcuSpec = {
-    bus: {
-      name: (settings.busName || 'OBD-CAN').trim(),
-      pinPlus: Number(settings.pinPlus ?? 6) || 6,
-      pinMinus: Number(settings.pinMinus ?? 14) || 14,
-      bitRateKbps: Number(settings.bitRate ?? 500) || 500,
-    },
+  const transport = settings.transport || 'isotp';
+  if (!TRANSPORTS.includes(transport))
+    throw new FlowError('BAD_CONFIG', `Unknown transport '${String(transport)}'; use isotp, tp20, kline or doip`);
+  const name = (settings.busName || DEFAULT_BUS_NAMES[transport]!).trim();
+  const protocol = protocolOf(settings);
+  if (transport === 'kline') {
+    const keys = checkKeyBytes(settings.keyBytes);
+    if (!keys.ok) throw new FlowError('BAD_CONFIG', explain('Key bytes', keys.problem));
+    return {
+      transport: 'kline',
+      ...(protocol ? { protocol } : {}),
+      bus: {
+        kind: 'kline',
+        name,
+        pin: Number(settings.klinePin ?? 7) || 7,
+        init: settings.klineInit === 'slow' ? 'slow' : 'fast',
+        baud: Number(settings.klineBaud ?? 10400) || 10400,
+      },
+      ecuId: address(settings.klineAddress, 1, 'K-Line address'),
+      ...(keys.value ? { keyBytes: keys.value } : {}),
+    };
+  }
+  if (transport === 'tp20') {
+    return {
+      transport: 'tp20',
+      ...(protocol ? { protocol } : {}),
+      bus: canBus(settings, name),
+      logicalAddress: address(settings.logicalAddress, 1, 'TP 2.0 logical address'),
+    };
+  }
+  if (transport === 'doip') {
+    const option = Number(settings.doipOption ?? 1);
+    return {
+      transport: 'doip',
+      ...(protocol ? { protocol } : {}),
+      bus: { kind: 'doip', name, option: option === 2 ? 2 : (option as 1), networkConfiguration: Number(settings.doipNetwork ?? 1) },
+      gatewayId: address(settings.gatewayId, 2, 'DoIP gateway id'),
+      testerId: address(settings.testerId ?? '0E80', 2, 'DoIP tester id'),
+      ecuId: address(settings.doipEcuId, 2, 'DoIP ECU id'),
+    };
+  }
+  const spec: IsotpEcuSpec = {
+    bus: canBus(settings, name),
     requestId: canId(settings.requestId, 'Request id'),
     responseId: canId(settings.responseId, 'Response id'),
     functional: settings.functional === true,
   };
+  if (protocol) spec.protocol = protocol;
   if (spec.functional) {
     const r = checkResponderIds(settings.responderIds);
     if (!r.ok) throw new FlowError('BAD_CONFIG', explain('Responder id', r.problem));
@@ -78,4 +180,57 @@ export function ecuSpecFrom(settings: EcuSettings): EcuSpec {
 export function ecuNodeOf(RED: NodeAPI, id: string | undefined): EcuNode | undefined {
   if (!id) return undefined;
   return (RED.nodes.getNode(id) as EcuNode | null) ?? undefined;
+}
+
+/** A CAN bus from node settings (the frames node's): name, pins and bit rate. */
+export function canBusFrom(settings: Pick<EcuSettings, 'busName' | 'pinPlus' | 'pinMinus' | 'bitRate'>, fallbackName: string): CanBusSpec {
+  return canBus(settings, (settings.busName || fallbackName).trim());
+}
+
+const hex = (value: number, digits: number) => value.toString(16).toUpperCase().padStart(digits, '0');
+
+/** The ECU-node settings of a spec (what msg.openobd.ecu takes), e.g. for an ECU the connector detected. */
+export function settingsOfSpec(spec: EcuSpec): EcuSettings {
+  switch (spec.transport) {
+    case 'kline':
+      return {
+        transport: 'kline',
+        busName: spec.bus.name,
+        klinePin: spec.bus.pin ?? 7,
+        klineInit: spec.bus.init ?? 'fast',
+        klineBaud: spec.bus.baud ?? 10400,
+        klineAddress: hex(spec.ecuId, 2),
+      };
+    case 'tp20':
+      return {
+        transport: 'tp20',
+        busName: spec.bus.name,
+        pinPlus: spec.bus.pinPlus ?? 6,
+        pinMinus: spec.bus.pinMinus ?? 14,
+        bitRate: spec.bus.bitRateKbps ?? 500,
+        logicalAddress: hex(spec.logicalAddress, 2),
+      };
+    case 'doip':
+      return {
+        transport: 'doip',
+        busName: spec.bus.name,
+        doipOption: spec.bus.option ?? 1,
+        doipNetwork: spec.bus.networkConfiguration ?? 1,
+        gatewayId: hex(spec.gatewayId, 4),
+        testerId: hex(spec.testerId, 4),
+        doipEcuId: hex(spec.ecuId, 4),
+      };
+    default: {
+      const id = (v: number) => hex(v, v > 0x7ff ? 8 : 3);
+      return {
+        transport: 'isotp',
+        busName: spec.bus.name,
+        pinPlus: spec.bus.pinPlus ?? 6,
+        pinMinus: spec.bus.pinMinus ?? 14,
+        bitRate: spec.bus.bitRateKbps ?? 500,
+        requestId: id(spec.requestId),
+        responseId: id(spec.responseId),
+      };
+    }
+  }
 }

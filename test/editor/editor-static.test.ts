@@ -169,7 +169,7 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
         assert.ok(def.category?.literal, `${type}: literal category`);
         assert.equal(def.category?.value, CONFIG_TYPES.includes(type) ? 'config' : 'openOBD', `${type}: category`);
         assert.ok(def.color?.literal && /^#[0-9A-Fa-f]{6}$/.test(String(def.color.value)), `${type}: literal colour`);
-        assert.ok(def.icon?.literal && /^openobd-[a-z-]+\.svg$/.test(String(def.icon.value)), `${type}: literal icon file`);
+        assert.ok(def.icon?.literal && /^openobd-[a-z0-9-]+\.svg$/.test(String(def.icon.value)), `${type}: literal icon file`);
         if (CONFIG_TYPES.includes(type)) {
           assert.equal(def.inputs, undefined, `${type}: a config node has no inputs`);
           assert.equal(def.outputs, undefined, `${type}: a config node has no outputs`);
@@ -182,7 +182,7 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
     });
 
     it('the editor code is readable, not minified: every registerType starts its own line', function () {
-      const calls = html.match(/^\s*RED\.nodes\.registerType\('openobd-[a-z-]+', \{$/gm) || [];
+      const calls = html.match(/^\s*RED\.nodes\.registerType\('openobd-[a-z0-9-]+', \{$/gm) || [];
       assert.equal(calls.length, ALL_TYPES.length);
       const longest = Math.max(...html.split('\n').map((l) => l.length));
       assert.ok(longest < 400, `longest line ${longest} characters`);

@@ -353,4 +353,62 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
       assert.deepEqual(errors, []);
     });
   });
+
+  it('07 reads a K-Line car: ECU list, ignition, KWP2000 identification and DTCs over the K-Line and TP 2.0', async function () {
+    await run('07 Read a K-Line car.json');
+    const ecus = output('ECUs');
+    const ignition = output('ignition');
+    const report = output('K-Line car report', 15000);
+    const finished = output('finished', 15000);
+    press('read the car');
+    assert.deepEqual(
+      (await ecus).payload.map((e: AnyMsg) => e.address),
+      ['TP 2.0 01', 'TP 2.0 02', 'TP 2.0 03', 'K-Line 15', 'K-Line 17', 'K-Line 09'],
+    );
+    assert.equal((await ignition).payload, 'on');
+    const r = (await report).payload;
+    assert.equal(r.airbag.text, '1K0909605AB 0533AIRBAG VW8R');
+    assert.deepEqual(
+      r.airbagDtcs.dtcs.map((d: AnyMsg) => d.hex),
+      ['9072'],
+    );
+    assert.equal(r.instruments.text, '1K0920852G  1201KOMBI+WEGFAHR.');
+    assert.equal(r.engineVin.text, 'WVWZZZ1KZ6W612345');
+    assert.deepEqual(
+      r.engineDtcs.dtcs.map((d: AnyMsg) => [d.hex, d.warningLamp]),
+      [
+        ['412C', true],
+        ['4509', false],
+      ],
+    );
+    assert.equal((await finished).openobd.state, 'finished');
+    assert.deepEqual(errors, []);
+  });
+
+  it('08 listens to CAN frames with filters and in batches, sends a frame, stops and finishes', async function () {
+    await run('08 Listen to CAN frames.json');
+    const frame = output('frames');
+    const batch = output('batch', 5000);
+    press('start listening');
+    assert.ok(['0C9', '3E9'].includes((await frame).payload.id));
+    assert.ok((await batch).payload.length > 0);
+    const sent = output('sent');
+    const answered = new Promise<AnyMsg>((resolve) => {
+      const node = helper.getNode(byName(flow, 'helper', 'batch'));
+      const look = (m: AnyMsg) => {
+        if (m.payload.some((f: AnyMsg) => f.id === '7E8')) {
+          node.removeListener('input', look);
+          resolve(m);
+        }
+      };
+      node.on('input', look);
+    });
+    press('send a frame');
+    assert.deepEqual((await sent).openobd.frames, { sent: 1, bus: 'CAN-FRAMES' });
+    assert.equal((await answered).payload.find((f: AnyMsg) => f.id === '7E8').data, '027E00AAAAAAAAAA');
+    const finished = output('finished');
+    press('stop and finish');
+    assert.equal((await finished).openobd.state, 'finished');
+    assert.deepEqual(errors, []);
+  });
 });
