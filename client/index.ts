@@ -126,3 +126,5 @@ export {
 export { canIdText, hexByte, hexNumber } from '../protocol';
 export type * as wire from '../protocol/wire';
 export type { ResultName, UserFeedbackName } from '../protocol';
+export { download, type DownloadOptions, type DownloadProgress, type DownloadResult, type RequestSender } from './download';
+export { unlockSecurity, type SeedToKey, type UnlockOptions, type UnlockResult } from './security';

@@ -6,7 +6,7 @@
 import { OpenObdError } from '../errors';
 import { decodeDtcStatus, udsDtcToString } from './dtc';
 import { hexNumber, toHex } from '../../protocol';
-import { decodeMode01, decodeObdDtcs, decodeObdVin, decodeSupportedPids } from './obd';
+import { OBD_MODE01_PIDS, decodeMode01, decodeObdDtcs, decodeObdVin, decodeSupportedPids } from './obd';
 import { classifyResponse, hasSubFunction } from './uds';
 import { decodeVin } from './vin';
 import { decodeKwpPositive } from './kwp';
@@ -89,6 +89,8 @@ const ROUTINE_CONTROL_TYPES: Readonly<Record<number, string>> = {
 const READ_DTC_REPORT_TYPES: Readonly<Record<number, string>> = {
   0x01: 'reportNumberOfDTCByStatusMask',
   0x02: 'reportDTCByStatusMask',
+  0x04: 'reportDTCSnapshotRecordByDTCNumber',
+  0x06: 'reportDTCExtDataRecordByDTCNumber',
   0x07: 'reportNumberOfDTCBySeverityMaskRecord',
   0x0a: 'reportSupportedDTC',
   0x0f: 'reportMirrorMemoryDTCByStatusMask',
@@ -96,6 +98,20 @@ const READ_DTC_REPORT_TYPES: Readonly<Record<number, string>> = {
   0x12: 'reportNumberOfEmissionsOBDDTCByStatusMask',
   0x13: 'reportEmissionsOBDDTCByStatusMask',
   0x15: 'reportDTCWithPermanentStatus',
+};
+
+const COMMUNICATION_CONTROL_TYPES: Readonly<Record<number, string>> = {
+  0x00: 'enableRxAndTx',
+  0x01: 'enableRxAndDisableTx',
+  0x02: 'disableRxAndEnableTx',
+  0x03: 'disableRxAndTx',
+};
+
+const IO_CONTROL_PARAMETERS: Readonly<Record<number, string>> = {
+  0x00: 'returnControlToECU',
+  0x01: 'resetToDefault',
+  0x02: 'freezeCurrentState',
+  0x03: 'shortTermAdjustment',
 };
 
 /** Name of a sub-function value in a table, or of the range the standard reserves it for. */
@@ -159,10 +175,94 @@ function decodeDtcRecords(records: Buffer): { dtcs: DecodedResponse[]; undecoded
   return whole === records.length ? { dtcs } : { dtcs, undecodedHex: toHex(records.subarray(whole)) };
 }
 
-function decodeReadDtcInformation(response: Buffer): DecodedResponse | undefined {
+/**
+ * Data lengths of the DIDs ISO 14229-1 maps to OBD-II: F4xx is mode 01 PID xx (SAE J1979), so a snapshot
+ * record that stores them can be split without the ECU's data dictionary.
+ */
+function knownDidLength(did: number, table: Readonly<Record<number, number>> | undefined): number | undefined {
+  const given = table?.[did];
+  if (given !== undefined) return given;
+  if ((did & 0xff00) === 0xf400) return OBD_MODE01_PIDS.get(did & 0xff)?.bytes;
+  return undefined;
+}
+
+function dtcHeader(response: Buffer): DecodedResponse {
+  const code = response.readUIntBE(2, 3);
+  const status = response[5]!;
+  return { code: udsDtcToString(code), hex: hexNumber(code, 6), status, statusBits: decodeDtcStatus(status) };
+}
+
+/**
+ * 59 04 DTC status [record count (DID data)…]…: a record's DIDs can be split where their lengths are
+ * known (options.didLengths, or an F4xx DID); the last DID of the answer takes what is left. What cannot
+ * be split is given as hex.
+ */
+function decodeSnapshots(request: Uint8Array, response: Buffer, options: DecodeOptions): DecodedResponse {
+  const single = request[5] !== undefined && request[5] !== 0xff;
+  const records: DecodedResponse[] = [];
+  let at = 6;
+  let undecoded: Buffer | undefined;
+  outer: while (at < response.length) {
+    if (at + 2 > response.length) {
+      undecoded = response.subarray(at);
+      break;
+    }
+    const record = response[at]!;
+    const count = response[at + 1]!;
+    at += 2;
+    const identifiers: DecodedResponse[] = [];
+    records.push({ record: hexNumber(record, 2), identifiers });
+    for (let i = 0; i < count; i++) {
+      if (at + 2 > response.length) {
+        undecoded = response.subarray(at);
+        break outer;
+      }
+      const did = response.readUInt16BE(at);
+      let length = knownDidLength(did, options.didLengths);
+      // One record asked for: its last DID takes what is left.
+      if (length === undefined && single && i === count - 1) length = response.length - at - 2;
+      if (length === undefined || at + 2 + length > response.length) {
+        undecoded = response.subarray(at);
+        break outer;
+      }
+      const data = response.subarray(at + 2, at + 2 + length);
+      identifiers.push({ did: hexNumber(did, 4), ...withName(DID_NAMES, did), hex: toHex(data) });
+      at += 2 + length;
+    }
+  }
+  const out: DecodedResponse = { dtc: dtcHeader(response), records };
+  if (undecoded && undecoded.length > 0) out.undecodedHex = toHex(undecoded);
+  return out;
+}
+
+/** 59 06 DTC status [record data…]…: records split by options.extendedDataLengths; one record alone takes the rest. */
+function decodeExtendedData(request: Uint8Array, response: Buffer, options: DecodeOptions): DecodedResponse {
+  const records: DecodedResponse[] = [];
+  const asked = request[5];
+  let at = 6;
+  let undecoded: Buffer | undefined;
+  while (at < response.length) {
+    const record = response[at]!;
+    let length = options.extendedDataLengths?.[record];
+    if (length === undefined && asked !== undefined && asked < 0xfe) length = response.length - at - 1;
+    if (length === undefined || at + 1 + length > response.length) {
+      undecoded = response.subarray(at);
+      break;
+    }
+    records.push({ record: hexNumber(record, 2), hex: toHex(response.subarray(at + 1, at + 1 + length)) });
+    at += 1 + length;
+  }
+  const out: DecodedResponse = { dtc: dtcHeader(response), records };
+  if (undecoded && undecoded.length > 0) out.undecodedHex = toHex(undecoded);
+  return out;
+}
+
+function decodeReadDtcInformation(request: Uint8Array, response: Buffer, options: DecodeOptions): DecodedResponse | undefined {
   const reportType = response[1]! & 0x7f;
   const reportTypeName = READ_DTC_REPORT_TYPES[reportType];
   if (reportTypeName === undefined) return undefined;
+  if (reportType === 0x04) return { reportType, reportTypeName, ...decodeSnapshots(request, response, options) };
+  if (reportType === 0x06) return { reportType, reportTypeName, ...decodeExtendedData(request, response, options) };
   const statusAvailabilityMask = response[2]!;
   switch (reportType) {
     case 0x01:
@@ -283,7 +383,7 @@ function decodeVehicleInformation(response: Buffer): DecodedResponse | undefined
   }
 }
 
-function decodePositive(request: Uint8Array, response: Buffer, _options: DecodeOptions): DecodedResponse | undefined {
+function decodePositive(request: Uint8Array, response: Buffer, options: DecodeOptions): DecodedResponse | undefined {
   // Without its sub-function the request was malformed; the answer's fields cannot be located.
   if (hasSubFunction(request[0]!) && request.length < 2) return undefined;
   switch (request[0]) {
@@ -295,7 +395,7 @@ function decodePositive(request: Uint8Array, response: Buffer, _options: DecodeO
     case 0x04:
       return { cleared: true };
     case 0x19:
-      return decodeReadDtcInformation(response);
+      return decodeReadDtcInformation(request, response, options);
     case 0x22:
       return decodeReadDataByIdentifier(request, response);
     case 0x27:
@@ -307,6 +407,39 @@ function decodePositive(request: Uint8Array, response: Buffer, _options: DecodeO
     }
     case 0x31:
       return response.length < 4 ? undefined : decodeRoutineControl(response);
+    case 0x28:
+      return {
+        controlType: response[1]! & 0x7f,
+        controlTypeName: COMMUNICATION_CONTROL_TYPES[response[1]! & 0x7f] ?? subFunctionName({}, response[1]! & 0x7f),
+      };
+    case 0x85: {
+      const setting = response[1]! & 0x7f;
+      return { dtcSettingType: setting, dtcSetting: setting === 0x01 ? 'on' : setting === 0x02 ? 'off' : subFunctionName({}, setting) };
+    }
+    case 0x2f: {
+      if (response.length < 4) return undefined;
+      const did = response.readUInt16BE(1);
+      const p = response[3]!;
+      return {
+        did: hexNumber(did, 4),
+        ...withName(DID_NAMES, did),
+        ioControlParameter: p,
+        ioControlParameterName: IO_CONTROL_PARAMETERS[p] ?? 'vehicleManufacturerSpecific',
+        stateHex: toHex(response.subarray(4)),
+      };
+    }
+    case 0x34:
+    case 0x35: {
+      // lengthFormatIdentifier: the high nibble is the byte length of maxNumberOfBlockLength.
+      const size = response[1]! >> 4;
+      if (size < 1 || response.length < 2 + size) return undefined;
+      const maxBlockLength = response.readUIntBE(2, Math.min(size, 6));
+      return { maxBlockLength, maxDataPerBlock: Math.max(0, maxBlockLength - 2) };
+    }
+    case 0x36:
+      return { blockSequenceCounter: response[1], parameterHex: toHex(response.subarray(2)) };
+    case 0x37:
+      return { parameterHex: toHex(response.subarray(1)) };
     case 0x01:
       return decodeCurrentData(response);
     case 0x03:

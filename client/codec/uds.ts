@@ -62,6 +62,8 @@ export function positiveResponseSid(sid: number): number {
  */
 function readDtcMinimumLength(reportType: number): number {
   switch (reportType) {
+    case 0x04: // reportDTCSnapshotRecordByDTCNumber: DTC(3), status
+    case 0x06: // reportDTCExtDataRecordByDTCNumber: DTC(3), status
     case 0x01: // reportNumberOfDTCByStatusMask: avail, format, count(2)
     case 0x07: // reportNumberOfDTCBySeverityMaskRecord
     case 0x11: // reportNumberOfMirrorMemoryDTCByStatusMask

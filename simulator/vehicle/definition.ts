@@ -20,7 +20,21 @@ import { isWellFormedVin } from './vin';
 export const SESSION = { default: 0x01, programming: 0x02, extended: 0x03, safety: 0x04 } as const;
 
 /** UDS services the simulated ECU implements (OBD modes come with `obd: true`). */
-export const UDS_SERVICES: readonly number[] = [0x10, 0x11, 0x14, 0x19, 0x22, 0x27, 0x2e, 0x31, 0x3e];
+export const UDS_SERVICES: readonly number[] = [0x10, 0x11, 0x14, 0x19, 0x22, 0x27, 0x28, 0x2e, 0x2f, 0x31, 0x34, 0x36, 0x37, 0x3e, 0x85];
+
+/**
+ * Sessions these services work in unless an ECU says otherwise (serviceSessions): communication control
+ * and DTC setting outside the default session, I/O control in the extended one, downloads in the
+ * programming session, as ISO 14229-1 servers commonly do.
+ */
+const DEFAULT_SERVICE_SESSIONS: ReadonlyArray<[number, readonly number[]]> = [
+  [0x28, [SESSION.programming, SESSION.extended]],
+  [0x85, [SESSION.programming, SESSION.extended]],
+  [0x2f, [SESSION.extended]],
+  [0x34, [SESSION.programming]],
+  [0x36, [SESSION.programming]],
+  [0x37, [SESSION.programming]],
+];
 
 export class VehicleDefinitionError extends Error {
   constructor(path: string, problem: string) {
@@ -51,6 +65,23 @@ export interface CompiledDtc {
   status: number;
   stillPresent: boolean;
   permanent: boolean;
+  snapshots: ReadonlyArray<{ record: number; dids: ReadonlyArray<{ id: number; data: Buffer }> }>;
+  extendedData: ReadonlyMap<number, Buffer>;
+}
+
+export interface CompiledIoControl {
+  id: number;
+  value: Buffer;
+  securityLevel: number | null;
+}
+
+export interface CompiledDownload {
+  address: number;
+  size: number;
+  maxBlockLength: number;
+  securityLevel: number | null;
+  pendingPerBlock: number;
+  pendingIntervalMs: number;
 }
 
 export interface CompiledRoutine {
@@ -119,6 +150,8 @@ export interface CompiledEcu {
   security: CompiledSecurity | null;
   pids: ReadonlyMap<number, CompiledPid>;
   info: { vin: boolean; calibrationIds: string[]; ecuName: string | null };
+  ioControls: ReadonlyMap<number, CompiledIoControl>;
+  download: CompiledDownload | null;
 }
 
 export type KwpValue = { kind: 'bytes'; bytes: Buffer } | { kind: 'vin' };
@@ -447,6 +480,14 @@ function compileEcu(def: EcuDefinition, path: string, link: EcuLink): CompiledEc
       status: hexNumber(d.status, `${p}.status`, 1),
       stillPresent: d.stillPresent === true,
       permanent: d.permanent === true,
+      snapshots: (d.snapshots ?? []).map((snap, j) => ({
+        record: hexNumber(snap.record, `${p}.snapshots[${j}].record`, 1),
+        dids: Object.entries(snap.dids ?? {}).map(([id, data]) => ({
+          id: hexNumber(id, `${p}.snapshots[${j}].dids.${id}`, 2),
+          data: hexBytes(data, `${p}.snapshots[${j}].dids.${id}`),
+        })),
+      })),
+      extendedData: keyedMap(d.extendedData, `${p}.extendedData`, 1, (_r, data, q) => hexBytes(data, q)),
     };
   });
   const timing = def.timing ?? { p2Ms: 50, p2StarMs: 5000 };
@@ -471,11 +512,8 @@ function compileEcu(def: EcuDefinition, path: string, link: EcuLink): CompiledEc
     p2StarMs: count(timing.p2StarMs, `${path}.timing.p2StarMs`, 5000),
     sessions,
     services,
-    serviceSessions: keyedMap(
-      def.serviceSessions,
-      `${path}.serviceSessions`,
-      1,
-      (_sid, refs, p) => sessionSet(refs, p) ?? new Set<number>(),
+    serviceSessions: withDefaultSessions(
+      keyedMap(def.serviceSessions, `${path}.serviceSessions`, 1, (_sid, refs, p) => sessionSet(refs, p) ?? new Set<number>()),
     ),
     subFunctionSessions,
     serviceSecurity: keyedMap(def.serviceSecurity, `${path}.serviceSecurity`, 1, (_sid, level, p) => {
@@ -496,6 +534,31 @@ function compileEcu(def: EcuDefinition, path: string, link: EcuLink): CompiledEc
       calibrationIds: def.obdInfo?.calibrationIds ?? [],
       ecuName: def.obdInfo?.ecuName ?? null,
     },
+    ioControls: keyedMap(def.ioControls, `${path}.ioControls`, 2, (id, io, p) => ({
+      id,
+      value: hexBytes(io.value, `${p}.value`),
+      securityLevel: securityLevel(io.needsSecurity, `${p}.needsSecurity`),
+    })),
+    download: def.download ? compileDownload(def.download, `${path}.download`) : null,
+  };
+}
+
+function withDefaultSessions(map: Map<number, ReadonlySet<number>>): Map<number, ReadonlySet<number>> {
+  for (const [sid, sessions] of DEFAULT_SERVICE_SESSIONS) if (!map.has(sid)) map.set(sid, new Set(sessions));
+  return map;
+}
+
+function compileDownload(d: NonNullable<EcuDefinition['download']>, path: string): CompiledDownload {
+  const maxBlockLength = count(d.maxBlockLength, `${path}.maxBlockLength`, 0x402);
+  if (maxBlockLength < 3 || maxBlockLength > 4095)
+    throw new VehicleDefinitionError(`${path}.maxBlockLength`, 'must be 3 to 4095 (a 0x36 request: SID, counter and data on ISO-TP)');
+  return {
+    address: hexNumber(d.memory?.address, `${path}.memory.address`, 4),
+    size: hexNumber(d.memory?.size, `${path}.memory.size`, 4),
+    maxBlockLength,
+    securityLevel: securityLevel(d.needsSecurity, `${path}.needsSecurity`),
+    pendingPerBlock: count(d.pendingPerBlock, `${path}.pendingPerBlock`, 0),
+    pendingIntervalMs: count(d.pendingIntervalMs, `${path}.pendingIntervalMs`, 50),
   };
 }
 

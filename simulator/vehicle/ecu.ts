@@ -22,6 +22,9 @@ export const NRC = {
   invalidKey: 0x35,
   exceededNumberOfAttempts: 0x36,
   requiredTimeDelayNotExpired: 0x37,
+  uploadDownloadNotAccepted: 0x70,
+  transferDataSuspended: 0x71,
+  wrongBlockSequenceCounter: 0x73,
   responsePending: 0x78,
   subFunctionNotSupportedInActiveSession: 0x7e,
   serviceNotSupportedInActiveSession: 0x7f,
@@ -57,6 +60,14 @@ export interface EcuStatus {
   /** Unlocked security level (odd requestSeed value), or null while locked. */
   unlockedLevel: number | null;
   dtcs: Array<{ code: number; status: number; permanent: boolean }>;
+  /** 0x85: false after `85 02` (DTC setting off) until `85 01` or the default session. */
+  dtcSettingOn?: boolean;
+  /** 0x28: the last control type (00 enableRxAndTx … 03 disableRxAndTx). */
+  communicationControl?: number;
+  /** 0x2F: the DIDs under tester control, with their values (hex). */
+  ioOverrides?: Record<string, string>;
+  /** 0x34/0x36/0x37: the last download (while it runs and after it ended). */
+  download?: { address: number; size: number; received: number; blocks: number; complete: boolean; crc32?: string };
 }
 
 interface Request {
@@ -109,6 +120,16 @@ function mix32(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
+/** CRC-32 (ISO-HDLC, the polynomial of IEEE 802.3 and zlib), as flash tools use to check a download. */
+export function crc32(data: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of data) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
 /** The key the tester must send for a seed (the algorithm is data, see types.ts KeyAlgorithmDefinition). */
 export function computeKey(level: Pick<CompiledSecurityLevel, 'algorithm' | 'value'>, seed: Buffer): Buffer {
   const key = Buffer.alloc(seed.length);
@@ -152,6 +173,19 @@ export class SimulatedEcu {
   private lastActivityAt = 0;
   /** After an ECU reset the ECU is silent until then. */
   private bootUntil = -Infinity;
+  private dtcSettingOn = true;
+  private communicationControl = 0x00;
+  private readonly ioOverrides = new Map<number, Buffer>();
+  /** A download in progress (34 accepted), or the last one (ended by 37). */
+  private transfer: {
+    address: number;
+    size: number;
+    parts: Buffer[];
+    received: number;
+    lastCounter: number;
+    blocks: number;
+    done: boolean;
+  } | null = null;
 
   constructor(
     private readonly def: CompiledEcu,
@@ -171,7 +205,13 @@ export class SimulatedEcu {
       [0x10, { subFunctions: [...this.def.sessions], handle: (r) => this.diagnosticSessionControl(r) }],
       [0x11, { subFunctions: [0x01, 0x02, 0x03], handle: (r) => this.ecuReset(r) }],
       [0x14, { handle: (r) => this.clearDiagnosticInformation(r) }],
-      [0x19, { subFunctions: [0x01, 0x02, 0x0a], handle: (r) => this.readDtcInformation(r) }],
+      [0x19, { subFunctions: [0x01, 0x02, 0x04, 0x06, 0x0a], handle: (r) => this.readDtcInformation(r) }],
+      [0x28, { subFunctions: [0x00, 0x01, 0x02, 0x03], handle: (r) => this.communicationControlService(r) }],
+      [0x2f, { handle: (r) => this.ioControl(r) }],
+      [0x34, { handle: (r) => this.requestDownload(r) }],
+      [0x36, { handle: (r) => this.transferData(r) }],
+      [0x37, { handle: (r) => this.transferExit(r) }],
+      [0x85, { subFunctions: [0x01, 0x02], handle: (r) => this.controlDtcSetting(r) }],
       [0x22, { handle: (r) => this.readDataByIdentifier(r) }],
       [0x2e, { handle: (r) => this.writeDataByIdentifier(r) }],
       [0x31, { subFunctions: [0x01, 0x02, 0x03], handle: (r) => this.routineControl(r) }],
@@ -235,10 +275,26 @@ export class SimulatedEcu {
   }
 
   status(): EcuStatus {
+    const t = this.transfer;
     return {
       session: this.session,
       unlockedLevel: this.unlockedLevel,
       dtcs: this.dtcs.map((d) => ({ code: d.def.code, status: d.status, permanent: d.permanent })),
+      dtcSettingOn: this.dtcSettingOn,
+      communicationControl: this.communicationControl,
+      ioOverrides: Object.fromEntries(
+        [...this.ioOverrides].map(([id, v]) => [id.toString(16).toUpperCase().padStart(4, '0'), v.toString('hex').toUpperCase()]),
+      ),
+      download: t
+        ? {
+            address: t.address,
+            size: t.size,
+            received: t.received,
+            blocks: t.blocks,
+            complete: t.done,
+            crc32: t.done ? crc32(Buffer.concat(t.parts)).toString(16).toUpperCase().padStart(8, '0') : undefined,
+          }
+        : undefined,
     };
   }
 
@@ -296,6 +352,15 @@ export class SimulatedEcu {
     this.session = SESSION.default;
     this.relock();
     this.routineStates.clear();
+    this.leaveNonDefaultState();
+  }
+
+  /** What only lasts outside the default session: DTC setting off, communication control, I/O overrides, a download. */
+  private leaveNonDefaultState(): void {
+    this.dtcSettingOn = true;
+    this.communicationControl = 0x00;
+    this.ioOverrides.clear();
+    if (this.transfer && !this.transfer.done) this.transfer = null;
   }
 
   private relock(): void {
@@ -325,6 +390,8 @@ export class SimulatedEcu {
     } else {
       this.session = req.sub;
       this.relock();
+      // A download does not survive a change of session (ISO 14229-1).
+      if (this.transfer && !this.transfer.done) this.transfer = null;
     }
     return positive(0x50, req.sub, uintBytes(this.def.p2Ms, 2), uintBytes(Math.round(this.def.p2StarMs / 10), 2));
   }
@@ -347,10 +414,29 @@ export class SimulatedEcu {
     return positive(0x54);
   }
 
-  /** 0x19 01/02/0A, DTCFormatIdentifier 01 = ISO 14229-1 DTC format. */
+  /** 0x19 01/02/04/06/0A, DTCFormatIdentifier 01 = ISO 14229-1 DTC format. */
   private readDtcInformation(req: Request): Answer {
     const avail = this.def.availabilityMask;
     const record = (d: DtcState): Buffer => Buffer.concat([uintBytes(d.def.code, 3), Buffer.of(d.status & avail)]);
+    if (req.sub === 0x04 || req.sub === 0x06) {
+      // 19 04/06 DTC(3) record: FF every record (06: FE every OBD record, 90–EF).
+      if (req.payload.length !== 6) return this.badLength();
+      const code = req.payload.readUIntBE(2, 3);
+      const wanted = req.payload[5]!;
+      const dtc = this.dtcs.find((d) => d.def.code === code);
+      if (!dtc) return negative(NRC.requestOutOfRange);
+      if (req.sub === 0x04) {
+        const snaps = dtc.def.snapshots.filter((s) => wanted === 0xff || s.record === wanted);
+        if (wanted !== 0xff && snaps.length === 0) return negative(NRC.requestOutOfRange);
+        const parts = snaps.flatMap((s) => [Buffer.of(s.record, s.dids.length), ...s.dids.flatMap((d) => [uintBytes(d.id, 2), d.data])]);
+        return positive(0x59, 0x04, record(dtc), ...parts);
+      }
+      const records = [...dtc.def.extendedData].filter(
+        ([r]) => wanted === 0xff || (wanted === 0xfe ? r >= 0x90 && r <= 0xef : r === wanted),
+      );
+      if (wanted !== 0xff && wanted !== 0xfe && records.length === 0) return negative(NRC.requestOutOfRange);
+      return positive(0x59, 0x06, record(dtc), ...records.flatMap(([r, data]) => [Buffer.of(r), data]));
+    }
     if (req.sub === 0x0a) {
       if (req.payload.length !== 2) return this.badLength();
       return positive(0x59, 0x0a, avail, ...this.dtcs.map(record));
@@ -496,6 +582,100 @@ export class SimulatedEcu {
     const answer = positive(0x71, 0x01, uintBytes(routine.id, 2), record);
     if (routine.pendingResponses === 0) return answer;
     return { ...answer, pending: { count: routine.pendingResponses, intervalMs: routine.pendingIntervalMs } };
+  }
+
+  /** 0x85 01/02: DTC setting on/off (ISO 14229-1 ControlDTCSetting); SPRMIB allowed. */
+  private controlDtcSetting(req: Request): Answer {
+    if (req.payload.length !== 2) return this.badLength();
+    this.dtcSettingOn = req.sub === 0x01;
+    return positive(0xc5, req.sub);
+  }
+
+  /** 0x28 ct comm: control type 00–03, communication type 01 normal, 02 network management, 03 both (ISO 14229-1). */
+  private communicationControlService(req: Request): Answer {
+    if (req.payload.length !== 3) return this.badLength();
+    const comm = req.payload[2]! & 0x03;
+    if (comm === 0 || (req.payload[2]! & 0x0c) !== 0) return negative(NRC.requestOutOfRange);
+    this.communicationControl = req.sub;
+    return positive(0x68, req.sub);
+  }
+
+  /** 0x2F DID p [state]: 00 returnControlToECU, 01 resetToDefault, 02 freezeCurrentState, 03 shortTermAdjustment (ISO 14229-1). */
+  private ioControl(req: Request): Answer {
+    if (req.payload.length < 4) return this.badLength();
+    const id = req.payload.readUInt16BE(1);
+    const io = this.def.ioControls.get(id);
+    if (!io) return negative(NRC.requestOutOfRange);
+    if (!this.unlocked(io.securityLevel)) return negative(NRC.securityAccessDenied);
+    const p = req.payload[3]!;
+    if (p > 0x03) return negative(NRC.requestOutOfRange);
+    const state = req.payload.subarray(4);
+    if (p === 0x03 ? state.length !== io.value.length : state.length !== 0) return this.badLength();
+    if (p === 0x00 || p === 0x01) this.ioOverrides.delete(id);
+    else if (p === 0x02) this.ioOverrides.set(id, this.ioOverrides.get(id) ?? io.value);
+    else this.ioOverrides.set(id, Buffer.from(state));
+    return positive(0x6f, uintBytes(id, 2), p, this.ioOverrides.get(id) ?? io.value);
+  }
+
+  /**
+   * 0x34 dfi alfi address size → 74 lfi maxNumberOfBlockLength (ISO 14229-1 RequestDownload): dfi 00 (no
+   * compression or encryption), the area inside the ECU's memory, the programming session, security.
+   */
+  private requestDownload(req: Request): Answer {
+    const d = this.def.download;
+    if (!d) return negative(NRC.requestOutOfRange);
+    if (req.payload.length < 3) return this.badLength();
+    const alfi = req.payload[2]!;
+    const sizeBytes = alfi >> 4;
+    const addressBytes = alfi & 0x0f;
+    if (sizeBytes < 1 || sizeBytes > 4 || addressBytes < 1 || addressBytes > 4) return negative(NRC.requestOutOfRange);
+    if (req.payload.length !== 3 + addressBytes + sizeBytes) return this.badLength();
+    if (!this.unlocked(d.securityLevel)) return negative(NRC.securityAccessDenied);
+    if (req.payload[1] !== 0x00) return negative(NRC.requestOutOfRange);
+    const address = req.payload.readUIntBE(3, addressBytes);
+    const size = req.payload.readUIntBE(3 + addressBytes, sizeBytes);
+    if (size === 0 || address < d.address || address + size > d.address + d.size) return negative(NRC.requestOutOfRange);
+    if (this.transfer && !this.transfer.done) return negative(NRC.conditionsNotCorrect);
+    this.transfer = { address, size, parts: [], received: 0, lastCounter: 0, blocks: 0, done: false };
+    // lengthFormatIdentifier: the high nibble is the length of maxNumberOfBlockLength (2 bytes here).
+    return positive(0x74, 0x20, uintBytes(d.maxBlockLength, 2));
+  }
+
+  /** 0x36 counter data → 76 counter: the counter starts at 01 and wraps FF → 00; a repeated block is taken again (ISO 14229-1). */
+  private transferData(req: Request): Answer {
+    const d = this.def.download;
+    const t = this.transfer;
+    if (!d || !t || t.done) return negative(NRC.requestSequenceError);
+    if (req.payload.length < 2) return this.badLength();
+    if (req.payload.length > d.maxBlockLength) return this.badLength();
+    const counter = req.payload[1]!;
+    const expected = (t.lastCounter + 1) & 0xff;
+    const data = req.payload.subarray(2);
+    let pendingAnswer: Positive;
+    if (counter === t.lastCounter && t.blocks > 0) {
+      pendingAnswer = positive(0x76, counter); // a retry of the last block: answered again, not written twice
+    } else if (counter !== expected) {
+      return negative(NRC.wrongBlockSequenceCounter);
+    } else {
+      if (data.length === 0) return this.badLength();
+      if (t.received + data.length > t.size) return negative(NRC.transferDataSuspended);
+      t.parts.push(Buffer.from(data));
+      t.received += data.length;
+      t.lastCounter = counter;
+      t.blocks += 1;
+      pendingAnswer = positive(0x76, counter);
+    }
+    if (d.pendingPerBlock === 0) return pendingAnswer;
+    return { ...pendingAnswer, pending: { count: d.pendingPerBlock, intervalMs: d.pendingIntervalMs } };
+  }
+
+  /** 0x37 → 77 with the CRC-32 of the data received (a transferResponseParameterRecord of this simulator's choice). */
+  private transferExit(_req: Request): Answer {
+    const t = this.transfer;
+    if (!t || t.done) return negative(NRC.requestSequenceError);
+    if (t.received !== t.size) return negative(NRC.requestSequenceError);
+    t.done = true;
+    return positive(0x77, uintBytes(crc32(Buffer.concat(t.parts)), 4));
   }
 
   /** 0x3E 00 → `7E 00`; 3E 80 keeps the session alive silently (ISO 14229-1). */

@@ -133,6 +133,10 @@ export interface EcuDefinition {
   dtcs?: DtcDefinition[];
   routines?: Record<string, RoutineDefinition>;
   security?: SecurityDefinition;
+  /** InputOutputControlByIdentifier (0x2F) items by DID (hex). */
+  ioControls?: Record<string, IoControlDefinition>;
+  /** RequestDownload / TransferData / RequestTransferExit (0x34, 0x36, 0x37): where and how the ECU takes data. */
+  download?: DownloadDefinition;
   /** Mode 01 PIDs (hex key, e.g. "0C"). Bitmap PIDs 00/20/40… are computed, do not list them. */
   obdPids?: Record<string, ObdPidDefinition>;
   /** Mode 09 info types this ECU supports. */
@@ -168,6 +172,10 @@ export interface DtcDefinition {
   name?: string;
   /** The fault is still there: after a clear it comes back at the next operation cycle. */
   stillPresent?: boolean;
+  /** Snapshot (freeze frame) records for `19 04`: record number (hex) and the DIDs stored with their data (hex). */
+  snapshots?: Array<{ record: string; dids: Record<string, string> }>;
+  /** Extended data records for `19 06`: record number (hex) → data (hex), e.g. { "01": "05" } an occurrence counter. */
+  extendedData?: Record<string, string>;
   /** Reported by OBD mode 0A; clearing does not remove it, it goes at the next cycle unless stillPresent. */
   permanent?: boolean;
 }
@@ -256,4 +264,26 @@ export interface ObdInfoDefinition {
   calibrationIds?: string[];
   /** 09 0A: ECU name, up to 20 ASCII characters (NUL padded). */
   ecuName?: string;
+}
+
+/** An output the tester may control with 0x2F: its current value (hex) and what "reset to default" restores. */
+export interface IoControlDefinition {
+  name?: string;
+  /** The ECU's own value, also what returnControlToECU and resetToDefault go back to. */
+  value: string;
+  needsSecurity?: number;
+}
+
+/** A memory area the ECU accepts downloads into (0x34), and how it takes them. */
+export interface DownloadDefinition {
+  /** Start address and size (hex) of the memory the ECU accepts. */
+  memory: { address: string; size: string };
+  /** maxNumberOfBlockLength announced in `74` (bytes of a whole 0x36 request, SID and counter included; default 0x402). */
+  maxBlockLength?: number;
+  /** Security level the download needs (default none). */
+  needsSecurity?: number;
+  /** `7F 36 78` frames before every `76` (the ECU busy writing; default 0). */
+  pendingPerBlock?: number;
+  /** Interval of those pending frames (default 50 ms). */
+  pendingIntervalMs?: number;
 }

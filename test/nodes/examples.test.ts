@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FAST_SETTINGS, coreNode, helper, nextMessage, nodeRedVersion, openobdNodes, type AnyMsg } from '../support/nodered';
+import { FAST_SETTINGS, coreNode, helper, nextMessage, nodeRedVersion, openobdNodes, statusHistory, type AnyMsg } from '../support/nodered';
 import { currentBuiltinSimulator } from '../../nodes/lib/builtin-simulator';
 import { waitFor } from '../support/sim';
 
@@ -409,6 +409,22 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
     const finished = output('finished');
     press('stop and finish');
     assert.equal((await finished).openobd.state, 'finished');
+    assert.deepEqual(errors, []);
+  });
+
+  it('10 downloads 3000 bytes in the programming session: progress on the status, the CRC of the engine', async function () {
+    await run('10 Download data to an ECU.json');
+    const downloaded = output('download', 15000);
+    const finished = output('finished', 15000);
+    press('download');
+    const d = (await downloaded).openobd.download;
+    assert.deepEqual([d.address, d.bytes, d.blocks, d.maxBlockLength, d.blockData], ['00080000', 3000, 3, 1026, 1024]);
+    assert.match(d.exitHex, /^[0-9A-F]{8}$/);
+    assert.equal((await finished).openobd.state, 'finished');
+    const node = helper.getNode(flow.find((n) => n.type === 'openobd-download')!.id);
+    const texts = statusHistory(node).map((x) => x.text);
+    assert.ok(texts.includes('36: 1 / 3 blocks (34 %)'), texts.join(' | '));
+    assert.equal(texts.at(-1), '3000 bytes in 3 blocks');
     assert.deepEqual(errors, []);
   });
 });

@@ -434,7 +434,7 @@ describe('codec/decode OBD answers', () => {
 
   it('services without a decoder give undefined', () => {
     assert.equal(decode('3E 00', '7E 00'), undefined);
-    assert.equal(decode('28 00 01', '68 00'), undefined);
+    assert.equal(decode('23 11 00 10 00 10', '63 00'), undefined);
     assert.equal(decode('02 0C 00', '42 0C 00 1A A0'), undefined);
   });
 });

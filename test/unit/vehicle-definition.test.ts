@@ -135,7 +135,7 @@ describe('vehicle definition: validation names the JSON path', () => {
   });
 
   it('services must be simulated; 27 needs a security definition', () => {
-    rejects((d) => (d.ecus[0].services = ['22', '85']), /services: SID 85 is not simulated/);
+    rejects((d) => (d.ecus[0].services = ['22', '23']), /services: SID 23 is not simulated/);
     rejects((d) => {
       d.ecus[2].services = ['27'];
       delete d.ecus[2].security;

@@ -118,8 +118,8 @@ describe('vehicle UDS: 0x3E tester present and unsupported services', () => {
 
   it('unknown SID → 7F xx 11; OBD modes on the non-OBD ABS → 7F 01 11', () => {
     const b = new Bench();
-    assert.equal(b.ask(ENGINE, '85 02'), '7F 85 11');
-    assert.equal(b.ask(ENGINE, '28 00 01'), '7F 28 11');
+    assert.equal(b.ask(ENGINE, '23 11 00 10 00 10'), '7F 23 11');
+    assert.equal(b.ask(ENGINE, '3D 11 00 10 00'), '7F 3D 11');
     assert.equal(b.ask(ABS, '01 00'), '7F 01 11');
   });
 
@@ -173,7 +173,8 @@ describe('vehicle UDS: functional requests (7DF)', () => {
 
   it('stay silent instead of NRC 11, 12, 31, 7E, 7F', () => {
     const b = new Bench();
-    assert.deepEqual(b.send(ALL, '85 02'), []); // 0x11
+    assert.deepEqual(b.send(ALL, '23 11 00 10 00 10'), []); // 0x11
+    assert.deepEqual(b.send(ALL, '85 02'), []); // 0x7F (not in the default session)
     assert.deepEqual(b.send(ALL, '10 08'), []); // 0x12
     assert.deepEqual(b.send(ALL, '22 12 34'), []); // 0x31
     assert.deepEqual(b.send(ALL, '27 01'), []); // 0x7F (both need the extended session)
