@@ -128,3 +128,14 @@ export type * as wire from '../protocol/wire';
 export type { ResultName, UserFeedbackName } from '../protocol';
 export { download, type DownloadOptions, type DownloadProgress, type DownloadResult, type RequestSender } from './download';
 export { unlockSecurity, type SeedToKey, type UnlockOptions, type UnlockResult } from './security';
+export {
+  MAX_CONCURRENT_CHANNELS,
+  scanPlan,
+  scanVehicle,
+  type ProbeRange,
+  type ScanDtc,
+  type ScanEcu,
+  type ScanOptions,
+  type ScanReport,
+  type ScanTarget,
+} from './scan';

@@ -35,12 +35,17 @@ export interface DetectedEcu {
   spec: EcuSpec;
 }
 
-/** Bus names for detected ECUs: by pins, so ECUs on one bus share it and different buses never clash by name. */
+/**
+ * Bus names for detected ECUs: the names the ECU node uses by default on the usual pins (OBD-CAN and
+ * TP20 on 6/14, K-LINE on 7, DOIP), so a flow that mixes detected ECUs and ECU nodes uses one bus per set
+ * of pins; on other pins the pins are in the name (CAN-3-11), so different buses never share a name.
+ */
 function canSpec(bus: CanBusMessage | null | undefined, protocol: 'isotp' | 'tp20'): CanBusSpec {
   const pinPlus = bus?.pin_plus || 6;
   const pinMinus = bus?.pin_min || 14;
+  const usual = pinPlus === 6 && pinMinus === 14;
   const spec: CanBusSpec = {
-    name: `${protocol === 'tp20' ? 'TP20' : 'CAN'}-${pinPlus}-${pinMinus}`,
+    name: protocol === 'tp20' ? (usual ? 'TP20' : `TP20-${pinPlus}-${pinMinus}`) : usual ? 'OBD-CAN' : `CAN-${pinPlus}-${pinMinus}`,
     pinPlus,
     pinMinus,
     bitRateKbps: RATE_KBPS[String(bus?.can_bit_rate)] ?? 500,
@@ -54,7 +59,7 @@ function klineSpec(bus: KlineBusMessage | null | undefined): KlineBusSpec {
   const pin = bus?.pin || 7;
   return {
     kind: 'kline',
-    name: `KLINE-${pin}`,
+    name: pin === 7 ? 'K-LINE' : `K-LINE-${pin}`,
     pin,
     init: bus?.kline_protocol === 'KLINE_PROTOCOL_ISO14230_SLOW' ? 'slow' : 'fast',
     baud: KLINE_BAUD[String(bus?.kline_bit_rate)] ?? 10400,
@@ -64,7 +69,7 @@ function klineSpec(bus: KlineBusMessage | null | undefined): KlineBusSpec {
 function doipSpec(bus: DoipBusMessage | null | undefined): DoipBusSpec {
   const option = bus?.doip_option === 'DOIP_OPTION_2' ? 2 : 1;
   const config = /_(\d)$/.exec(String(bus?.doip_network_configuration ?? ''));
-  return { kind: 'doip', name: `DOIP-${option}`, option, networkConfiguration: config ? Number(config[1]) : 1 };
+  return { kind: 'doip', name: 'DOIP', option, networkConfiguration: config ? Number(config[1]) : 1 };
 }
 
 export function detectedEcu(e: EcuMessage): DetectedEcu | undefined {

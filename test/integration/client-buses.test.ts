@@ -206,7 +206,7 @@ describe('client library <-> simulator: K-Line, TP 2.0, DoIP, raw CAN frames and
       );
       assert.deepEqual(ecus.find((e) => e.address === 'DoIP 4011')!.spec, {
         transport: 'doip',
-        bus: { kind: 'doip', name: 'DOIP-2', option: 2, networkConfiguration: 1 },
+        bus: { kind: 'doip', name: 'DOIP', option: 2, networkConfiguration: 1 },
         gatewayId: 0x1010,
         testerId: 0x0e80,
         ecuId: 0x4011,

@@ -427,4 +427,43 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
     assert.equal(texts.at(-1), '3000 bytes in 3 blocks');
     assert.deepEqual(errors, []);
   });
+
+  it('09 scans the 30-ECU car in one report (progress on the status) and probes the OBD range of the small car', async function () {
+    await run('09 Full-system scan.json');
+    const report = output('scan report', 20000);
+    const withDtcs = output('ECUs with DTCs', 20000);
+    const finished = output('finished', 20000);
+    press('scan the car');
+    const r = (await report).payload;
+    assert.equal(r.discovered, 'ecu-list');
+    assert.equal(r.vin, 'WVWZZZAUZLW123456');
+    assert.deepEqual([r.summary.ecus, r.summary.reachable, r.summary.requests], [30, 30, 180]);
+    const heater = r.ecus.find((e: AnyMsg) => e.address === 'K-Line 18');
+    assert.deepEqual([heater.transport, heater.protocol, heater.identification.partNumber], ['kline', 'kwp2000', '5Q0815065']);
+    const table = (await withDtcs).payload as AnyMsg[];
+    assert.equal(table.length, r.summary.withDtcs);
+    assert.equal((await finished).openobd.state, 'finished');
+    const scan = helper.getNode(flow.find((n) => n.type === 'openobd-scan' && !n.name)!.id);
+    const texts = statusHistory(scan).map((x) => x.text);
+    assert.ok(
+      texts.some((t) => /^\d+ \/ 30 ECUs$/.test(String(t))),
+      texts.join(' | '),
+    );
+    assert.equal(texts.at(-1), `30 / 30 ECUs, ${r.summary.dtcs} DTCs`);
+
+    const probe = output('probe report', 20000);
+    const probeFinished = output('probe finished', 20000);
+    press('probe the OBD range');
+    const p = (await probe).payload;
+    assert.deepEqual(
+      p.ecus.map((e: AnyMsg) => [e.address, e.name]),
+      [
+        ['760/768', 'ESC 4-channel'],
+        ['7E0/7E8', 'R4 1.4l TSI'],
+        ['7E1/7E9', 'DCT 7-speed'],
+      ],
+    );
+    assert.equal((await probeFinished).openobd.state, 'finished');
+    assert.deepEqual(errors, []);
+  });
 });

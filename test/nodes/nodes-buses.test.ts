@@ -312,7 +312,7 @@ describe(`Node-RED ${nodeRedVersion()}: K-Line, TP 2.0, DoIP, CAN frames, termin
     assert.deepEqual(list[26], {
       transport: 'kline',
       address: 'K-Line 18',
-      ecu: { transport: 'kline', busName: 'KLINE-7', klinePin: 7, klineInit: 'fast', klineBaud: 10400, klineAddress: '18' },
+      ecu: { transport: 'kline', busName: 'K-LINE', klinePin: 7, klineInit: 'fast', klineBaud: 10400, klineAddress: '18' },
     });
     assert.equal(lastStatus('ecus').text, '30 ECUs');
     // An entry of the list is what send request takes as msg.openobd.ecu.
@@ -379,5 +379,64 @@ describe(`Node-RED ${nodeRedVersion()}: K-Line, TP 2.0, DoIP, CAN frames, termin
     assert.match(byNode.dl.message, /refused the download of 4 bytes to 00080000 \(34\): NRC 7F serviceNotSupportedInActiveSession/);
     assert.equal(byNode.nowhere.code, 'BAD_CONFIG');
     assert.equal(byNode.nowhere.message, "openOBD: msg.address 'XYZ' is not a hex address (up to 8 digits)");
+  });
+
+  it('scan: a report with the progress on the status; a backwards probe range and an unknown session reach Catch', async function () {
+    await load([
+      starter,
+      {
+        id: 'scan',
+        type: 'openobd-scan',
+        discover: 'ecu-list',
+        identification: false,
+        dtcs: true,
+        concurrency: 4,
+        timeout: '',
+        wires: [['out']],
+      },
+      {
+        id: 'bad',
+        type: 'openobd-scan',
+        discover: 'probe',
+        busName: 'OBD-CAN',
+        pinPlus: 6,
+        pinMinus: 14,
+        bitRate: 500,
+        probeFrom: '7F0',
+        probeTo: '700',
+        responseOffset: '8',
+        identification: true,
+        dtcs: true,
+        concurrency: 8,
+        timeout: '',
+        wires: [['out']],
+      },
+      { id: 'started', type: 'helper' },
+      { id: 'out', type: 'helper' },
+    ]);
+    const s = await start('1001');
+    const out = nextMessage(helper.getNode('out'));
+    helper.getNode('scan').receive({ openobd: s.openobd });
+    const r = await out;
+    assert.deepEqual(
+      r.payload.ecus.map((e: AnyMsg) => [e.address, e.requests, e.dtcs.length]),
+      [
+        ['7E0/7E8', 1, 3],
+        ['7E1/7E9', 1, 2],
+        ['760/768', 1, 1],
+      ],
+    );
+    assert.deepEqual(r.openobd.scan, r.payload.summary);
+    const texts = statusHistory(helper.getNode('scan')).map((x) => x.text);
+    assert.ok(
+      texts.some((t) => /^[1-3] \/ 3 ECUs$/.test(String(t))),
+      texts.join(' | '),
+    );
+    assert.equal(texts.at(-1), '3 / 3 ECUs, 6 DTCs');
+    const caught = collect(helper.getNode('caught'));
+    helper.getNode('bad').receive({ openobd: s.openobd });
+    helper.getNode('scan').receive({ openobd: { sessionId: '00000000-0000-4000-8000-0000000000ff' } });
+    await waitFor(() => caught.length >= 2, 5000, 'two errors');
+    assert.deepEqual(caught.map((c) => c.error.code).sort(), ['BAD_CONFIG', 'NO_SESSION']);
   });
 });
