@@ -203,6 +203,8 @@ export class Session extends EventEmitter {
   #closed = false;
   /** When a request or a touch() last used the session (for the idle limit). */
   #lastUsedAt = Date.now();
+  /** Frame, terminal 15 and connector streams being followed: the session is in use while any runs. */
+  #watching = 0;
   #idleTimer?: NodeJS.Timeout;
 
   constructor(info: SessionInfo, init: SessionInit) {
@@ -452,9 +454,9 @@ export class Session extends EventEmitter {
     this.#lastUsedAt = Date.now();
   }
 
-  /** How long nothing has used the session, in milliseconds. */
+  /** How long nothing has used the session, in milliseconds (0 while something follows one of its streams). */
   get idleMs(): number {
-    return Date.now() - this.#lastUsedAt;
+    return this.#watching > 0 ? 0 : Date.now() - this.#lastUsedAt;
   }
 
   /*
@@ -611,8 +613,8 @@ export class Session extends EventEmitter {
       if (clash) {
         throw new OpenObdError(
           'PIN_CONFLICT',
-          `Buses '${clash.first}' and '${clash.second}' would both use connector pin ${clash.pin}; openOBD allows no two buses on the same pins. ` +
-            `Use one bus definition (one name) for these pins in this session, or a session of its own`,
+          `Use one bus (one name and definition) for these pins in this session, or a session of its own: buses '${clash.first}' and ` +
+            `'${clash.second}' would both use connector pin ${clash.pin}, and openOBD allows no two buses on the same pins`,
           { operation: 'config.configureBus' },
         );
       }
@@ -758,9 +760,8 @@ export class Session extends EventEmitter {
     this.#assertActive('can.openRawStream');
     if (!this.#busReady(message)) await this.configureBusMessages([message]);
     this.#assertActive('can.openRawStream');
-    return watchFrames(this.#transports.raw, listenChannels(message.bus_name, filters), filters, options.onFrame, (e) =>
-      options.onError?.(e),
-    );
+    const channels = listenChannels(message.bus_name, filters);
+    return this.#watched(watchFrames(this.#transports.raw, channels, filters, options.onFrame, (e) => options.onError?.(e)));
   }
 
   /** Sends raw CAN frames on `bus` (a frames bus), in order; each frame has at most 8 data bytes. */
@@ -798,7 +799,20 @@ export class Session extends EventEmitter {
       {},
       { token: this.#token },
     );
-    return this.#track(stream, (m) => onState(terminal15State(m)), onError, 'terminal15.openTerminal15Stream');
+    return this.#watched(this.#track(stream, (m) => onState(terminal15State(m)), onError, 'terminal15.openTerminal15Stream'));
+  }
+
+  /** Counts a followed stream as use of the session until its stop function runs (once). */
+  #watched(stop: () => void): () => void {
+    this.#watching += 1;
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      this.#watching -= 1;
+      this.#lastUsedAt = Date.now();
+      stop();
+    };
   }
 
   /** The buses this session has configured on openOBD (its union), as bus messages. */
@@ -830,7 +844,7 @@ export class Session extends EventEmitter {
       {},
       { token: this.#token },
     );
-    return this.#track(stream, onInfo, onError, 'connectionMonitor.openConnectorInformationStream');
+    return this.#watched(this.#track(stream, onInfo, onError, 'connectionMonitor.openConnectorInformationStream'));
   }
 
   #track<T>(

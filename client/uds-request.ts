@@ -82,6 +82,8 @@ export interface UdsTarget<C = IsotpChannelMessage> {
   requestId: number;
   /** How errors name the ECU ("K-Line ECU 01 on KLINE"); ISO-TP channels are named by their CAN ids. */
   label?: string;
+  /** What a timeout tells the user to check besides the ignition ("K-Line address and initialisation"); default "CAN ids". */
+  addressing?: string;
   /** 'kwp2000' matches answers by the rules of ISO 14230-3 (no suppress-positive-response bit); default UDS. */
   dialect?: 'uds' | 'kwp2000';
 }
@@ -270,7 +272,7 @@ class UdsRun {
         ? `${this.#ecuLabel()} answered "response pending" ${pendingTotal} time(s) to ${this.#requestHex}, then nothing within ${timing.pendingTimeoutMs} ms`
         : this.target.functional
           ? `No ECU answered the functional request ${this.#requestHex} within ${timing.functionalWindowMs} ms`
-          : `Check the ignition and the ECU's CAN ids: no response from ${this.#ecuLabel()} within ${timing.timeoutMs} ms to ${this.#requestHex}`;
+          : `Check the ignition and the ECU's ${this.target.addressing ?? 'CAN ids'}: no response from ${this.#ecuLabel()} within ${timing.timeoutMs} ms to ${this.#requestHex}`;
     return new OpenObdError('TIMEOUT', message, { operation: 'uds.request' });
   }
 

@@ -37,6 +37,7 @@ export function doipTarget(spec: DoipEcuSpec): UdsTarget<DoipChannelMessage> {
     functional: false,
     requestId: tester,
     label: `DoIP ECU ${hexNumber(ecu, 4)} via gateway ${hexNumber(gateway, 4)} on ${bus}`,
+    addressing: 'DoIP gateway and ECU addresses',
     dialect: spec.protocol === 'kwp2000' ? 'kwp2000' : 'uds',
   };
 }

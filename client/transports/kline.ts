@@ -34,6 +34,7 @@ export function klineTarget(spec: KlineEcuSpec): UdsTarget<KlineChannelMessage> 
     functional: false,
     requestId: ecuId,
     label: `K-Line ECU ${hexByte(ecuId)} on ${bus}`,
+    addressing: 'address, initialisation and baud rate',
     dialect: spec.protocol === 'uds' ? 'uds' : 'kwp2000',
   };
 }

@@ -36,6 +36,7 @@ export function tp20Target(spec: Tp20EcuSpec): UdsTarget<Tp20ChannelMessage> {
     functional: false,
     requestId: address,
     label: `TP 2.0 ECU ${hexByte(address)} on ${bus}`,
+    addressing: 'logical address',
     dialect: spec.protocol === 'uds' ? 'uds' : 'kwp2000',
   };
 }

@@ -175,7 +175,7 @@ describe('client library <-> simulator: K-Line, TP 2.0, DoIP, raw CAN frames and
         assert.equal(err.code, 'PIN_CONFLICT');
         assert.equal(
           err.message,
-          "Buses 'TP20' and 'obd-can' would both use connector pin 6; openOBD allows no two buses on the same pins. Use one bus definition (one name) for these pins in this session, or a session of its own",
+          "Use one bus (one name and definition) for these pins in this session, or a session of its own: buses 'TP20' and 'obd-can' would both use connector pin 6, and openOBD allows no two buses on the same pins",
         );
         return true;
       });
@@ -220,7 +220,10 @@ describe('client library <-> simulator: K-Line, TP 2.0, DoIP, raw CAN frames and
       const session = await boot('2002');
       await assert.rejects(session.request({ ...ADAS, gatewayId: 0x2020 }, '22 F1 90', { timeoutMs: 300 }), (err: OpenObdError) => {
         assert.equal(err.code, 'TIMEOUT');
-        assert.equal(err.message, 'No response from DoIP ECU 4011 via gateway 2020 on DOIP within 300 ms to 22F190');
+        assert.equal(
+          err.message,
+          "Check the ignition and the ECU's DoIP gateway and ECU addresses: no response from DoIP ECU 4011 via gateway 2020 on DOIP within 300 ms to 22F190",
+        );
         return true;
       });
       const before = configureCalls();
@@ -249,7 +252,7 @@ describe('client library <-> simulator: K-Line, TP 2.0, DoIP, raw CAN frames and
       await session.request(ADAS, '3E 00');
       await assert.rejects(
         session.watchTerminal15(() => undefined),
-        (err: OpenObdError) => err.code === 'PIN_CONFLICT' && /'DOIP' and 'KL15' would both use connector pin 1/.test(err.message),
+        (err: OpenObdError) => err.code === 'PIN_CONFLICT' && /buses 'DOIP' and 'KL15' would both use connector pin 1/.test(err.message),
       );
     });
   });

@@ -205,6 +205,10 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
     ['04 Session management (list, get, interrupt).json', ['start on connector', 'list sessions']],
     ['05 Error handling with Catch.json', ['unknown session', 'start for bad input', 'unknown ticket', 'unsupported DID']],
     ['06 Run a routine with security access.json', ['run routine FF00']],
+    ['07 Read a K-Line car.json', ['read the car']],
+    ['08 Listen to CAN frames.json', ['start listening', 'send a frame', 'stop and finish']],
+    ['09 Full-system scan.json', ['scan the car', 'probe the OBD range']],
+    ['10 Download data to an ECU.json', ['download']],
   ];
 
   for (const [file, buttons] of BUTTONS) {
@@ -243,8 +247,10 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
 
   /** Calls `fn` whenever any helper (debug) node of the example receives a message; returns the unsubscribe. */
   function onAnyHelper(fn: () => void): () => void {
-    // Polled outputs (example 03's live data every second) never go quiet: they do not count.
-    const nodes = flow.filter((n) => n.type === 'helper' && n.name !== 'live data').map((n) => helper.getNode(n.id));
+    // Polled and streamed outputs (example 03's live data every second, example 08's frames) never go quiet: they do not count.
+    const nodes = flow
+      .filter((n) => n.type === 'helper' && !['live data', 'frames', 'batch'].includes(String(n.name)))
+      .map((n) => helper.getNode(n.id));
     for (const n of nodes) n.on('input', fn);
     return () => {
       for (const n of nodes) n.removeListener('input', fn);

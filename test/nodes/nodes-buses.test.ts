@@ -165,14 +165,14 @@ describe(`Node-RED ${nodeRedVersion()}: K-Line, TP 2.0, DoIP, CAN frames, termin
     helper.getNode('bad').receive({ openobd: classic.openobd });
     await waitFor(() => caught.length >= 1, 3000, 'the BAD_CONFIG');
     assert.equal(caught[0]!.error.code, 'BAD_CONFIG');
-    assert.equal(caught[0]!.error.message, 'openOBD: ECU "Bad" is misconfigured: DoIP ECU id 10000 is outside 0001 to FFFF');
+    assert.equal(caught[0]!.error.message, 'ECU "Bad" is misconfigured: DoIP ECU id 10000 is outside 0001 to FFFF');
     const out = nextMessage(helper.getNode('out'));
     helper.getNode('tp').receive({ openobd: classic.openobd });
     assert.equal((await out).payload, '7E');
     helper.getNode('iso').receive({ openobd: classic.openobd });
     await waitFor(() => caught.length >= 2, 3000, 'the PIN_CONFLICT');
     assert.equal(caught[1]!.error.code, 'PIN_CONFLICT');
-    assert.match(caught[1]!.error.message, /^openOBD: Buses 'TP20' and 'OBD-CAN' would both use connector pin 6/);
+    assert.match(caught[1]!.error.message, /^Use one bus .*: buses 'TP20' and 'OBD-CAN' would both use connector pin 6/);
     assert.equal(lastStatus('iso').text, 'pins in use', 'the status says why');
   });
 
@@ -251,8 +251,8 @@ describe(`Node-RED ${nodeRedVersion()}: K-Line, TP 2.0, DoIP, CAN frames, termin
     helper.getNode('send').receive({ openobd: s.openobd, payload: 'hello' });
     await waitFor(() => caught.length >= 2, 3000, 'two errors');
     assert.deepEqual(caught.map((c) => [c.error.code, c.error.message]).sort(), [
-      ['BAD_PAYLOAD', "openOBD: Frame 1 'hello' is not ID#DATA, e.g. 7E0#023E00"],
-      ['BAD_PAYLOAD', 'openOBD: The frame for 7E0 has 9 data bytes; a classic CAN frame carries at most 8'],
+      ['BAD_PAYLOAD', "Frame 1 'hello' is not ID#DATA, e.g. 7E0#023E00"],
+      ['BAD_PAYLOAD', 'The frame for 7E0 has 9 data bytes; a classic CAN frame carries at most 8'],
     ]);
   });
 
@@ -378,7 +378,7 @@ describe(`Node-RED ${nodeRedVersion()}: K-Line, TP 2.0, DoIP, CAN frames, termin
     assert.equal(byNode.dl.cause.nrc, 0x7f);
     assert.match(byNode.dl.message, /refused the download of 4 bytes to 00080000 \(34\): NRC 7F serviceNotSupportedInActiveSession/);
     assert.equal(byNode.nowhere.code, 'BAD_CONFIG');
-    assert.equal(byNode.nowhere.message, "openOBD: msg.address 'XYZ' is not a hex address (up to 8 digits)");
+    assert.equal(byNode.nowhere.message, "msg.address 'XYZ' is not a hex address (up to 8 digits)");
   });
 
   it('scan: a report with the progress on the status; a backwards probe range and an unknown session reach Catch', async function () {
