@@ -147,6 +147,8 @@ export interface SimChildOptions {
   instant?: boolean;
   /** Concurrent streams per HTTP/2 connection the server allows (as a gRPC front end does). */
   maxConcurrentStreams?: number;
+  /** The simulator's network profile (round trip and jitter to the J-Rex); default none. */
+  network?: { roundTripMs: number; jitterMs?: number };
 }
 
 export interface SimProcessStats {

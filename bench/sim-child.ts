@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     tokenIntervalMs: options.tokenIntervalMs,
     tokenValidityMs: options.tokenValidityMs,
     maxConcurrentStreams: options.maxConcurrentStreams,
+    network: options.network,
     // Sessions of the benchmark are claimed at once; a long queue of 1,000 must not fail them.
     authenticationTimeoutMs: 600_000,
   });

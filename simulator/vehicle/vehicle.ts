@@ -215,6 +215,9 @@ export class SimulatedVehicle implements VehicleEnvironment {
    */
   startOperationCycle(): void {
     for (const ecu of this.ecuList) ecu.startOperationCycle();
+    // A new session talks to the K-Line afresh: the first exchange initialises its ECU again.
+    this.kline.active = -1;
+    this.kline.lastEnd = -Infinity;
     if (this.running) this.engineStartedAt = this.clock();
   }
 
