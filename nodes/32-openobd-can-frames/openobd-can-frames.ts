@@ -144,7 +144,8 @@ export function register(RED: NodeAPI): void {
       };
       const onError = (e: OpenObdError) => {
         watchers.stop(live.id);
-        if (e.code === 'CLOSED') return; // the node or the session closed: nothing to report
+        // The node or the session closed, or the session ended: the stream ends with it, nothing to report.
+        if (e.code === 'CLOSED' || e.code === 'SESSION_ENDED') return;
         const err = toFlowError(e);
         status.show({ fill: 'red', shape: 'ring', text: 'openobd.status.framesFailed' });
         node.error(err, { ...msg, openobd: { ...msg.openobd, sessionId: live.id } });

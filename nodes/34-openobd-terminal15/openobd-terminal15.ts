@@ -45,7 +45,8 @@ export function register(RED: NodeAPI): void {
       };
       const onError = (e: OpenObdError) => {
         watchers.stop(live.id);
-        if (e.code === 'CLOSED') return;
+        // The node or the session closed, or the session ended: the stream ends with it, nothing to report.
+        if (e.code === 'CLOSED' || e.code === 'SESSION_ENDED') return;
         node.error(toFlowError(e), { ...msg, openobd: { ...msg.openobd, sessionId: live.id } });
       };
       await watchers.start(live.id, () => live.session.watchTerminal15(onState, onError, bus));

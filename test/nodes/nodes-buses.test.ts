@@ -13,6 +13,7 @@ import {
 } from '../support/nodered';
 import { waitFor } from '../support/sim';
 import { currentBuiltinSimulator } from '../../nodes/lib/builtin-simulator';
+import { registry } from '../../nodes/lib/registry';
 
 /*
  * The other transports through the nodes, on the built-in simulator: ECU nodes on the K-Line, TP 2.0 and
@@ -297,6 +298,12 @@ describe(`Node-RED ${nodeRedVersion()}: K-Line, TP 2.0, DoIP, CAN frames, termin
       ],
     );
     assert.equal(lastStatus('kl15').text, 'ignition on');
+    // The session ends while its ignition is followed: following stops, and that is no error.
+    const caught = collect(helper.getNode('caught'));
+    await registry.get(s.openobd.sessionId)!.session.finish();
+    await waitFor(() => lastStatus('kl15').text === 'stopped', 3000, 'following stopped');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(caught, []);
 
     const fleet = await start('2002');
     const info = collect(helper.getNode('info'));
