@@ -262,6 +262,7 @@ export class Session extends EventEmitter {
       this.#log,
       this.#opts.isotpIdleCloseMs,
       (error, operation) => this.#fate.explain(error, operation, 'the request'),
+      () => this.#moveOn(),
     );
   }
 

@@ -6,6 +6,7 @@ import type { ChannelKind } from './stream-link';
 
 export const DOIP_CHANNEL: ChannelKind<DoipChannelMessage> = {
   operation: 'doip.openDoipStream',
+  describe: (c) => `DoIP ${hexNumber(c.ecu_id, 4)} via ${hexNumber(c.gateway_id, 4)} on ${c.bus_name}`,
   key: (c) => `${c.bus_name}|${c.gateway_id}|${c.tester_id}|${c.ecu_id}`,
   responseId: (c) => c.ecu_id,
 };

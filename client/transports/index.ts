@@ -133,6 +133,8 @@ export class TransportLinks {
     private readonly idleCloseMs: number,
     /** Explains why a stream ended (the session's fate), for the requests and listeners it cut off. */
     private readonly explainEnd: (error: OpenObdError, operation: string) => Promise<OpenObdError> = (e) => Promise.resolve(e),
+    /** A stream was refused by a full connection: true when the session moved to another one. */
+    private readonly refused: () => boolean = () => false,
   ) {}
 
   #make<C extends object>(
@@ -146,6 +148,7 @@ export class TransportLinks {
       this.log,
       this.idleCloseMs,
       (error) => this.explainEnd(error, kind.operation),
+      () => this.refused(),
     );
   }
 

@@ -7,6 +7,7 @@ import type { ChannelKind } from './stream-link';
 /** K-Line channels are told apart by bus and ECU address (the key bytes are a check, not an address). */
 export const KLINE_CHANNEL: ChannelKind<KlineChannelMessage> = {
   operation: 'kline.openKlineStream',
+  describe: (c) => `K-Line ${hexByte(c.ecu_id)} on ${c.bus_name}`,
   key: (c) => `${c.bus_name}|${c.ecu_id}`,
   responseId: (c) => c.ecu_id,
 };

@@ -9,6 +9,8 @@ const MAX_CAN_ID = 0x1fffffff;
 
 export const RAW_CHANNEL: ChannelKind<RawChannelMessage> = {
   operation: 'can.openRawStream',
+  describe: (c) =>
+    `frames ${c.request_id !== undefined ? canIdText(c.request_id) : c.response_id !== undefined ? canIdText(c.response_id) : '(all)'} on ${c.bus_name}`,
   key: (c) => `${c.bus_name}|${c.request_id ?? ''}|${c.response_id ?? ''}`,
   responseId: (c) => c.response_id ?? -1,
 };
@@ -112,15 +114,24 @@ export function watchFrames(
     else onError(new OpenObdError('CLOSED', 'Listening to CAN frames stopped: the session was closed'));
   };
   let stopped = false;
+  // Frames come through the tap; a listener on each channel marks it as in use, so that the link never
+  // retires it to make room for another channel while it is listened to.
+  const inUse = () => undefined;
+  const keys: string[] = [];
   const stop = () => {
     if (stopped) return;
     stopped = true;
     link.removeTap(tap);
     link.removeFailureListener(failure);
+    for (const k of keys) link.removeListener(k, inUse);
     for (const c of channels) link.forgetChannel(c);
   };
   link.addTap(tap);
   link.addFailureListener(failure);
-  for (const c of channels) link.ensureChannel(c);
+  for (const c of channels) {
+    const key = link.ensureChannel(c);
+    link.addListener(key, inUse);
+    keys.push(key);
+  }
   return stop;
 }

@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import { OpenObdError, fromGrpcError } from '../errors';
+import { OpenObdError, fromGrpcError, isStreamRefusal } from '../errors';
 import type { FailureListener, PayloadListener } from '../isotp-link';
 import type { Logger } from '../logger';
 import type { RequestLink } from '../uds-request';
@@ -12,10 +12,17 @@ export interface ChannelMessage<C> {
 
 export type ChannelStream<C> = grpc.ClientDuplexStream<ChannelMessage<C>, ChannelMessage<C>>;
 
+/** Channels the J-ReX serves at the same time (openOBD documentation, "Limitations"). */
+export const MAX_LINK_CHANNELS = 32;
+/** A refused stream is opened again on another connection this many times in a row at most. */
+const MAX_RESENDS = 3;
+
 /** How one kind of channel is told apart on its stream. */
 export interface ChannelKind<C> {
   /** The stream's name in errors and logs, e.g. 'kline.openKlineStream'. */
   operation: string;
+  /** The channel as people write it, for errors ("K-Line 15 on K-LINE"). */
+  describe?(channel: C): string;
   /** Identity of a channel (the fields that route answers), as text. */
   key(channel: C): string;
   /** The id an answer is reported from (K-Line and DoIP: the ECU address, TP 2.0: the logical address, raw: the CAN id). */
@@ -38,6 +45,10 @@ export class StreamLink<C extends object> implements RequestLink<C> {
   #idleTimer?: NodeJS.Timeout;
   #lastSendAt = 0;
   #closed = false;
+  /** As in isotp-link.ts: the current stream has answered; what was written before is kept until then. */
+  #accepted = false;
+  #unconfirmed: Array<ChannelMessage<C>> = [];
+  #refusals = 0;
   /** Listeners that want every message of the stream (raw frames without a filter), with the channel it came on. */
   readonly #taps: Array<(payload: Buffer, hex: string, channel: C) => void> = [];
   opens = 0;
@@ -49,6 +60,8 @@ export class StreamLink<C extends object> implements RequestLink<C> {
     private readonly log: Logger,
     private readonly idleCloseMs: number,
     private readonly explainEnd: (error: OpenObdError) => Promise<OpenObdError> = (e) => Promise.resolve(e),
+    /** A stream was refused before it was accepted: true when the session moved to another connection. */
+    private readonly refused: (error: OpenObdError) => boolean = () => false,
   ) {}
 
   get isOpen(): boolean {
@@ -73,11 +86,30 @@ export class StreamLink<C extends object> implements RequestLink<C> {
     if (this.#closed) throw new OpenObdError('CLOSED', 'The session is closed');
     const key = this.#keyOf(channel);
     if (!this.#channels.has(key)) {
+      if (this.#channels.size >= MAX_LINK_CHANNELS) this.#retireOne(channel);
       this.#channels.set(key, channel);
       if (this.#stream) this.#write({ channel, payload: '' });
     }
     this.#ensureStream();
     return key;
+  }
+
+  /*
+   * The J-ReX serves 32 channels at a time (openOBD documentation, "Limitations"): the oldest channel no
+   * request is using is retired to make room; when all are in use, the new one fails at once.
+   */
+  #retireOne(wanted: C): void {
+    for (const key of this.#channels.keys()) {
+      if ((this.#listeners.get(key)?.length ?? 0) > 0) continue;
+      this.#channels.delete(key);
+      this.#listeners.delete(key);
+      return;
+    }
+    throw new OpenObdError(
+      'CHANNEL_LIMIT',
+      `Wait for a running request to finish: a session can use at most ${MAX_LINK_CHANNELS} channels of a kind at a time (the J-ReX limit), and all are waiting for answers; this request would open another one (${this.kind.describe?.(wanted) ?? this.kind.key(wanted)})`,
+      { operation: this.kind.operation },
+    );
   }
 
   /** Forgets a channel (it is announced again if used later); for channels made for one purpose, such as a probe. */
@@ -126,7 +158,9 @@ export class StreamLink<C extends object> implements RequestLink<C> {
   }
 
   #write(message: ChannelMessage<C>): void {
-    this.#stream?.write(message);
+    if (!this.#stream) return;
+    if (!this.#accepted && message.payload && this.#unconfirmed.length < 256) this.#unconfirmed.push(message);
+    this.#stream.write(message);
   }
 
   #ensureStream(): void {
@@ -134,8 +168,35 @@ export class StreamLink<C extends object> implements RequestLink<C> {
     const stream = this.openStream();
     this.opens += 1;
     this.#stream = stream;
-    stream.on('data', (m: ChannelMessage<C>) => this.#deliver(m));
-    stream.on('error', (err: Error) => this.#lost(stream, fromGrpcError(err, this.kind.operation)));
+    this.#accepted = false;
+    this.#unconfirmed = [];
+    const accept = () => {
+      if (this.#stream !== stream || this.#accepted) return;
+      this.#accepted = true;
+      this.#unconfirmed = [];
+      this.#refusals = 0;
+    };
+    stream.on('metadata', accept);
+    stream.on('data', (m: ChannelMessage<C>) => {
+      accept();
+      this.#deliver(m);
+    });
+    stream.on('error', (err: Error) => {
+      const error = fromGrpcError(err, this.kind.operation);
+      // Refused by a full connection before openOBD took it: opened again on another one, nothing lost.
+      const refusal = this.#stream === stream && !this.#accepted && isStreamRefusal(error.grpcCode, error.details);
+      if (refusal && this.#refusals < MAX_RESENDS && this.refused(error)) {
+        this.#refusals += 1;
+        const pending = this.#unconfirmed;
+        this.#stream = undefined;
+        this.#clearIdleTimer();
+        stream.removeAllListeners('data');
+        this.#ensureStream();
+        for (const m of pending) this.#write(m);
+        return;
+      }
+      this.#lost(stream, error);
+    });
     stream.on('end', () =>
       this.#lost(
         stream,

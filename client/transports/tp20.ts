@@ -6,6 +6,7 @@ import type { ChannelKind } from './stream-link';
 
 export const TP20_CHANNEL: ChannelKind<Tp20ChannelMessage> = {
   operation: 'can.openTp20Stream',
+  describe: (c) => `TP 2.0 ${hexByte(c.logical_address)} on ${c.bus_name}`,
   key: (c) => `${c.bus_name}|${c.logical_address}`,
   responseId: (c) => c.logical_address,
 };
