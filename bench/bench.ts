@@ -84,7 +84,7 @@ function table(r: Results): string {
     `Machine: ${m.cpuModel}, **${m.cores} cores**, ${m.memoryGiB} GiB, ${m.platform}. Node.js ${m.node}, Node-RED ${m.nodeRed}, @grpc/grpc-js ${m.grpcJs}, @grpc/proto-loader ${m.protoLoader}.`,
   );
   out.push(
-    `Simulator: a child process on loopback, instant-answer ECU (\`responseDelayMs: 0\`); request \`3E 00\` → \`7E 00\`. Whole run: ${fmt(r.seconds, 0)} s.`,
+    `Simulator: a child process on loopback; sections 1–4 an instant-answer ECU (\`responseDelayMs: 0\`), request \`3E 00\` → \`7E 00\`; section 5 the fleet car behind a network profile. Whole run: ${fmt(r.seconds, 0)} s.`,
   );
   out.push('');
 
