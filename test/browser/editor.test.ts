@@ -128,6 +128,11 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
         'openobd-finish': msg('openobd.paletteLabel.finish'),
         'openobd-interrupt': msg('openobd.paletteLabel.interrupt'),
         'openobd-session-info': msg('openobd.paletteLabel.info'),
+        'openobd-can-frames': msg('openobd.paletteLabel.frames'),
+        'openobd-terminal15': msg('openobd.paletteLabel.terminal15'),
+        'openobd-scan': msg('openobd.paletteLabel.scan'),
+        'openobd-download': msg('openobd.paletteLabel.download'),
+        'openobd-vehicle-info': msg('openobd.paletteLabel.vehicleInfo'),
       };
       for (const item of items as any[]) {
         assert.ok(item.found, `${item.type} is not in the palette`);
@@ -274,6 +279,10 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
         'transmission',
         'obd-functional',
         'abs',
+        'tp20-engine',
+        'kline-airbag',
+        'kline-instruments',
+        'doip-gateway',
         'custom',
       ]);
       await preset.selectOption('obd-functional');
@@ -304,6 +313,54 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
         return { name: e.name, requestId: e.requestId, responseId: e.responseId, pinMinus: String(e.pinMinus), valid: e.valid !== false };
       }, ecuId);
       assert.deepEqual(ecu, { name: 'Engine', requestId: '7E0', responseId: '7E8', pinMinus: '14', valid: true });
+    });
+
+    it('ECU transports: a K-Line preset shows the K-Line fields only, a DoIP id over 16 bits is refused, the CAN ids do not matter there', async function () {
+      const id = await dragFromPalette(page, 'openobd-request', { x: 480, y: 240 });
+      await openNodeEditor(page, id);
+      await addConfigNode(page, 'ecu');
+      const preset = page.locator('#node-config-input-preset');
+      await preset.selectOption('kline-airbag');
+      assert.equal(await page.locator('#node-config-input-transport').inputValue(), 'kline');
+      assert.equal(await page.locator('#node-config-input-klineAddress').inputValue(), '15');
+      assert.equal(await page.locator('#node-config-input-busName').inputValue(), 'K-LINE', 'the bus name follows the transport');
+      assert.equal(await page.locator('#node-config-input-klineAddress').isVisible(), true);
+      assert.equal(await page.locator('#node-config-input-requestId').isVisible(), false, 'no CAN ids on the K-Line');
+      assert.equal(await page.locator('#node-config-input-pinPlus').isVisible(), false);
+      await typeInto(page.locator('#node-config-input-keyBytes'), 'EF');
+      await expectInvalid(page, 'node-config-input-keyBytes', msg('openobd.validation.keyBytes'));
+      await typeInto(page.locator('#node-config-input-keyBytes'), 'ef 8f');
+      await expectValid(page, 'node-config-input-keyBytes');
+      await preset.selectOption('doip-gateway');
+      assert.equal(await page.locator('#node-config-input-gatewayId').isVisible(), true);
+      await typeInto(page.locator('#node-config-input-doipEcuId'), '10000');
+      await expectInvalid(
+        page,
+        'node-config-input-doipEcuId',
+        msg('openobd.validation.addressRange', { value: '10000', min: '0001', max: 'FFFF' }),
+      );
+      assert.equal(await preset.inputValue(), 'custom');
+      await typeInto(page.locator('#node-config-input-doipEcuId'), '4011');
+      await page.locator('#node-config-input-requestId').evaluate((el: HTMLInputElement) => (el.value = 'XYZ')); // hidden and unused on DoIP
+      const ecuId = await pressConfigDone(page, 'ecu');
+      await pressDone(page);
+      const ecu = await page.evaluate((eid) => {
+        const e = RED.nodes.node(eid);
+        return {
+          transport: e.transport,
+          doipEcuId: e.doipEcuId,
+          busName: e.busName,
+          valid: e.valid !== false,
+          label: RED.utils.getNodeLabel(e),
+        };
+      }, ecuId);
+      assert.deepEqual(ecu, {
+        transport: 'doip',
+        doipEcuId: '4011',
+        busName: 'DOIP',
+        valid: true,
+        label: msg('openobd.presetName.doip-gateway'),
+      });
     });
 
     it('send request: "22F19" is refused with the reason, "Read VIN" is one click away, and the label reads "22 F190 → Engine"', async function () {
@@ -439,8 +496,8 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       await examplesEditor?.close();
     });
 
-    it('lists all nine examples under Import > Examples', async function () {
-      assert.equal(EXAMPLES.length, 9);
+    it('lists all thirteen examples under Import > Examples', async function () {
+      assert.equal(EXAMPLES.length, 13);
       await xpage.locator('#red-ui-header-button-sidemenu').click();
       await xpage.locator('#menu-item-import').click();
       await xpage.locator('a[href="#red-ui-clipboard-dialog-import-tab-examples"]').click();
