@@ -205,10 +205,10 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
     ['04 Session management (list, get, interrupt).json', ['start on connector', 'list sessions']],
     ['05 Error handling with Catch.json', ['unknown session', 'start for bad input', 'unknown ticket', 'unsupported DID']],
     ['06 Run a routine with security access.json', ['run routine FF00']],
-    ['07 Read a K-Line car.json', ['read the car']],
-    ['08 Listen to CAN frames.json', ['start listening', 'send a frame', 'stop and finish']],
-    ['09 Full-system scan.json', ['scan the car', 'probe the OBD range']],
-    ['10 Download data to an ECU.json', ['download']],
+    ['10 Read a K-Line car.json', ['read the car']],
+    ['11 Listen to CAN frames.json', ['start listening', 'send a frame', 'stop and finish']],
+    ['12 Full-system scan.json', ['scan the car', 'probe the OBD range']],
+    ['13 Download data to an ECU.json', ['download']],
   ];
 
   for (const [file, buttons] of BUTTONS) {
@@ -247,7 +247,7 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
 
   /** Calls `fn` whenever any helper (debug) node of the example receives a message; returns the unsubscribe. */
   function onAnyHelper(fn: () => void): () => void {
-    // Polled and streamed outputs (example 03's live data every second, example 08's frames) never go quiet: they do not count.
+    // Polled and streamed outputs (example 03's live data every second, example 11's frames) never go quiet: they do not count.
     const nodes = flow
       .filter((n) => n.type === 'helper' && !['live data', 'frames', 'batch'].includes(String(n.name)))
       .map((n) => helper.getNode(n.id));
@@ -360,8 +360,8 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
     });
   });
 
-  it('07 reads a K-Line car: ECU list, ignition, KWP2000 identification and DTCs over the K-Line and TP 2.0', async function () {
-    await run('07 Read a K-Line car.json');
+  it('10 reads a K-Line car: ECU list, ignition, KWP2000 identification and DTCs over the K-Line and TP 2.0', async function () {
+    await run('10 Read a K-Line car.json');
     const ecus = output('ECUs');
     const ignition = output('ignition');
     const report = output('K-Line car report', 15000);
@@ -391,8 +391,8 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
     assert.deepEqual(errors, []);
   });
 
-  it('08 listens to CAN frames with filters and in batches, sends a frame, stops and finishes', async function () {
-    await run('08 Listen to CAN frames.json');
+  it('11 listens to CAN frames with filters and in batches, sends a frame, stops and finishes', async function () {
+    await run('11 Listen to CAN frames.json');
     const frame = output('frames');
     const batch = output('batch', 5000);
     press('start listening');
@@ -418,8 +418,8 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
     assert.deepEqual(errors, []);
   });
 
-  it('10 downloads 3000 bytes in the programming session: progress on the status, the CRC of the engine', async function () {
-    await run('10 Download data to an ECU.json');
+  it('13 downloads 3000 bytes in the programming session: progress on the status, the CRC of the engine', async function () {
+    await run('13 Download data to an ECU.json');
     const downloaded = output('download', 15000);
     const finished = output('finished', 15000);
     press('download');
@@ -434,8 +434,8 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
     assert.deepEqual(errors, []);
   });
 
-  it('09 scans the 30-ECU car in one report (progress on the status) and probes the OBD range of the small car', async function () {
-    await run('09 Full-system scan.json');
+  it('12 scans the 30-ECU car in one report (progress on the status) and probes the OBD range of the small car', async function () {
+    await run('12 Full-system scan.json');
     const report = output('scan report', 20000);
     const withDtcs = output('ECUs with DTCs', 20000);
     const finished = output('finished', 20000);
