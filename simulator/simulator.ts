@@ -15,7 +15,6 @@ import { SimulatedFunctions, type FunctionBrokerOptions } from './functions';
 import { functionService } from './services/function-service';
 import { functionBrokerService } from './services/function-broker-service';
 import { doipService, klineService } from './services/vehicle-streams';
-import { unimplementedService } from './services/unimplemented';
 import { Details, SimStatus } from './status';
 import {
   STREAM_KINDS,
@@ -179,9 +178,7 @@ const SERVICES: ServiceName[] = [
  * client exactly like a server restart.
  */
 export class OpenObdSimulator extends EventEmitter {
-  readonly options: Required<
-    Omit<SimulatorOptions, 'vehicle' | 'ui' | 'tls' | 'advertisedHost' | 'functionBroker' | 'network'>
-  > &
+  readonly options: Required<Omit<SimulatorOptions, 'vehicle' | 'ui' | 'tls' | 'advertisedHost' | 'functionBroker' | 'network'>> &
     Pick<SimulatorOptions, 'vehicle' | 'ui' | 'tls' | 'advertisedHost' | 'functionBroker' | 'network'>;
   readonly faults = new Faults();
   readonly partners: PartnerCredentialsRecord[];
@@ -271,11 +268,13 @@ export class OpenObdSimulator extends EventEmitter {
     return this.connectors.get(connectorId)?.vehicle;
   }
 
-  /** Switches terminal 15 of the car behind a ticket or connector; returns false if there is no such car. */
+  /**
+   * Switches terminal 15 of the car behind a ticket or connector (through the technician view, which shows
+   * the change); returns false if there is no such car.
+   */
   setIgnition(ticketOrConnector: string, on: boolean): boolean {
-    const vehicle = this.vehicleOf(ticketOrConnector);
-    if (!vehicle) return false;
-    vehicle.ignitionOn = on;
+    if (!this.vehicleOf(ticketOrConnector)) return false;
+    this.technician.setIgnition(ticketOrConnector, on);
     return true;
   }
 
@@ -493,10 +492,10 @@ export class OpenObdSimulator extends EventEmitter {
     connector.sessionId = id;
     connector.vehicle.startOperationCycle();
     // A scripted session starts with the ignition on, whatever the last script left behind.
-    if (this.options.ignitionScript.length > 0) connector.vehicle.ignitionOn = true;
+    if (this.options.ignitionScript.length > 0) this.technician.setIgnition(connector.id, true);
     session.scriptTimers = this.options.ignitionScript.map((step) => {
       const t = setTimeout(() => {
-        if (!isFinal(session.state)) connector.vehicle.ignitionOn = step.on;
+        if (!isFinal(session.state)) this.technician.setIgnition(connector.id, step.on);
       }, step.afterMs);
       t.unref();
       return t;

@@ -26,18 +26,7 @@ export interface TicketRecord {
 }
 
 export type StreamKind =
-  | 'token'
-  | 'isotp'
-  | 'connector'
-  | 'terminal15'
-  | 'control'
-  | 'configure'
-  | 'function'
-  | 'monitor'
-  | 'kline'
-  | 'tp20'
-  | 'doip'
-  | 'raw';
+  'token' | 'isotp' | 'connector' | 'terminal15' | 'control' | 'configure' | 'function' | 'monitor' | 'kline' | 'tp20' | 'doip' | 'raw';
 
 export const STREAM_KINDS: readonly StreamKind[] = [
   'token',

@@ -72,7 +72,11 @@ describe(`Node-RED ${nr.version} in Chromium: the technician view`, function () 
     await deploy(page);
     const pane = await showTab();
     await card('1001').waitFor({ state: 'visible', timeout: 30000 });
-    assert.equal(await pane.locator('.openobd-sim-card').count(), 3, 'one card per simulated ticket');
+    assert.equal(
+      await pane.locator('.openobd-sim-card').count(),
+      5,
+      'one card per simulated ticket (1001-1003 and the garage cars 2001, 2002)',
+    );
     assert.match((await pane.locator('.openobd-sim-head').textContent()) ?? '', /Answer here/);
     assert.match((await card('1001').locator('.openobd-sim-ignition').textContent()) ?? '', new RegExp(msg('openobd.sidebar.ignitionOn')));
 
