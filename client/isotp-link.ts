@@ -1,13 +1,11 @@
 import type * as grpc from '@grpc/grpc-js';
 import { OpenObdError, fromGrpcError, isStreamRefusal } from './errors';
+import { ChannelBudget, type ChannelHolder } from './channel-budget';
 import type { Logger } from './logger';
 import { canIdText, type IsotpChannelMessage, type IsotpMessageMessage } from '../protocol';
 
 /** A refused stream is opened again on another connection this many times in a row at most. */
 const MAX_RESENDS = 3;
-
-/** Channels the J-ReX serves at the same time (openOBD documentation, "Limitations"). */
-export const MAX_CHANNELS = 32;
 
 export type IsotpStream = grpc.ClientDuplexStream<IsotpMessageMessage, IsotpMessageMessage>;
 
@@ -44,7 +42,7 @@ export type FailureListener = (error: OpenObdError) => void;
  * a thread per channel). Channels are announced with an empty payload, as openOBD expects, and announced
  * again whenever the stream is reopened. Incoming payloads are handed to the listeners of their channel.
  */
-export class IsotpLink {
+export class IsotpLink implements ChannelHolder {
   #stream?: IsotpStream;
   readonly #channels = new Map<string, IsotpChannelMessage>();
   readonly #listeners = new Map<string, PayloadListener[]>();
@@ -78,7 +76,11 @@ export class IsotpLink {
     private readonly explainEnd: (error: OpenObdError) => Promise<OpenObdError> = (e) => Promise.resolve(e),
     /** A stream was refused before it was accepted: true when the session moved to another connection. */
     private readonly refused: (error: OpenObdError) => boolean = () => false,
-  ) {}
+    /** The session's 32 channels, shared with its other streams. */
+    private readonly budget: ChannelBudget = new ChannelBudget(),
+  ) {
+    budget.join(this);
+  }
 
   get isOpen(): boolean {
     return this.#stream !== undefined;
@@ -92,7 +94,11 @@ export class IsotpLink {
   ensureChannel(channel: IsotpChannelMessage): string {
     const key = keyOf(channel);
     if (!this.#channels.has(key)) {
-      if (this.#channels.size >= MAX_CHANNELS) this.#retireOne(channel);
+      this.budget.makeRoom(
+        this,
+        `${canIdText(channel.request_id)}/${canIdText(channel.response_id)} on ${channel.bus_name}`,
+        'can.openIsotpStream',
+      );
       this.#channels.set(key, channel);
       if (this.#stream) this.#write({ channel, payload: '' });
     }
@@ -102,22 +108,17 @@ export class IsotpLink {
 
   /*
    * The J-ReX serves 32 channels at a time and drops the oldest beyond that (openOBD documentation,
-   * "Limitations"): to make room, the oldest channel no request is using is retired here (announced again
-   * if it is used later). When all 32 are in use, the new one fails at once instead of silently pushing
-   * out one that a request is waiting on.
+   * "Limitations"): to make room, the oldest channel no request is using is forgotten here (announced
+   * again if it is used later).
    */
-  #retireOne(wanted: IsotpChannelMessage): void {
+  retireIdleChannel(): boolean {
     for (const key of this.#channels.keys()) {
       if ((this.#listeners.get(key)?.length ?? 0) > 0) continue;
       this.#channels.delete(key);
       this.#listeners.delete(key);
-      return;
+      return true;
     }
-    throw new OpenObdError(
-      'CHANNEL_LIMIT',
-      `Wait for a running request to finish: a session can use at most ${MAX_CHANNELS} channels at a time (the J-ReX limit), and all ${MAX_CHANNELS} are waiting for answers; this request would open another one (${canIdText(wanted.request_id)}/${canIdText(wanted.response_id)} on ${wanted.bus_name})`,
-      { operation: 'can.openIsotpStream' },
-    );
+    return false;
   }
 
   /*

@@ -5,6 +5,7 @@
  * "Limitations"); the requests to one ECU go one after another, so the scan takes about as long as the
  * slowest ECU's chain of round trips. All buses are configured in one call before the first request.
  */
+import { MAX_CHANNELS } from './channel-budget';
 import { OpenObdError, isOpenObdError } from './errors';
 import { decodeResponse, type DecodedResponse } from './codec';
 import { prepareEcu } from './prepared-ecu';
@@ -15,7 +16,7 @@ import { diagnosticProtocolOf, type CanBusSpec, type EcuSpec, type IsotpEcuSpec 
 import { canIdText, type BusConfigurationMessage } from '../protocol';
 
 /** The J-Rex handles 32 channels at a time (openOBD documentation, "Limitations"). */
-export const MAX_CONCURRENT_CHANNELS = 32;
+export const MAX_CONCURRENT_CHANNELS = MAX_CHANNELS;
 
 export interface ScanTarget {
   spec: EcuSpec;

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { ChannelBudget } from './channel-budget';
 import { toPayloadBytes } from './codec';
 import { OpenObdError, fromGrpcError, isStreamRefusal } from './errors';
 import type { ChannelLease, ChannelPool, ResolvedEndpoint } from './endpoint';
@@ -191,6 +192,8 @@ export class Session extends EventEmitter {
   readonly #rpc: Rpc;
   readonly #log: Logger;
   readonly #keepalive: Keepalive;
+  /** The J-ReX's 32 channels, shared by all the session's streams. */
+  readonly #channels = new ChannelBudget();
   readonly #isotp: IsotpLink;
   readonly #fate: SessionFate;
   /** K-Line, TP 2.0, DoIP and raw CAN streams, opened on first use (client/transports). */
@@ -256,6 +259,7 @@ export class Session extends EventEmitter {
       this.#opts.isotpIdleCloseMs,
       (error) => this.#fate.explain(error, 'can.openIsotpStream', 'the request'),
       () => this.#moveOn(),
+      this.#channels,
     );
     this.#transports = new TransportLinks(
       (service, method) => this.#rpc.bidi(service, method, { token: this.#token }),
@@ -263,6 +267,7 @@ export class Session extends EventEmitter {
       this.#opts.isotpIdleCloseMs,
       (error, operation) => this.#fate.explain(error, operation, 'the request'),
       () => this.#moveOn(),
+      this.#channels,
     );
   }
 
@@ -388,7 +393,7 @@ export class Session extends EventEmitter {
       keepalive: { ...this.#keepalive.stats },
       isotpStreams: this.#isotp.opens,
       isotpOpen: this.#isotp.isOpen,
-      channels: this.#isotp.channelCount,
+      channels: this.#channels.inUse,
       transports: this.#transports.stats(),
     };
   }

@@ -79,6 +79,35 @@ export interface SessionRecord {
   tokenExpiresAtMs: number;
   /** Timers of the ignition script (SimulatorOptions.ignitionScript), cleared when the session ends. */
   scriptTimers?: NodeJS.Timeout[];
+  /** Channels in the order they were announced, over all the session's streams (see admitChannel). */
+  channelOrder?: Array<{ stream: OpenStream; key: string }>;
+}
+
+/** The J-Rex serves this many channels at a time, whatever their bus (openOBD documentation, "Limitations"). */
+export const J_REX_CHANNELS = 32;
+
+/**
+ * Announces a channel on one of the session's streams. The J-Rex counts channels over all of a session's
+ * streams: beyond 32, the oldest one (on whichever stream) is no longer served. Returns true when the
+ * channel is new.
+ */
+export function admitChannel(session: SessionRecord, stream: OpenStream, key: string, channel: object): boolean {
+  const channels = (stream.channels ??= new Map());
+  if (channels.has(key)) return false;
+  channels.set(key, channel);
+  let order = (session.channelOrder ??= []);
+  if (order.length > 4 * J_REX_CHANNELS) {
+    // Entries of closed streams and dropped channels: cleared out now and then, so the list stays short.
+    order = session.channelOrder = order.filter((e) => session.streams.has(e.stream) && e.stream.channels?.has(e.key));
+  }
+  order.push({ stream, key });
+  let total = 0;
+  for (const s of session.streams) total += s.channels?.size ?? 0;
+  while (total > J_REX_CHANNELS && order.length > 0) {
+    const oldest = order.shift()!;
+    if (session.streams.has(oldest.stream) && oldest.stream.channels?.delete(oldest.key)) total--;
+  }
+  return true;
 }
 
 export type TokenRecord =

@@ -4,6 +4,7 @@
  * through the same request engine as ISO-TP (uds-request.ts), so response-pending, busy-repeat and the
  * timeouts behave alike, with KWP2000's matching rules where the ECU speaks KWP2000.
  */
+import { ChannelBudget } from '../channel-budget';
 import type { OpenObdError } from '../errors';
 import type { Logger } from '../logger';
 import type { UdsTarget } from '../uds-request';
@@ -135,6 +136,8 @@ export class TransportLinks {
     private readonly explainEnd: (error: OpenObdError, operation: string) => Promise<OpenObdError> = (e) => Promise.resolve(e),
     /** A stream was refused by a full connection: true when the session moved to another one. */
     private readonly refused: () => boolean = () => false,
+    /** The session's 32 channels, shared with its ISO-TP stream. */
+    private readonly budget: ChannelBudget = new ChannelBudget(),
   ) {}
 
   #make<C extends object>(
@@ -149,6 +152,7 @@ export class TransportLinks {
       this.idleCloseMs,
       (error) => this.explainEnd(error, kind.operation),
       () => this.refused(),
+      this.budget,
     );
   }
 

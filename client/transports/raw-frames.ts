@@ -128,10 +128,15 @@ export function watchFrames(
   };
   link.addTap(tap);
   link.addFailureListener(failure);
-  for (const c of channels) {
-    const key = link.ensureChannel(c);
-    link.addListener(key, inUse);
-    keys.push(key);
+  try {
+    for (const c of channels) {
+      const key = link.ensureChannel(c);
+      link.addListener(key, inUse);
+      keys.push(key);
+    }
+  } catch (err) {
+    stop(); // e.g. CHANNEL_LIMIT: nothing stays announced or tapped
+    throw err;
   }
   return stop;
 }

@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { OpenObdError, fromGrpcError, isStreamRefusal } from '../errors';
 import type { FailureListener, PayloadListener } from '../isotp-link';
+import { ChannelBudget, type ChannelHolder } from '../channel-budget';
 import type { Logger } from '../logger';
 import type { RequestLink } from '../uds-request';
 
@@ -12,8 +13,6 @@ export interface ChannelMessage<C> {
 
 export type ChannelStream<C> = grpc.ClientDuplexStream<ChannelMessage<C>, ChannelMessage<C>>;
 
-/** Channels the J-ReX serves at the same time (openOBD documentation, "Limitations"). */
-export const MAX_LINK_CHANNELS = 32;
 /** A refused stream is opened again on another connection this many times in a row at most. */
 const MAX_RESENDS = 3;
 
@@ -36,7 +35,7 @@ export interface ChannelKind<C> {
  * again on every new stream, as openOBD's own client does. The ISO-TP stream has its own, tuned link
  * (isotp-link.ts); this one serves K-Line, TP 2.0, DoIP and raw CAN frames, whose traffic is lighter.
  */
-export class StreamLink<C extends object> implements RequestLink<C> {
+export class StreamLink<C extends object> implements RequestLink<C>, ChannelHolder {
   #stream?: ChannelStream<C>;
   readonly #channels = new Map<string, C>();
   readonly #listeners = new Map<string, PayloadListener[]>();
@@ -62,7 +61,11 @@ export class StreamLink<C extends object> implements RequestLink<C> {
     private readonly explainEnd: (error: OpenObdError) => Promise<OpenObdError> = (e) => Promise.resolve(e),
     /** A stream was refused before it was accepted: true when the session moved to another connection. */
     private readonly refused: (error: OpenObdError) => boolean = () => false,
-  ) {}
+    /** The session's 32 channels, shared with its other streams. */
+    private readonly budget: ChannelBudget = new ChannelBudget(),
+  ) {
+    budget.join(this);
+  }
 
   get isOpen(): boolean {
     return this.#stream !== undefined;
@@ -86,7 +89,7 @@ export class StreamLink<C extends object> implements RequestLink<C> {
     if (this.#closed) throw new OpenObdError('CLOSED', 'The session is closed');
     const key = this.#keyOf(channel);
     if (!this.#channels.has(key)) {
-      if (this.#channels.size >= MAX_LINK_CHANNELS) this.#retireOne(channel);
+      this.budget.makeRoom(this, this.kind.describe?.(channel) ?? this.kind.key(channel), this.kind.operation);
       this.#channels.set(key, channel);
       if (this.#stream) this.#write({ channel, payload: '' });
     }
@@ -94,22 +97,15 @@ export class StreamLink<C extends object> implements RequestLink<C> {
     return key;
   }
 
-  /*
-   * The J-ReX serves 32 channels at a time (openOBD documentation, "Limitations"): the oldest channel no
-   * request is using is retired to make room; when all are in use, the new one fails at once.
-   */
-  #retireOne(wanted: C): void {
+  /* As on the ISO-TP link: the oldest channel no request or listener is using gives up its place. */
+  retireIdleChannel(): boolean {
     for (const key of this.#channels.keys()) {
       if ((this.#listeners.get(key)?.length ?? 0) > 0) continue;
       this.#channels.delete(key);
       this.#listeners.delete(key);
-      return;
+      return true;
     }
-    throw new OpenObdError(
-      'CHANNEL_LIMIT',
-      `Wait for a running request to finish: a session can use at most ${MAX_LINK_CHANNELS} channels of a kind at a time (the J-ReX limit), and all are waiting for answers; this request would open another one (${this.kind.describe?.(wanted) ?? this.kind.key(wanted)})`,
-      { operation: this.kind.operation },
-    );
+    return false;
   }
 
   /** Forgets a channel (it is announced again if used later); for channels made for one purpose, such as a probe. */

@@ -5,12 +5,10 @@ import { rawStream } from './raw-stream';
 import { tp20Stream } from './vehicle-streams';
 import type { OpenObdSimulator } from '../simulator';
 import { SimStatus, toServerError } from '../status';
-import { isFinal, type OpenStream, type SessionRecord } from '../state';
+import { admitChannel, isFinal, type OpenStream, type SessionRecord } from '../state';
 import { bidi } from './handlers';
 import { vehicleBusOf } from './vehicle-services';
 
-/** The J-Rex keeps at most this many ISO-TP channels; older ones stop being served (openOBD documentation, "Limitations"). */
-export const MAX_CHANNELS = 32;
 /** Largest ISO-TP message (12-bit first-frame length on classic CAN). */
 export const MAX_ISOTP_BYTES = 4095;
 /** How often the J-Rex sends tester-present on channels with keep-alive enabled. */
@@ -89,11 +87,7 @@ export function canService(sim: OpenObdSimulator): grpc.UntypedServiceImplementa
           throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, 'Every ISO-TP message needs a channel with a bus_name');
         const bus = isotpBus(session, channel.bus_name);
         const key = keyOf(channel);
-        if (!channels.has(key)) {
-          if (channels.size >= MAX_CHANNELS) channels.delete(channels.keys().next().value as string);
-          channels.set(key, channel);
-          if (channel.keep_alive === 'KEEP_ALIVE_ENABLED') startTesterPresent();
-        }
+        if (admitChannel(session, stream, key, channel) && channel.keep_alive === 'KEEP_ALIVE_ENABLED') startTesterPresent();
         const text = m.payload ?? '';
         if (text === '') return; // announcing the channel (and listening on it)
         if (!/^(?:[0-9a-fA-F]{2})+$/.test(text))

@@ -3,10 +3,10 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { RawChannelMessage, RawFrameMessage } from '../../protocol';
 import type { OpenObdSimulator } from '../simulator';
 import { SimStatus, toServerError } from '../status';
-import { isFinal, type OpenStream } from '../state';
+import { admitChannel, isFinal, type OpenStream } from '../state';
 import { bidi } from './handlers';
 import { vehicleBusOf } from './vehicle-services';
-import { busOrFail, MAX_STREAM_CHANNELS } from './vehicle-streams';
+import { busOrFail } from './vehicle-streams';
 
 /** Classic CAN: at most 8 data bytes (ISO 11898-1). */
 export const MAX_FRAME_BYTES = 8;
@@ -112,10 +112,7 @@ export function rawStream(sim: OpenObdSimulator): grpc.handleBidiStreamingCall<u
         if (id !== undefined && !(Number.isInteger(id) && id >= 0 && id <= MAX_CAN_ID))
           throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, `CAN id ${String(id)} is out of range`);
       const key = `${c.bus_name}|${c.request_id ?? ''}|${c.response_id ?? ''}`;
-      if (!channels.has(key)) {
-        if (channels.size >= MAX_STREAM_CHANNELS) channels.delete(channels.keys().next().value as string);
-        channels.set(key, c);
-      }
+      admitChannel(session, stream, key, c);
       const carBus = vehicleBusOf(bus, connector);
       if (carBus !== undefined) startBroadcasts(c.bus_name, carBus);
       const text = m.payload;

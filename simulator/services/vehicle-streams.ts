@@ -9,13 +9,10 @@ import {
 } from '../../protocol';
 import type { OpenObdSimulator } from '../simulator';
 import { SimStatus, toServerError } from '../status';
-import { isFinal, type ConnectorRecord, type OpenStream, type SessionRecord, type StreamKind } from '../state';
+import { admitChannel, isFinal, type ConnectorRecord, type OpenStream, type SessionRecord, type StreamKind } from '../state';
 import type { EcuReply } from '../vehicle/vehicle';
 import { bidi } from './handlers';
 import { KLINE_BAUD, vehicleBusOf } from './vehicle-services';
-
-/** The J-Rex keeps at most this many channels; older ones stop being served (openOBD documentation, "Limitations"). */
-export const MAX_STREAM_CHANNELS = 32;
 
 interface ChannelMessage<C> {
   channel: C | null;
@@ -83,10 +80,7 @@ export function vehicleStream<C extends object>(
         throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, `Every ${spec.what} message needs a channel with a bus_name`);
       const bus = spec.check(channel, session);
       const key = spec.key(channel);
-      if (!channels.has(key)) {
-        if (channels.size >= MAX_STREAM_CHANNELS) channels.delete(channels.keys().next().value as string);
-        channels.set(key, channel);
-      }
+      admitChannel(session, stream, key, channel);
       const text = m.payload ?? '';
       if (text === '') return;
       if (!HEX.test(text))

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ChannelPool, type OpenObdError, type Session, type SessionController } from '../../client';
+import { ChannelPool, type DoipEcuSpec, type OpenObdError, type Session, type SessionController } from '../../client';
 import type { OpenObdSimulator } from '../../simulator';
 import { ENGINE, controllerFor, delay, startSimulator, waitFor } from '../support/sim';
 
@@ -105,7 +105,7 @@ describe('fleets of sessions and openOBD limits', function () {
       const started = Date.now();
       await assert.rejects(session.request(silent(32), '3E00', { timeoutMs: 1500 }), (err: OpenObdError) => {
         assert.equal(err.code, 'CHANNEL_LIMIT');
-        assert.match(err.message, /at most 32 channels at a time \(the J-ReX limit\)/);
+        assert.match(err.message, /at most 32 channels at a time on all its buses together \(the J-ReX limit\)/);
         return true;
       });
       assert.ok(Date.now() - started < 500, 'refused at once, not after a timeout');
@@ -114,6 +114,43 @@ describe('fleets of sessions and openOBD limits', function () {
       // Nothing waits any more: new channels retire the idle ones.
       assert.equal((await session.request(ENGINE, '3E00')).responses[0]!.hex, '7E00');
       assert.ok(session.stats.channels <= 32);
+      await session.finish();
+    });
+
+    it('the 32 are counted over all buses: 24 ISO-TP and 8 DoIP channels waiting fill them, the next on either bus fails', async function () {
+      const session = await controller.startSession({ ticketId: '2002' }); // the fleet car: CAN and DoIP
+      const silentCan = (i: number) => ({ bus: { name: 'obd-can' }, requestId: 0x600 + i, responseId: 0x680 + i });
+      const doipBus = { kind: 'doip', name: 'DOIP', option: 2 } as const;
+      const silentDoip = (i: number): DoipEcuSpec => ({
+        transport: 'doip',
+        bus: doipBus,
+        gatewayId: 0x1010,
+        testerId: 0x0e80,
+        ecuId: 0x5000 + i,
+      });
+      const waiting = [
+        ...Array.from({ length: 24 }, (_, i) => session.request(silentCan(i), '3E00', { timeoutMs: 1500 })),
+        ...Array.from({ length: 8 }, (_, i) => session.request(silentDoip(i), '3E00', { timeoutMs: 1500 })),
+      ].map((p) => p.catch((e: OpenObdError) => e));
+      for (const next of [silentCan(24), silentDoip(8)]) {
+        await assert.rejects(session.request(next, '3E00', { timeoutMs: 1500 }), (err: OpenObdError) => {
+          assert.equal(err.code, 'CHANNEL_LIMIT');
+          assert.match(err.message, /on all its buses together/);
+          return true;
+        });
+      }
+      assert.equal(session.stats.channels, 32);
+      const results = await Promise.all(waiting);
+      assert.ok(results.every((r) => (r as OpenObdError).code === 'TIMEOUT'));
+      // Idle again: a DoIP ECU that answers takes the place of an idle ISO-TP channel, and answers.
+      const adas: DoipEcuSpec = { transport: 'doip', bus: doipBus, gatewayId: 0x1010, testerId: 0x0e80, ecuId: 0x4011 };
+      assert.equal((await session.request(adas, '10 03')).responses[0]!.hex, '5003003201F4');
+      assert.equal(session.stats.channels, 32);
+      // The simulated J-ReX counts the same way: 32 channels over both streams, the oldest (ISO-TP 600/680) gone.
+      const served = (await session.getConfiguration()).channels;
+      assert.equal(served.length, 32);
+      assert.ok(!served.some((c) => c.isotp_channel?.request_id === 0x600));
+      assert.ok(served.some((c) => c.doip_channel?.ecu_id === 0x4011));
       await session.finish();
     });
   });
