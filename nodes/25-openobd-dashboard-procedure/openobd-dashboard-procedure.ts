@@ -50,9 +50,34 @@ function stateStatus(state: HostedState, t: Translate, runs: number): NodeStatus
  * credentials; finishing the session (the finish node) ends only the function's context.
  */
 export function register(RED: NodeAPI): void {
+  /*
+   * Node-RED writes credentials to its flows file only when flows are deployed, and an identity made
+   * while this node starts comes after that write: until the next deploy, a restart would give the
+   * procedure a new identity (a new button in the dashboard). The editor is told which nodes wait for
+   * that deploy (a retained message per node, without the signature), and lights its Deploy button.
+   */
+  const unsaved = new Map<string, number>();
+  const identityTopic = (nodeId: string) => `openobd/procedure-identity/${nodeId}`;
+  // Flow starts so far: a node started by a deploy made its identity after that deploy's write.
+  let starts = 0;
+  function announceUnsaved(nodeId: string, name: string, startedIn: number): void {
+    unsaved.set(nodeId, startedIn);
+    RED.comms.publish(identityTopic(nodeId), { nodeId, name }, true);
+  }
+  // A later deploy writes the credentials Node-RED holds, these included: they no longer wait.
+  RED.events.on('flows:started', () => {
+    for (const [nodeId, startedIn] of unsaved) {
+      if (startedIn >= starts) continue;
+      unsaved.delete(nodeId);
+      RED.comms.publish(identityTopic(nodeId), { nodeId, saved: true }, false);
+    }
+    starts += 1;
+  });
+
   function OpenObdDashboardProcedureNode(this: Node<ProcedureCredentials>, def: ProcedureDef) {
     RED.nodes.createNode(this, def);
     const node = this;
+    const startedIn = starts;
     const t = RED._.bind(RED) as Translate;
     const account = accountOf(RED, def.account);
     const name = (def.functionName || def.name || '').trim();
@@ -112,6 +137,7 @@ export function register(RED: NodeAPI): void {
         signature = identity.signature.reveal();
         await RED.nodes.addCredentials(node.id, { functionId: id, signature });
         node.log(t('openobd.procedure.log.newIdentity', { id }));
+        announceUnsaved(node.id, name, startedIn);
       }
       if (closed) return;
       local.functionId = id;

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { browserSkipReason, launchChromium, screenshotFile } from '../support/browser';
 import { clickInject, deploy, findNode, importExample, msg, openEditor, showDebugSidebar, type Editor } from '../support/editor-page';
-import { ROOT, nodeRedPackage, startNodeRed, unsupportedNode, type NodeRedServer } from '../support/nodered-server';
+import { ROOT, nodeRedPackage, request, startNodeRed, unsupportedNode, type NodeRedServer } from '../support/nodered-server';
 
 /*
  * The technician view in a real browser (Chromium, NR_PKG: Node-RED 4.1 or 5): the guided-check example
@@ -245,6 +245,35 @@ describe(`Node-RED ${nr.version} in Chromium: the technician view`, function () 
     // The flow ran: its debug node shows the finished procedure.
     const debug = await showDebugSidebar(page);
     await debug.locator('.red-ui-debug-msg', { hasText: 'VIN and fault codes read' }).first().waitFor({ state: 'visible', timeout: 30000 });
+  });
+
+  it("a procedure's identity made on deploy: the editor asks for one more deploy, after which a restart keeps the identity", async function () {
+    // Example 08, deployed by the test before: its procedure got its id and signature while it started.
+    type Hosted = { nodeId: string; name: string; functionId: string; state: string };
+    const hosted = async () =>
+      (await request(`${server!.url}openobd/procedures`)).json<Hosted[]>().filter((p) => p.name === 'Read the VIN and the fault codes');
+    const [before] = await hosted();
+    assert.ok(before?.functionId, 'the example procedure is hosted');
+    const note = page.locator('.red-ui-notification-warning', { has: page.locator('.openobd-identity-note') });
+    await note.waitFor({ state: 'visible', timeout: 30000 });
+    assert.ok(await page.evaluate(() => RED.nodes.dirty()), 'Deploy is lit');
+    await note.screenshot({ path: shot('identity-note') });
+    await note.getByRole('button', { name: await page.evaluate(() => RED._('deploy.deploy')) }).click();
+    await page.waitForFunction(() => !RED.nodes.dirty(), null, { timeout: 30000 });
+    await note.waitFor({ state: 'hidden', timeout: 30000 });
+
+    const userDir = server!.userDir;
+    await server!.stop({ keepUserDir: true });
+    server = await startNodeRed({ userDir });
+    const deadline = Date.now() + 30000;
+    let after: Hosted | undefined;
+    while (Date.now() < deadline && after?.state !== 'online') {
+      [after] = await hosted().catch(() => []);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(after?.state, 'online');
+    assert.equal(after?.functionId, before.functionId, 'the same function after the restart');
+    assert.ok(!server.output().includes('New function identity'), 'no new identity was made');
   });
 });
 

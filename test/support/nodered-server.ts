@@ -94,7 +94,8 @@ export interface NodeRedServer {
   errorsSince(mark?: number): string[];
   /** A mark for errorsSince(): the number of lines printed so far. */
   mark(): number;
-  stop(): Promise<void>;
+  /** Stops Node-RED and removes its user directory, unless it is kept for a restart. */
+  stop(options?: { keepUserDir?: boolean }): Promise<void>;
 }
 
 export interface StartOptions {
@@ -104,6 +105,8 @@ export interface StartOptions {
   /** A flows file to start with. */
   flows?: unknown[];
   readyTimeoutMs?: number;
+  /** A user directory to start in again (left by `stop({ keepUserDir: true })`), e.g. to test a restart. */
+  userDir?: string;
 }
 
 const alive = new Set<ChildProcess>();
@@ -117,7 +120,7 @@ export async function startNodeRed(options: StartOptions = {}): Promise<NodeRedS
   const unsupported = unsupportedNode(nr);
   if (unsupported) throw new Error(unsupported);
   const port = await freePort();
-  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), `openobd-${nr.pkg}-`));
+  const userDir = options.userDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `openobd-${nr.pkg}-`));
   const settings = {
     uiPort: port,
     uiHost: '127.0.0.1',
@@ -164,14 +167,14 @@ export async function startNodeRed(options: StartOptions = {}): Promise<NodeRedS
 
   const url = `http://127.0.0.1:${port}/`;
   const output = () => lines.join('\n');
-  const stop = async () => {
+  const stop = async (stopOptions: { keepUserDir?: boolean } = {}) => {
     if (!exited) {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
       await exitPromise;
       clearTimeout(timer);
     }
-    fs.rmSync(userDir, { recursive: true, force: true, maxRetries: 3 });
+    if (!stopOptions.keepUserDir) fs.rmSync(userDir, { recursive: true, force: true, maxRetries: 3 });
   };
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 120000);
