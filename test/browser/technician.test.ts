@@ -258,7 +258,7 @@ describe(`Node-RED ${nr.version} in Chromium: the technician view`, function () 
     await note.waitFor({ state: 'visible', timeout: 30000 });
     assert.ok(await page.evaluate(() => RED.nodes.dirty()), 'Deploy is lit');
     await note.screenshot({ path: shot('identity-note') });
-    await note.getByRole('button', { name: await page.evaluate(() => RED._('deploy.deploy')) }).click();
+    await note.getByRole('button', { name: msg('openobd.procedure.identity.deploy') }).click();
     await page.waitForFunction(() => !RED.nodes.dirty(), null, { timeout: 30000 });
     await note.waitFor({ state: 'hidden', timeout: 30000 });
 
