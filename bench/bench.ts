@@ -3,7 +3,8 @@
  *
  *   1. cost per request: raw grpc-js (a), the client library (b), a Node-RED flow (c); p50/p99, ratios
  *   2. throughput through "send request" with 1, 10 and 100 concurrent sessions
- *   3. 100 and 1,000 concurrent active sessions in one Node-RED process: start time, memory, idle CPU
+ *   3. 100, 1,000 and (full run) 5,000 concurrent sessions in one Node-RED process against a server capped at
+ *      100 streams per connection: connections, start time, memory, idle CPU, and a simulator restart
  *   4. start-up: from loading the package to the first session started
  *   5. the full-system scan of a 30-ECU car behind a 60 ms network: against the latency bound and one at a time
  *
