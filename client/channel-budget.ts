@@ -6,6 +6,8 @@ export const MAX_CHANNELS = 32;
 /** A session's stream that holds channels: ISO-TP, K-Line, TP 2.0, DoIP or raw CAN frames. */
 export interface ChannelHolder {
   readonly channelCount: number;
+  /** Channels a request or listener is using now (they cannot give up their place). */
+  readonly busyChannelCount: number;
   /** Forgets the oldest channel no request or listener is using; false when every channel is in use. */
   retireIdleChannel(): boolean;
 }
@@ -28,6 +30,13 @@ export class ChannelBudget {
   get inUse(): number {
     let n = 0;
     for (const h of this.#holders) n += h.channelCount;
+    return n;
+  }
+
+  /** Channels in use by a request or listener now: the places nobody else can take. */
+  get busy(): number {
+    let n = 0;
+    for (const h of this.#holders) n += h.busyChannelCount;
     return n;
   }
 

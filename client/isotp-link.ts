@@ -90,6 +90,12 @@ export class IsotpLink implements ChannelHolder {
     return this.#channels.size;
   }
 
+  get busyChannelCount(): number {
+    let n = 0;
+    for (const key of this.#channels.keys()) if ((this.#listeners.get(key)?.length ?? 0) > 0) n += 1;
+    return n;
+  }
+
   /** Makes sure the channel is announced on the current stream (opening it if needed). */
   ensureChannel(channel: IsotpChannelMessage): string {
     const key = keyOf(channel);

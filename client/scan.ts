@@ -224,7 +224,9 @@ async function pool<T>(items: T[], limit: number, work: (item: T, index: number)
 /** Scans the session's car; see the module comment. Fails only when the session does (or nothing can be found). */
 export async function scanVehicle(session: Session, options: ScanOptions = {}): Promise<ScanReport> {
   const started = Date.now();
-  const concurrency = Math.max(1, Math.min(MAX_CONCURRENT_CHANNELS, Math.floor(options.concurrency ?? MAX_CONCURRENT_CHANNELS)));
+  // Channels other work on this session holds (a frames listener, a request of another flow) keep their places.
+  const free = MAX_CONCURRENT_CHANNELS - session.stats.busyChannels;
+  const concurrency = Math.max(1, Math.min(free, Math.floor(options.concurrency ?? MAX_CONCURRENT_CHANNELS)));
   const discovered = options.discover ?? 'ecu-list';
   let targets: ScanTarget[];
   if (discovered === 'given') {

@@ -394,6 +394,7 @@ export class Session extends EventEmitter {
       isotpStreams: this.#isotp.opens,
       isotpOpen: this.#isotp.isOpen,
       channels: this.#channels.inUse,
+      busyChannels: this.#channels.busy,
       transports: this.#transports.stats(),
     };
   }

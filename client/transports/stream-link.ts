@@ -75,6 +75,12 @@ export class StreamLink<C extends object> implements RequestLink<C>, ChannelHold
     return this.#channels.size;
   }
 
+  get busyChannelCount(): number {
+    let n = 0;
+    for (const key of this.#channels.keys()) if ((this.#listeners.get(key)?.length ?? 0) > 0) n += 1;
+    return n;
+  }
+
   #keyOf(channel: C): string {
     if (!Object.isFrozen(channel)) return this.kind.key(channel);
     let key = this.#keys.get(channel);

@@ -18,6 +18,8 @@ interface ProcedureCredentials {
   signature?: string;
 }
 
+let stopWatchingDeploys: (() => void) | undefined;
+
 /** How long to wait before trying again when the broker could not be reached to get an identity. */
 const IDENTITY_RETRY_MS = 15_000;
 
@@ -65,14 +67,18 @@ export function register(RED: NodeAPI): void {
     RED.comms.publish(identityTopic(nodeId), { nodeId, name }, true);
   }
   // A later deploy writes the credentials Node-RED holds, these included: they no longer wait.
-  RED.events.on('flows:started', () => {
+  const onFlowsStarted = () => {
     for (const [nodeId, startedIn] of unsaved) {
       if (startedIn >= starts) continue;
       unsaved.delete(nodeId);
       RED.comms.publish(identityTopic(nodeId), { nodeId, saved: true }, false);
     }
     starts += 1;
-  });
+  };
+  // Registered again (a test harness loads the package once per flow): one listener, not one per load.
+  stopWatchingDeploys?.();
+  RED.events.on('flows:started', onFlowsStarted);
+  stopWatchingDeploys = () => RED.events.removeListener('flows:started', onFlowsStarted);
 
   function OpenObdDashboardProcedureNode(this: Node<ProcedureCredentials>, def: ProcedureDef) {
     RED.nodes.createNode(this, def);
@@ -133,6 +139,8 @@ export function register(RED: NodeAPI): void {
       if (!id || !signature) {
         // First deploy of this node (or a copy, which has no credentials): a new identity, kept as its credentials.
         const identity = await broker.generateSignature();
+        // Replaced by a deploy meanwhile: the node that took its place has or makes its own identity.
+        if (closed) return;
         id = identity.id;
         signature = identity.signature.reveal();
         await RED.nodes.addCredentials(node.id, { functionId: id, signature });

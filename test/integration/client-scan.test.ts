@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { scanPlan, scanVehicle, type Session, type SessionController } from '../../client';
 import { loadVehicle, type OpenObdSimulator, type SimulatorOptions, type VehicleDefinition } from '../../simulator';
-import { ENGINE, controllerFor, startSimulator } from '../support/sim';
+import { ENGINE, controllerFor, startSimulator, waitFor } from '../support/sim';
 
 /*
  * The full-system scan (client/scan.ts) against the simulator's cars: the fleet car's 30 ECUs on five
@@ -29,6 +29,21 @@ describe('client library <-> simulator: full-system scan', function () {
     controller = undefined;
     await sim?.stop();
     sim = undefined;
+  });
+
+  it('leaves their places to channels other work holds: with 4 requests waiting on the session, all 30 ECUs are read', async function () {
+    const session = await boot('2002');
+    const silent = (i: number) => ({ bus: { name: 'OBD-CAN' }, requestId: 0x600 + i, responseId: 0x680 + i }); // nobody answers
+    const waiting = Array.from({ length: 4 }, (_, i) => session.request(silent(i), '3E00', { timeoutMs: 8000 }).catch((e: Error) => e));
+    await waitFor(() => session.stats.busyChannels === 4, 5000, 'four channels waiting for answers');
+    const report = await scanVehicle(session);
+    assert.deepEqual(
+      report.ecus.flatMap((e) => e.errors.map((x) => `${e.address}: ${x.code}`)),
+      [],
+    );
+    assert.equal(report.summary.reachable, 30);
+    session.close();
+    await Promise.all(waiting);
   });
 
   it('scans the fleet car: 30 ECUs on four buses configured in one call, identification and decoded DTCs, progress per ECU', async function () {
