@@ -21,6 +21,7 @@ import {
   nodeState,
   openEditor,
   openNodeEditor,
+  overlappingNodes,
   pressConfigDone,
   pressDone,
   showDebugSidebar,
@@ -522,6 +523,7 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
         const onTab = await xpage.evaluate((z) => RED.nodes.filterNodes({ z }).length, tab);
         assert.equal(onTab, shipped.filter((n) => n.x !== undefined).length, 'every flow node of the example is on the new tab');
         assert.deepEqual(await tabProblems(xpage, tab), []);
+        assert.deepEqual(await overlappingNodes(xpage, tab), [], 'no node covers another on the canvas');
         await deploy(xpage);
         // One shared account, however many examples were imported.
         const accounts = await xpage.evaluate(() => {

@@ -331,6 +331,34 @@ export async function importExample(page: Page, moduleName: string, file: string
 }
 
 /** Problems the editor sees on a tab before a deploy: unknown types, invalid nodes (and their config nodes). */
+/**
+ * Nodes of a tab that a person would see overlap on the canvas (their boxes as drawn, with room for the
+ * ports between them): labels hidden under other nodes, wires running behind them. The tab must be shown.
+ */
+export async function overlappingNodes(page: Page, tab: string): Promise<string[]> {
+  return page.evaluate((z) => {
+    const PORT = 10; // a port sticks out 5 px on each side of a node
+    const boxes = RED.nodes
+      .filterNodes({ z })
+      .filter((n: any) => typeof n.w === 'number' && typeof n.h === 'number')
+      .map((n: any) => ({
+        name: `${n.type} "${n.name || n.id}"`,
+        left: n.x - n.w / 2 - PORT / 2,
+        right: n.x + n.w / 2 + PORT / 2,
+        top: n.y - n.h / 2,
+        bottom: n.y + n.h / 2,
+      }));
+    const found: string[] = [];
+    for (let i = 0; i < boxes.length; i++)
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i];
+        const b = boxes[j];
+        if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) found.push(`${a.name} / ${b.name}`);
+      }
+    return found;
+  }, tab);
+}
+
 export async function tabProblems(page: Page, tab: string): Promise<string[]> {
   return page.evaluate((z) => {
     const problems: string[] = [];
