@@ -52,3 +52,24 @@ export class ChannelBudget {
     );
   }
 }
+
+/** Channels of one stream with at least one request or listener waiting on them. */
+export function busyChannels(channels: Map<string, unknown>, listeners: Map<string, readonly unknown[]>): number {
+  let n = 0;
+  for (const key of channels.keys()) if ((listeners.get(key)?.length ?? 0) > 0) n += 1;
+  return n;
+}
+
+/**
+ * Forgets the oldest channel of one stream that nothing is waiting on (it is announced again if used
+ * later); false when every channel is in use.
+ */
+export function retireIdle(channels: Map<string, unknown>, listeners: Map<string, readonly unknown[]>): boolean {
+  for (const key of channels.keys()) {
+    if ((listeners.get(key)?.length ?? 0) > 0) continue;
+    channels.delete(key);
+    listeners.delete(key);
+    return true;
+  }
+  return false;
+}

@@ -39,6 +39,9 @@ export const MAX_CAN_ID = 0x1fffffff;
 /** A responder range ("7E8-7EF") may span at most this many ids. */
 export const MAX_RESPONDER_SPAN = 32;
 
+/** CAN bit rates openOBD configures, in kbit/s as people write them, fastest first (openOBD's CanBitRate). */
+export const CAN_BIT_RATES_KBPS: readonly string[] = ['1000', '500', '250', '125', '100', '94', '83.3', '50', '33.3', '20', '10', '5'];
+
 function fail<T>(rule: RuleName, values: Record<string, string | number> = {}): Checked<T> {
   return { ok: false, problem: { rule, values } };
 }

@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { OpenObdError, fromGrpcError, isStreamRefusal } from './errors';
-import { ChannelBudget, type ChannelHolder } from './channel-budget';
+import { ChannelBudget, busyChannels, retireIdle, type ChannelHolder } from './channel-budget';
 import type { Logger } from './logger';
 import { canIdText, type IsotpChannelMessage, type IsotpMessageMessage } from '../protocol';
 
@@ -91,9 +91,7 @@ export class IsotpLink implements ChannelHolder {
   }
 
   get busyChannelCount(): number {
-    let n = 0;
-    for (const key of this.#channels.keys()) if ((this.#listeners.get(key)?.length ?? 0) > 0) n += 1;
-    return n;
+    return busyChannels(this.#channels, this.#listeners);
   }
 
   /** Makes sure the channel is announced on the current stream (opening it if needed). */
@@ -118,13 +116,7 @@ export class IsotpLink implements ChannelHolder {
    * again if it is used later).
    */
   retireIdleChannel(): boolean {
-    for (const key of this.#channels.keys()) {
-      if ((this.#listeners.get(key)?.length ?? 0) > 0) continue;
-      this.#channels.delete(key);
-      this.#listeners.delete(key);
-      return true;
-    }
-    return false;
+    return retireIdle(this.#channels, this.#listeners);
   }
 
   /*

@@ -1,4 +1,5 @@
 import { OpenObdError } from './errors';
+import { CAN_BIT_RATES_KBPS } from './input-rules';
 import type { UdsTarget } from './uds-request';
 import {
   DOIP_OPTION_PINS,
@@ -128,20 +129,10 @@ export type EcuSpec = IsotpEcuSpec | KlineEcuSpec | Tp20EcuSpec | DoipEcuSpec;
 
 export const OBD_RESPONDER_IDS: readonly number[] = [0x7e8, 0x7e9, 0x7ea, 0x7eb, 0x7ec, 0x7ed, 0x7ee, 0x7ef];
 
-const BIT_RATES: Record<string, CanBitRateName> = {
-  '1000': 'CAN_BIT_RATE_1000',
-  '500': 'CAN_BIT_RATE_500',
-  '250': 'CAN_BIT_RATE_250',
-  '125': 'CAN_BIT_RATE_125',
-  '100': 'CAN_BIT_RATE_100',
-  '94': 'CAN_BIT_RATE_94',
-  '83.3': 'CAN_BIT_RATE_83_3',
-  '50': 'CAN_BIT_RATE_50',
-  '33.3': 'CAN_BIT_RATE_33_3',
-  '20': 'CAN_BIT_RATE_20',
-  '10': 'CAN_BIT_RATE_10',
-  '5': 'CAN_BIT_RATE_5',
-};
+// '83.3' -> CAN_BIT_RATE_83_3: openOBD names each rate after its kbit/s.
+const BIT_RATES: Record<string, CanBitRateName> = Object.fromEntries(
+  CAN_BIT_RATES_KBPS.map((kbps) => [kbps, `CAN_BIT_RATE_${kbps.replace('.', '_')}` as CanBitRateName]),
+);
 
 export const SUPPORTED_BIT_RATES_KBPS: readonly number[] = Object.keys(BIT_RATES).map(Number);
 

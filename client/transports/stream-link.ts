@@ -1,7 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { OpenObdError, fromGrpcError, isStreamRefusal } from '../errors';
 import type { FailureListener, PayloadListener } from '../isotp-link';
-import { ChannelBudget, type ChannelHolder } from '../channel-budget';
+import { ChannelBudget, busyChannels, retireIdle, type ChannelHolder } from '../channel-budget';
 import type { Logger } from '../logger';
 import type { RequestLink } from '../uds-request';
 
@@ -76,9 +76,7 @@ export class StreamLink<C extends object> implements RequestLink<C>, ChannelHold
   }
 
   get busyChannelCount(): number {
-    let n = 0;
-    for (const key of this.#channels.keys()) if ((this.#listeners.get(key)?.length ?? 0) > 0) n += 1;
-    return n;
+    return busyChannels(this.#channels, this.#listeners);
   }
 
   #keyOf(channel: C): string {
@@ -105,13 +103,7 @@ export class StreamLink<C extends object> implements RequestLink<C>, ChannelHold
 
   /* As on the ISO-TP link: the oldest channel no request or listener is using gives up its place. */
   retireIdleChannel(): boolean {
-    for (const key of this.#channels.keys()) {
-      if ((this.#listeners.get(key)?.length ?? 0) > 0) continue;
-      this.#channels.delete(key);
-      this.#listeners.delete(key);
-      return true;
-    }
-    return false;
+    return retireIdle(this.#channels, this.#listeners);
   }
 
   /** Forgets a channel (it is announced again if used later); for channels made for one purpose, such as a probe. */
