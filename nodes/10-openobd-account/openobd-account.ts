@@ -1,7 +1,8 @@
+import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { SessionOptions } from '../../client';
 import type { SimulatorOptions } from '../../simulator';
-import { AccountRuntime, type AccountSettings, type ClosePolicy, type EndpointMode } from '../lib/account-runtime';
+import { AccountRuntime, type AccountSettings, type ClosePolicy, type EndedNotice, type EndpointMode } from '../lib/account-runtime';
 import type { AccountCredentials, AccountNode } from '../lib/accounts';
 
 interface AccountDef extends NodeDef {
@@ -55,6 +56,18 @@ function fromEnv(value: string | undefined, env: NodeJS.ProcessEnv): string | un
   return m ? env[m[1]!] : value;
 }
 
+/** The comms topic on which the editor hears of sessions an account ended by itself (nodes/lib/session-notices.html). */
+export const ENDED_TOPIC = 'openobd/sessions-ended';
+
+/**
+ * Where an account records its open sessions: the Node-RED user directory, one file per account. None for
+ * the built-in simulator, whose sessions end with the process anyway, and none without a user directory.
+ */
+function journalFile(userDir: string | undefined, mode: EndpointMode, id: string): string | undefined {
+  if (!userDir || mode === 'simulator') return undefined;
+  return path.join(userDir, '.openobd', `sessions-${id.replace(/[^\w-]/g, '_')}.json`);
+}
+
 /**
  * "openOBD account" config node: partner credentials (stored as Node-RED credentials, never exported),
  * the endpoint (openOBD cloud, the built-in simulator, or a custom host) and what happens to open
@@ -73,8 +86,17 @@ export function register(RED: NodeAPI): void {
       openobdAccountFunctionBroker?: AccountSettings['functionBroker'];
     };
     const clusterId = def.clusterIdType === 'env' ? env[(def.clusterId ?? '').trim()] : def.clusterId;
+    const mode: EndpointMode = def.mode === 'cloud' || def.mode === 'custom' ? def.mode : 'simulator';
+    const comms = (RED as unknown as { comms?: { publish(topic: string, data: unknown, retain?: boolean): void } }).comms;
+    const onEnded = (why: 'stopped' | 'crash', sessions: EndedNotice[], policy: ClosePolicy) => {
+      const list = sessions.map((s) => (s.flowName ? `${s.what} (flow "${s.flowName}")` : s.what)).join(', ');
+      const how = policy === 'finish' ? 'finished as failed' : 'interrupted';
+      if (why === 'stopped') node.log(`Stopping ended what was still running: ${list}, ${how} (the account's close policy)`);
+      // The editor says it where the user looks: a notification naming the vehicles and flows.
+      comms?.publish(ENDED_TOPIC, { account: node.name || node.id, why, policy, sessions }, false);
+    };
     const runtime = new AccountRuntime(this.id, {
-      mode: def.mode === 'cloud' || def.mode === 'custom' ? def.mode : 'simulator',
+      mode,
       host: def.host,
       port: Number(def.port) || 443,
       tls: def.tls !== false,
@@ -88,6 +110,8 @@ export function register(RED: NodeAPI): void {
       simulator: settings.openobdAccountSimulator,
       session: settings.openobdAccountSession,
       functionBroker: settings.openobdAccountFunctionBroker,
+      journalFile: journalFile((RED.settings as unknown as { userDir?: string }).userDir, mode, this.id),
+      onEnded,
       env,
       logger: {
         debug: (m) => node.debug(m),
@@ -98,8 +122,8 @@ export function register(RED: NodeAPI): void {
     });
     self.runtime = runtime;
     runtime.start();
-    this.on('close', (_removed: boolean, done: () => void) => {
-      void runtime.close().then(() => done());
+    this.on('close', (removed: boolean, done: () => void) => {
+      void runtime.close(removed ? 'the account was deleted' : 'a deploy or a stop of Node-RED').then(() => done());
     });
   }
 

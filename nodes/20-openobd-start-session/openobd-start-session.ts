@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import type { IfHeld } from '../lib/account-runtime';
+import { DEFAULT_WAIT_MS, type Holder, type IfHeld } from '../lib/account-runtime';
 import { ensureContext, evaluate, requireText } from '../lib/flow';
 import { flowNodeKit, onInput, requireAccount } from '../lib/flow-node';
 
@@ -8,16 +8,30 @@ interface StartDef extends NodeDef {
   targetType: 'ticket' | 'connector';
   target: string;
   targetSource: string;
-  /** When this Node-RED already holds a session on the ticket or connector (default: reuse it). */
-  ifHeld?: IfHeld;
+  /** When a run already holds a session on the ticket or connector (default: wait for it). 'reuse' is the old name of 'share'. */
+  ifHeld?: IfHeld | 'reuse';
+  /** How long 'wait' waits for the run that holds the vehicle, in seconds (blank: 120). */
+  waitSeconds?: string | number;
 }
 
-const IF_HELD: readonly IfHeld[] = ['reuse', 'restart', 'fail'];
+const IF_HELD: readonly IfHeld[] = ['wait', 'fail', 'share', 'restart'];
+
+/** The choice as saved → what it does: flows saved before 'share' existed call it 'reuse'. */
+export function ifHeldOf(saved: unknown): IfHeld {
+  if (saved === 'reuse') return 'share';
+  return IF_HELD.includes(saved as IfHeld) ? (saved as IfHeld) : 'wait';
+}
+
+function waitMsOf(seconds: unknown): number {
+  const n = Number(seconds);
+  return seconds === undefined || seconds === '' || !Number.isFinite(n) || n < 0 ? DEFAULT_WAIT_MS : Math.round(n * 1000);
+}
 
 /**
- * "start session": starts an openOBD session on a ticket or a connector, claims it and starts its hidden
- * keepalive; sends the session context on as plain data in msg.openobd. A session this Node-RED already
- * holds on the same vehicle is reused by default (or ended and started anew, or refused).
+ * "start session": starts an openOBD session on a ticket or a connector for this message's run, claims it
+ * and starts its hidden keepalive; sends the session context on as plain data in msg.openobd. A run is
+ * one message's way from here to the finish or interrupt that ends its session: until then the session
+ * is that run's, and another message that wants the vehicle waits for it (or fails, or shares it, as set).
  */
 export function register(RED: NodeAPI): void {
   function OpenObdStartSessionNode(this: Node, def: StartDef) {
@@ -25,14 +39,33 @@ export function register(RED: NodeAPI): void {
     const node = this;
     const kit = flowNodeKit(RED, node, def.account);
     const targetType = def.targetType === 'connector' ? 'connector' : 'ticket';
-    const ifHeld: IfHeld = IF_HELD.includes(def.ifHeld as IfHeld) ? (def.ifHeld as IfHeld) : 'reuse';
+    const ifHeld = ifHeldOf(def.ifHeld);
+    const waitMs = waitMsOf(def.waitSeconds);
+    const getSetting = (RED.util as unknown as { getSetting(node: Node, name: string): string | undefined }).getSetting;
+    // Waits end when the node stops (a deploy), so no message lingers for a node that is gone.
+    const stopping = new AbortController();
+    node.on('close', () => stopping.abort());
 
     onInput(node, kit, async (msg, send) => {
       const account = requireAccount(kit);
       const raw = await evaluate(RED, node, def.target ?? '', def.targetSource || 'str', msg);
       const id = requireText(raw, targetType === 'ticket' ? 'ticket id' : 'connector id');
       kit.status.show({ fill: 'yellow', shape: 'ring', text: 'openobd.status.starting' });
-      const { live, reused } = await account.runtime.startSession(targetType === 'ticket' ? { ticketId: id } : { connectorId: id }, ifHeld);
+      const { live, reused } = await account.runtime.startSession(targetType === 'ticket' ? { ticketId: id } : { connectorId: id }, {
+        ifHeld,
+        waitMs,
+        owner: { nodeId: node.id, flowName: getSetting(node, 'NR_FLOW_NAME') || undefined, share: ifHeld === 'share' },
+        signal: stopping.signal,
+        onWait: (holder: Holder) =>
+          kit.status.show({
+            fill: 'yellow',
+            shape: 'ring',
+            text: kit.t(holder.flowName && !holder.sameNode ? 'openobd.status.waitingForFlow' : 'openobd.status.waitingFor', {
+              what: holder.what,
+              flow: holder.flowName ?? '',
+            }),
+          }),
+      });
       const ctx = ensureContext(msg);
       ctx.sessionId = live.id;
       ctx.state = live.session.state;

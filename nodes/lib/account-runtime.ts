@@ -16,15 +16,56 @@ import {
 } from '../../client';
 import type { SimulatorOptions } from '../../simulator';
 import { acquireBuiltinSimulator, type BuiltinSimulatorLease } from './builtin-simulator';
-import { registry, type LiveSession, type SessionTarget } from './registry';
+import { FlowError } from './flow';
+import { registry, type LiveSession, type RunOwner, type SessionTarget } from './registry';
+import { SessionJournal, type JournalEntry } from './session-journal';
 
 export type EndpointMode = 'simulator' | 'cloud' | 'custom';
 
 /** What happens to the account's open sessions when the account node stops (redeploy, delete, shutdown). */
 export type ClosePolicy = 'interrupt' | 'finish';
 
-/** What *start session* does when this Node-RED already holds a session on the ticket or connector. */
-export type IfHeld = 'reuse' | 'restart' | 'fail';
+/**
+ * What *start session* does when a run already holds a session on the ticket or connector: wait until
+ * that run ends its session (the default), fail at once, share it (both nodes set to share: a polling
+ * flow), or end this node's own earlier run's session and start anew. 'reuse' is what flows saved
+ * before 0.2 call 'share'.
+ */
+export type IfHeld = 'wait' | 'fail' | 'share' | 'restart';
+
+/** How *start session* asks for a session. */
+export interface StartRequest {
+  ifHeld: IfHeld;
+  /** The run that asks (its start session node and flow). */
+  owner?: RunOwner;
+  /** With 'wait' (and 'share' or 'restart' when they cannot apply): how long to wait for the holder at most. */
+  waitMs?: number;
+  /** Called once when the start has to wait, with who holds the vehicle. */
+  onWait?: (holder: Holder) => void;
+  /** Aborting ends a wait with CLOSED (the node stopped). */
+  signal?: AbortSignal;
+}
+
+/** Who holds a ticket or connector, in words for a status or an error. */
+export interface Holder {
+  /** "ticket 1001" or "connector …" */
+  what: string;
+  /** The flow whose run holds it, when known. */
+  flowName?: string;
+  /** The same start session node's earlier run. */
+  sameNode: boolean;
+}
+
+/** A session this account ended for a reason of its own (a deploy, a stop, a crash before this start). */
+export interface EndedNotice {
+  id: string;
+  /** "ticket 1001" or "connector …" */
+  what: string;
+  flowName?: string;
+}
+
+/** Default wait for a run that holds the vehicle (the dialog shows it): long enough for a guided check. */
+export const DEFAULT_WAIT_MS = 120_000;
 
 export interface StartedSession {
   live: LiveSession;
@@ -37,6 +78,31 @@ export const DEFAULT_IDLE_LIMIT_MS = 5 * 60_000;
 
 function targetKey(t: StartTarget | SessionTarget): string {
   return 'ticketId' in t && t.ticketId !== undefined ? `ticket:${t.ticketId}` : `connector:${(t as { connectorId?: string }).connectorId}`;
+}
+
+function targetWords(t: SessionTarget): string {
+  if (t.ticketId !== undefined) return `ticket ${t.ticketId}`;
+  if (t.connectorId !== undefined) return `connector ${t.connectorId}`;
+  return `procedure ${t.functionId ?? ''}`.trim();
+}
+
+function holderOf(live: LiveSession, asker?: RunOwner): Holder {
+  return { what: targetWords(live.target), flowName: live.owner?.flowName, sameNode: !!asker && live.owner?.nodeId === asker.nodeId };
+}
+
+/** "ticket busy: ticket 1001 is in use by flow "Guided check"" and what to do, as an error a Catch node can route on. */
+function inUse(holder: Holder, waitedMs?: number): FlowError {
+  const by = holder.sameNode
+    ? 'by an earlier run of this start session node'
+    : holder.flowName
+      ? `by flow "${holder.flowName}"`
+      : 'by another run in this Node-RED';
+  const waited = waitedMs ? `; waited ${Math.round(waitedMs / 1000)} s for it` : '';
+  return new FlowError(
+    'IN_USE',
+    `Ticket busy: ${holder.what} is in use ${by} until that run finishes or interrupts its session${waited}. Wait longer, or end that run first`,
+    { situation: 'ticketBusy', holder: holder.flowName ?? null },
+  );
 }
 
 /** Sessions count as the same vehicle's only for the same partner on the same endpoint. */
@@ -73,6 +139,13 @@ export interface AccountSettings {
   functionBroker?: Partial<Pick<FunctionBrokerOptions, 'reconnect' | 'closeGraceMs' | 'tokenLifetimeMs'>>;
   /** While openOBD is unreachable, how often to check again (default RECHECK_INTERVAL_MS). */
   recheckIntervalMs?: number;
+  /**
+   * Where the account records the sessions it holds, so that the next start ends those a crash left open
+   * (a file in the Node-RED user directory; none for the built-in simulator, which dies with the process).
+   */
+  journalFile?: string;
+  /** Hears of sessions the account ended by itself: a stop or deploy (`close`), or a crash before this start. */
+  onEnded?: (why: 'stopped' | 'crash', sessions: EndedNotice[], policy: ClosePolicy | 'interrupt') => void;
 }
 
 /** The account's link to openOBD, for the status of every flow node that uses it. */
@@ -86,6 +159,8 @@ export interface AccountStatus {
 
 /** How long closing may take in total: well under Node-RED's 15-second close timeout. */
 export const CLOSE_BUDGET_MS = 4000;
+/** How long a closing account waits for the technician's screen to show why the procedure stopped. */
+const TELL_TECHNICIAN_MS = 1500;
 /** While openOBD is unreachable, check again this often so the status recovers by itself. */
 export const RECHECK_INTERVAL_MS = 15000;
 
@@ -108,10 +183,16 @@ export class AccountRuntime {
   #closed = false;
   /** Starts under way, by target: a second start for the same vehicle waits for the first. */
   readonly #starting = new Map<string, Promise<LiveSession>>();
+  readonly #journal?: SessionJournal;
+  /** Sessions an earlier run of Node-RED left open (from the journal), until they are ended. */
+  readonly #stale: JournalEntry[];
+  #recovering?: Promise<void>;
 
   constructor(id: string, settings: AccountSettings) {
     this.id = id;
     this.settings = settings;
+    if (settings.journalFile) this.#journal = new SessionJournal(settings.journalFile, (m) => settings.logger?.warn?.(m));
+    this.#stale = this.#journal?.entries() ?? [];
   }
 
   get status(): AccountStatus {
@@ -144,8 +225,56 @@ export class AccountRuntime {
   /** Checks the credentials right away, so a wrong secret shows on deploy rather than at the first message. */
   start(): void {
     this.controller()
-      .then((c) => c.token())
+      .then(async (c) => {
+        await c.token();
+        await this.#recoverStale(c);
+      })
       .catch(() => undefined); // the status already says what went wrong
+  }
+
+  /**
+   * Ends the sessions an earlier run of Node-RED recorded and could not end (it was killed): only those
+   * openOBD still reports available or active, and only on the endpoint and partner that started them.
+   * Their one-time token is gone with the crash, so they can only be interrupted. While openOBD cannot be
+   * reached they stay on record and are tried again (at the next start on that vehicle, or recheck).
+   */
+  #recoverStale(controller: SessionController): Promise<void> {
+    if (this.#stale.length === 0) return Promise.resolve();
+    this.#recovering ??= this.#endStale(controller).finally(() => (this.#recovering = undefined));
+    return this.#recovering;
+  }
+
+  async #endStale(controller: SessionController): Promise<void> {
+    const origin = originOf(controller);
+    const ended: EndedNotice[] = [];
+    for (const entry of [...this.#stale]) {
+      const done = () => {
+        this.#stale.splice(this.#stale.indexOf(entry), 1);
+        this.#journal?.remove(entry.id);
+      };
+      if (entry.origin !== origin) {
+        this.settings.logger?.warn?.(
+          `Session ${entry.id} on ${targetWords(entry.target)}, left open by an earlier run of Node-RED, belongs to another endpoint or partner than this account now uses: it is not ended here`,
+        );
+        done();
+        continue;
+      }
+      try {
+        const info = await controller.getSession(entry.id);
+        if (!isFinalState(info.state)) {
+          await controller.interruptSession(entry.id, 'left open by a crash of Node-RED');
+          ended.push({ id: entry.id, what: targetWords(entry.target) });
+          this.settings.logger?.warn?.(
+            `Interrupted session ${entry.id} on ${targetWords(entry.target)} (started ${entry.startedAt}): Node-RED stopped without ending it (killed or crashed), so it still held the vehicle`,
+          );
+        }
+        done();
+      } catch (err) {
+        // openOBD forgot it (it ended long ago): nothing left to end. Unreachable: keep it and try again.
+        if ((err as { code?: string }).code === 'NOT_FOUND') done();
+      }
+    }
+    if (ended.length) this.settings.onEnded?.('crash', ended, 'interrupt');
   }
 
   /** The session controller, created on first use (after the built-in simulator is up, if chosen). */
@@ -204,7 +333,10 @@ export class AccountRuntime {
       this.#recheck = undefined;
       if (this.#closed || this.#status.state !== 'unavailable') return;
       this.controller()
-        .then((c) => c.listSessions())
+        .then(async (c) => {
+          await c.listSessions();
+          await this.#recoverStale(c);
+        })
         .catch(() => {
           // Still unreachable: the status does not change, so nothing else would schedule the next check.
           if (this.#status.state === 'unavailable') this.#scheduleRecheck();
@@ -229,26 +361,48 @@ export class AccountRuntime {
   }
 
   /**
-   * Starts and claims a session; it is registered for every flow node and kept alive until it ends. When
-   * this Node-RED already holds a session on the same ticket or connector (of this partner, on this
-   * endpoint), `ifHeld` says what to do: reuse it (so a second click, or a flow that lost its message,
-   * does not end up with a busy ticket), end it and start anew, or fail as openOBD would.
+   * Starts and claims a session for a run; it is registered for every flow node and kept alive until it
+   * ends. When a run already holds a session on the same ticket or connector (of this partner, on this
+   * endpoint), `request.ifHeld` says what to do: wait until that run ends it, fail at once, share it (only
+   * with a run that shares too), or end this node's own earlier run's session and start anew.
    */
-  async startSession(target: StartTarget, ifHeld: IfHeld = 'reuse'): Promise<StartedSession> {
+  async startSession(target: StartTarget, request: StartRequest = { ifHeld: 'wait' }): Promise<StartedSession> {
     const controller = await this.controller();
     const origin = originOf(controller);
     const key = targetKey(target);
-    // A start for the same target still on its way counts as held: a double click must not start twice.
-    const starting = this.#starting.get(key);
-    if (starting && ifHeld !== 'fail') await starting.catch(() => undefined);
-    const held = registry.list().find((l) => l.origin === origin && targetKey(l.target) === key && l.session.active);
-    if (held && ifHeld === 'reuse') {
-      held.session.touch();
-      return { live: held, reused: true };
+    // A session a crash left open on this vehicle is ended first, so it does not make the ticket busy.
+    if (this.#stale.some((e) => targetKey(e.target) === key)) await this.#recoverStale(controller);
+    const waitMs = request.waitMs ?? DEFAULT_WAIT_MS;
+    const since = Date.now();
+    let announced = false;
+    for (;;) {
+      if (this.#closed) throw new OpenObdError('CLOSED', 'The openOBD account node is stopping');
+      // A start for the same target still on its way counts as held: a double click must not start twice.
+      const starting = this.#starting.get(key);
+      if (starting) {
+        await starting.catch(() => undefined);
+        continue;
+      }
+      const held = registry.list().find((l) => l.origin === origin && targetKey(l.target) === key && l.session.active);
+      if (!held) break;
+      const owner = request.owner;
+      if (request.ifHeld === 'share' && owner?.share && held.owner?.share) {
+        held.session.touch();
+        return { live: held, reused: true };
+      }
+      const holder = holderOf(held, owner);
+      if (request.ifHeld === 'restart' && holder.sameNode) {
+        await this.#end(held, controller, 'ended by Node-RED to start a new session on the same vehicle', 'replaced');
+        continue;
+      }
+      if (request.ifHeld === 'fail') throw inUse(holder);
+      const left = since + waitMs - Date.now();
+      if (left <= 0) throw inUse(holder, Date.now() - since);
+      if (!announced) request.onWait?.(holder);
+      announced = true;
+      await this.#untilEnded(held, left, request.signal);
     }
-    if (held && ifHeld === 'restart')
-      await this.#end(held, controller, 'ended by Node-RED to start a new session on the same vehicle', 'replaced');
-    const start = this.#start(controller, target, origin);
+    const start = this.#start(controller, target, origin, request.owner);
     this.#starting.set(key, start);
     try {
       return { live: await start, reused: false };
@@ -257,7 +411,26 @@ export class AccountRuntime {
     }
   }
 
-  async #start(controller: SessionController, target: StartTarget, origin: string): Promise<LiveSession> {
+  /** Resolves when the session ends or after `ms`; rejects with CLOSED when the signal aborts or the account stops. */
+  #untilEnded(live: LiveSession, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const finish = (err?: Error) => {
+        clearTimeout(timer);
+        live.session.off('ended', onEnded);
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onEnded = () => finish();
+      const onAbort = () => finish(new OpenObdError('CLOSED', 'Stopped while waiting for the run that holds the vehicle'));
+      const timer = setTimeout(() => finish(), ms);
+      live.session.once('ended', onEnded);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async #start(controller: SessionController, target: StartTarget, origin: string, owner?: RunOwner): Promise<LiveSession> {
     const session = await controller.startSession(target);
     const live: LiveSession = {
       id: session.id,
@@ -265,7 +438,14 @@ export class AccountRuntime {
       accountId: this.id,
       origin,
       target: 'ticketId' in target ? { ticketId: target.ticketId } : { connectorId: target.connectorId },
+      owner,
+      startedAt: Date.now(),
     };
+    const journal = this.#journal;
+    if (journal) {
+      journal.add({ id: live.id, target: live.target, startedAt: new Date(live.startedAt!).toISOString(), origin });
+      session.once('ended', () => journal.remove(live.id));
+    }
     registry.add(live);
     const idleMs = this.settings.idleLimitMs ?? DEFAULT_IDLE_LIMIT_MS;
     // The session emits 'idle' after idleMs without use (the controller gives every session the limit).
@@ -288,6 +468,19 @@ export class AccountRuntime {
     return controller.interruptSession(live.id, reason, cause);
   }
 
+  /**
+   * Replaces a control the technician may be looking at with a label saying why the procedure stops, and
+   * waits briefly until it is shown: the session's end would otherwise just blank the screen.
+   */
+  async #tellTechnician(live: LiveSession, text: string): Promise<void> {
+    const ui = live.session.ui;
+    if (!ui.isOpen && !ui.waiting) return;
+    const shown = ui.ask({ type: 'label', label: text, target: 'mechanic' }, { timeoutMs: TELL_TECHNICIAN_MS }).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([shown, new Promise((r) => (timer = setTimeout(r, TELL_TECHNICIAN_MS)))]);
+    clearTimeout(timer);
+  }
+
   async getSession(sessionId: string): Promise<SessionInfo> {
     return (await this.controller()).getSession(sessionId);
   }
@@ -306,29 +499,36 @@ export class AccountRuntime {
 
   /**
    * Stops the account: ends its sessions by the close policy (bounded in time), then releases the
-   * controller, its channel and the simulator lease. Never rejects.
+   * controller, its connection and the simulator lease. A technician waiting on a question is told first
+   * that the procedure was stopped in Node-RED; `onEnded` hears which sessions ended. Never rejects.
    */
-  async close(): Promise<void> {
+  async close(why = 'Node-RED stopped or redeployed the flow'): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#recheck) clearTimeout(this.#recheck);
     const controller = await this.#controller?.catch(() => undefined);
     const mine = registry.list(this.id);
+    const said = `The procedure was stopped in Node-RED (${why.charAt(0).toLowerCase()}${why.slice(1)}) before it finished`;
     if (controller && mine.length > 0) {
       const ending = Promise.allSettled(
-        mine.map((live) =>
+        mine.map(async (live) => {
+          await this.#tellTechnician(live, said);
           // A session handed to a procedure is a function context: finishing it ends only that context.
-          this.settings.closePolicy === 'finish' || live.target.functionId
-            ? live.session.finish({
-                result: 'RESULT_FAILURE_RUNTIME_ERROR',
-                description: 'Node-RED stopped or redeployed the flow before the session was finished',
-              })
-            : controller.interruptSession(live.id),
-        ),
+          return this.settings.closePolicy === 'finish' || live.target.functionId
+            ? live.session.finish({ result: 'RESULT_FAILURE_RUNTIME_ERROR', description: said })
+            : controller.interruptSession(live.id, said);
+        }),
       );
       let budget: NodeJS.Timeout | undefined;
       await Promise.race([ending, new Promise((r) => (budget = setTimeout(r, CLOSE_BUDGET_MS - 500)))]);
       clearTimeout(budget);
+      const runs = mine.filter((l) => !l.target.functionId);
+      if (runs.length)
+        this.settings.onEnded?.(
+          'stopped',
+          runs.map((l) => ({ id: l.id, what: targetWords(l.target), flowName: l.owner?.flowName })),
+          this.settings.closePolicy,
+        );
     }
     for (const live of mine) live.session.close();
     if (this.#broker) {

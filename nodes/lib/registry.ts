@@ -8,6 +8,18 @@ export interface SessionTarget {
   functionId?: string;
 }
 
+/**
+ * The run a session belongs to: the *start session* node whose message started it, and whether that node
+ * shares it with other sharing nodes (a polling flow) or keeps it until its run finishes or interrupts it.
+ */
+export interface RunOwner {
+  /** The id of the start session node. */
+  nodeId: string;
+  /** The name of its flow (tab), for "in use by flow ..." */
+  flowName?: string;
+  share: boolean;
+}
+
 /** A session held by an account node, with what a flow node needs to show and use it. */
 export interface LiveSession {
   readonly id: string;
@@ -17,6 +29,10 @@ export interface LiveSession {
   readonly accountId: string;
   /** Endpoint, cluster and partner it belongs to: sessions on the same vehicle match only within one. */
   readonly origin: string;
+  /** The run that holds it (sessions started by a start session node). */
+  readonly owner?: RunOwner;
+  /** When it was started here (ms since the epoch). */
+  readonly startedAt?: number;
 }
 
 /** Health of a session as flow nodes show it. */

@@ -11,14 +11,15 @@ import {
   nextMessage,
   nodeRedVersion,
   openobdNodes,
+  recordStatus,
   statusHistory,
   type AnyMsg,
 } from '../support/nodered';
 
 /**
- * Nothing a user does by accident may leave a session (a car, a paid ticket) blocked: a second start on a
- * ticket this Node-RED holds reuses the session (or restarts it, or fails, as chosen), and a session that
- * nothing uses is ended after the account's idle limit.
+ * A run owns its session: a second message, or another flow, that wants the same ticket waits until the
+ * run has ended its session (or fails, shares it, or restarts its own, as chosen) and never takes it over;
+ * nothing a user does by accident leaves a session blocked: one nothing uses ends after the idle limit.
  */
 describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function () {
   this.timeout(30000);
@@ -64,27 +65,101 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
 
   const activeOnSimulator = async () => (await simulator()).stats().sessions.active ?? 0;
 
-  it('reuse (the default, also for flows saved before the option existed): a second start gets the same live session', async function () {
+  /** Resolves with the next message at `id`; the test fails with the Catch node's error if one comes first. */
+  function outcome(id: string, timeoutMs = 10000): Promise<AnyMsg> {
+    return Promise.race([
+      nextMessage(helper.getNode(id), timeoutMs),
+      nextMessage(helper.getNode('caught'), timeoutMs).then((c) => Promise.reject(new Error(`caught ${c.error.code}: ${c.error.message}`))),
+    ]);
+  }
+
+  it('wait (the default): a second message waits until the first run has finished its session, then gets a fresh one', async function () {
     helper.settings(FAST_SETTINGS as never);
-    await helper.load([openobdNodes, catchNode] as never, flow(undefined) as never);
+    const f = flow(undefined);
+    f.push(
+      { id: 'fin', z: 'tab', type: 'openobd-finish', x: 0, y: 0, result: 'RESULT_SUCCESS', wires: [['finished']] },
+      {
+        id: 'finished',
+        z: 'tab',
+        type: 'helper',
+        x: 0,
+        y: 0,
+      },
+    );
+    await helper.load([openobdNodes, catchNode] as never, f as never);
     const started = collect(helper.getNode('started'));
+    const first = nextMessage(helper.getNode('started'));
+    helper.getNode('start').receive({ run: 1 });
+    const a = await first;
+    const statuses = recordStatus(helper.getNode('start'));
+    helper.getNode('start').receive({ run: 2 });
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(started.length, 1, 'the second run waits while the first holds the ticket');
+    assert.ok(registry.get(a.openobd.sessionId)?.session.active, "the first run's session is untouched");
+    assert.ok(
+      statuses.some((s) => s.text === 'waiting: ticket 1001 in use'),
+      JSON.stringify(statuses),
+    );
+    // The first run goes on and ends its session; only then does the second start.
+    const ok = nextMessage(helper.getNode('answered'));
+    helper.getNode('req').receive({ openobd: a.openobd });
+    await ok;
+    const second = nextMessage(helper.getNode('started'));
+    const done = nextMessage(helper.getNode('finished'));
+    helper.getNode('fin').receive({ openobd: a.openobd });
+    await done;
+    const b = await second;
+    assert.equal(b.run, 2);
+    assert.notEqual(b.openobd.sessionId, a.openobd.sessionId);
+    assert.equal(b.openobd.reused, false);
+    assert.equal((await simulator()).sessions.get(a.openobd.sessionId)?.state, 'finished');
+    assert.equal(await activeOnSimulator(), 1);
+  });
+
+  it('wait: a run that keeps the vehicle past "wait at most" makes the next message fail with IN_USE, "ticket busy"', async function () {
+    helper.settings(FAST_SETTINGS as never);
+    const f = flow('wait');
+    (f.find((n) => n.id === 'start') as Record<string, unknown>).waitSeconds = 0.3;
+    await helper.load([openobdNodes, catchNode] as never, f as never);
     const first = nextMessage(helper.getNode('started'));
     helper.getNode('start').receive({});
     const a = await first;
-    const second = nextMessage(helper.getNode('started'));
+    const caught = nextMessage(helper.getNode('caught'));
+    const t0 = Date.now();
     helper.getNode('start').receive({});
-    const b = await second;
-    assert.equal(b.openobd.sessionId, a.openobd.sessionId);
-    assert.equal(a.openobd.reused, false);
-    assert.equal(b.openobd.reused, true);
-    assert.equal(await activeOnSimulator(), 1);
-    assert.equal(statusHistory(helper.getNode('start')).at(-1)?.text, `${a.openobd.sessionId.slice(0, 8)} reused`);
-    assert.equal(started.length, 2);
+    const c = await caught;
+    assert.ok(Date.now() - t0 >= 250, 'it waited first');
+    assert.equal(c.error.code, 'IN_USE');
+    assert.equal(c.error.cause.situation, 'ticketBusy');
+    assert.match(c.error.message, /^Ticket busy: ticket 1001 is in use by an earlier run of this start session node .*waited 0 s/);
+    assert.equal(statusHistory(helper.getNode('start')).at(-1)?.text, 'ticket busy');
+    assert.ok(registry.get(a.openobd.sessionId)?.session.active);
   });
 
-  it('reuse, two clicks at once: both messages get the one session (no "ticket busy" for our own start in flight)', async function () {
+  it('share, and "reuse" as flows saved before 0.2 say: a second start gets the same live session', async function () {
+    for (const saved of ['share', 'reuse']) {
+      helper.settings(FAST_SETTINGS as never);
+      await helper.load([openobdNodes, catchNode] as never, flow(saved) as never);
+      const started = collect(helper.getNode('started'));
+      const first = nextMessage(helper.getNode('started'));
+      helper.getNode('start').receive({});
+      const a = await first;
+      const second = nextMessage(helper.getNode('started'));
+      helper.getNode('start').receive({});
+      const b = await second;
+      assert.equal(b.openobd.sessionId, a.openobd.sessionId, saved);
+      assert.equal(a.openobd.reused, false);
+      assert.equal(b.openobd.reused, true);
+      assert.equal(await activeOnSimulator(), 1);
+      assert.equal(statusHistory(helper.getNode('start')).at(-1)?.text, `${a.openobd.sessionId.slice(0, 8)} reused`);
+      assert.equal(started.length, 2);
+      await helper.unload();
+    }
+  });
+
+  it('share, two clicks at once: both messages get the one session (no "ticket busy" for our own start in flight)', async function () {
     helper.settings(FAST_SETTINGS as never);
-    await helper.load([openobdNodes, catchNode] as never, flow('reuse') as never);
+    await helper.load([openobdNodes, catchNode] as never, flow('share') as never);
     const started = collect(helper.getNode('started'));
     const caught = collect(helper.getNode('caught'));
     helper.getNode('start').receive({});
@@ -119,7 +194,7 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
     assert.match(c.error.message, /ended by Node-RED to start a new session on the same vehicle/);
   });
 
-  it('fail: a second start fails as openOBD says, "ticket busy", and the held session goes on', async function () {
+  it('fail: a second start fails at once with IN_USE, "ticket busy", and the held session goes on', async function () {
     helper.settings(FAST_SETTINGS as never);
     await helper.load([openobdNodes, catchNode] as never, flow('fail') as never);
     const first = nextMessage(helper.getNode('started'));
@@ -128,16 +203,100 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
     const caught = nextMessage(helper.getNode('caught'));
     helper.getNode('start').receive({});
     const c = await caught;
-    assert.equal(c.error.code, 'UNAVAILABLE');
+    assert.equal(c.error.code, 'IN_USE');
     assert.equal(c.error.cause.situation, 'ticketBusy');
     assert.equal(statusHistory(helper.getNode('start')).at(-1)?.text, 'ticket busy');
     assert.ok(registry.get(a.openobd.sessionId)?.session.active);
   });
 
+  /**
+   * Two tabs on one ticket: "Guided check" (start2: a run that holds it, with its finish) and this test's
+   * tab (start, with the Catch node), which asks for the ticket as `ifHeld` says. (The test helper loads a
+   * core node once per node of its type, so there is one Catch node.)
+   */
+  function twoFlows(ifHeld: string, waitSeconds?: number): Array<Record<string, unknown>> {
+    const f = flow(ifHeld);
+    (f.find((n) => n.id === 'start') as Record<string, unknown>).waitSeconds = waitSeconds;
+    f.push(
+      { id: 'tab2', type: 'tab', label: 'Guided check' },
+      {
+        id: 'start2',
+        z: 'tab2',
+        x: 0,
+        y: 0,
+        type: 'openobd-start-session',
+        account: 'account',
+        targetType: 'ticket',
+        target: '1001',
+        targetSource: 'str',
+        ifHeld: 'wait',
+        wires: [['started2']],
+      },
+      { id: 'started2', z: 'tab2', x: 0, y: 0, type: 'helper' },
+      { id: 'fin', z: 'tab2', type: 'openobd-finish', x: 0, y: 0, result: 'RESULT_SUCCESS', wires: [['finished']] },
+      { id: 'finished', z: 'tab2', type: 'helper', x: 0, y: 0 },
+    );
+    return f;
+  }
+
+  it('another flow never takes over a run\'s session: "fail" names the flow that holds it, "share" waits for it', async function () {
+    helper.settings(FAST_SETTINGS as never);
+    await helper.load([openobdNodes, catchNode] as never, twoFlows('fail') as never);
+    const first = nextMessage(helper.getNode('started2'));
+    helper.getNode('start2').receive({});
+    const a = await first;
+    const caught = nextMessage(helper.getNode('caught'));
+    helper.getNode('start').receive({});
+    const c = await caught;
+    assert.equal(c.error.code, 'IN_USE');
+    assert.match(c.error.message, /^Ticket busy: ticket 1001 is in use by flow "Guided check"/);
+    assert.equal(c.error.cause.holder, 'Guided check');
+    assert.ok(registry.get(a.openobd.sessionId)?.session.active);
+    await helper.unload();
+
+    // A sharing node of another flow does not join a run that does not share: it waits, then fails.
+    helper.settings(FAST_SETTINGS as never);
+    await helper.load([openobdNodes, catchNode] as never, twoFlows('share', 0.3) as never);
+    const again = nextMessage(helper.getNode('started2'));
+    helper.getNode('start2').receive({});
+    const held = await again;
+    const statuses = recordStatus(helper.getNode('start'));
+    const refused = nextMessage(helper.getNode('caught'));
+    helper.getNode('start').receive({});
+    const r = await refused;
+    assert.equal(r.error.code, 'IN_USE');
+    assert.ok(
+      statuses.some((s) => s.text === 'waiting: ticket 1001 in use by "Guided check"'),
+      JSON.stringify(statuses),
+    );
+    assert.ok(registry.get(held.openobd.sessionId)?.session.active);
+  });
+
+  it('another flow that waits starts on the ticket once the run holding it has finished; the run completes', async function () {
+    helper.settings(FAST_SETTINGS as never);
+    await helper.load([openobdNodes, catchNode] as never, twoFlows('wait') as never);
+    const first = nextMessage(helper.getNode('started2'));
+    helper.getNode('start2').receive({});
+    const a = await first;
+    const other = outcome('started');
+    helper.getNode('start').receive({});
+    await new Promise((r) => setTimeout(r, 300));
+    // The procedure goes on undisturbed: a request on its session, then its finish.
+    const ok = nextMessage(helper.getNode('answered'));
+    helper.getNode('req').receive({ openobd: a.openobd });
+    assert.equal((await ok).openobd.sessionId, a.openobd.sessionId);
+    const done = nextMessage(helper.getNode('finished'));
+    helper.getNode('fin').receive({ openobd: a.openobd });
+    await done;
+    const b = await other;
+    assert.notEqual(b.openobd.sessionId, a.openobd.sessionId);
+    assert.equal((await simulator()).sessions.get(a.openobd.sessionId)?.state, 'finished');
+  });
+
   it('the idle limit: a session no node used for the limit is ended; its nodes say so; a later message gets SESSION_ENDED "ended after … without use"', async function () {
     helper.settings(FAST_SETTINGS as never);
     // 0.01 min = 600 ms
-    await helper.load([openobdNodes, catchNode] as never, flow('reuse', { idleMinutes: 0.01 }) as never);
+    await helper.load([openobdNodes, catchNode] as never, flow('share', { idleMinutes: 0.01 }) as never);
     const first = nextMessage(helper.getNode('started'));
     helper.getNode('start').receive({});
     const a: AnyMsg = await first;
@@ -165,7 +324,7 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
 
   it('the idle limit with the close policy "finish": finished with RESULT_FAILURE_RUNTIME_ERROR and a description', async function () {
     helper.settings(FAST_SETTINGS as never);
-    await helper.load([openobdNodes, catchNode] as never, flow('reuse', { idleMinutes: 0.01, closePolicy: 'finish' }) as never);
+    await helper.load([openobdNodes, catchNode] as never, flow('share', { idleMinutes: 0.01, closePolicy: 'finish' }) as never);
     const sim = await (async () => {
       const first = nextMessage(helper.getNode('started'));
       helper.getNode('start').receive({});
