@@ -96,6 +96,8 @@ export interface NodeRedServer {
   mark(): number;
   /** Stops Node-RED and removes its user directory, unless it is kept for a restart. */
   stop(options?: { keepUserDir?: boolean }): Promise<void>;
+  /** Kills Node-RED with SIGKILL (no chance to end anything, as an out-of-memory kill); the user directory stays. */
+  kill(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -104,6 +106,8 @@ export interface StartOptions {
   settings?: Record<string, unknown>;
   /** A flows file to start with. */
   flows?: unknown[];
+  /** Its credentials by node id (written as plain flows_cred.json: the settings have no credentialSecret). */
+  credentials?: Record<string, Record<string, string>>;
   readyTimeoutMs?: number;
   /** A user directory to start in again (left by `stop({ keepUserDir: true })`), e.g. to test a restart. */
   userDir?: string;
@@ -136,6 +140,7 @@ export async function startNodeRed(options: StartOptions = {}): Promise<NodeRedS
   const settingsFile = path.join(userDir, 'settings.js');
   fs.writeFileSync(settingsFile, `// written by test/support/nodered-server.ts\nmodule.exports = ${JSON.stringify(settings, null, 2)};\n`);
   if (options.flows) fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(options.flows, null, 2));
+  if (options.credentials) fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(options.credentials, null, 2));
 
   const lines: string[] = [];
   let printed = 0;
@@ -206,6 +211,12 @@ export async function startNodeRed(options: StartOptions = {}): Promise<NodeRedS
     userDir,
     output,
     mark: () => printed,
+    kill: async () => {
+      if (!exited) {
+        child.kill('SIGKILL');
+        await exitPromise;
+      }
+    },
     errorsSince: (mark = 0) => lines.slice(Math.max(0, lines.length - (printed - mark))).filter((l) => /\[error\]/.test(l)),
     stop,
   };
