@@ -469,12 +469,13 @@ export class AccountRuntime {
   }
 
   /**
-   * Replaces a control the technician may be looking at with a label saying why the procedure stops, and
-   * waits briefly until it is shown: the session's end would otherwise just blank the screen.
+   * Shows the technician of a session that used the screen a label saying why the procedure stops (it
+   * replaces a waiting question), and waits briefly until it is shown: the end would just blank the screen.
    */
   async #tellTechnician(live: LiveSession, text: string): Promise<void> {
     const ui = live.session.ui;
-    if (!ui.isOpen && !ui.waiting) return;
+    // The flow's own nodes may have taken their question down first (they stop before the account).
+    if (!ui.isOpen && !ui.waiting && ui.stats.sent === 0) return;
     const shown = ui.ask({ type: 'label', label: text, target: 'mechanic' }, { timeoutMs: TELL_TECHNICIAN_MS }).catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([shown, new Promise((r) => (timer = setTimeout(r, TELL_TECHNICIAN_MS)))]);

@@ -278,6 +278,49 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
       assert.deepEqual(errors, []);
     });
 
+    it('triggered twice 300 ms apart: both runs complete, one after the other, each on a session of its own', async function () {
+      scripted([true, true, true, true]);
+      await run(FILE);
+      const done: AnyMsg[] = [];
+      helper.getNode(byName(flow, 'helper', 'check done')).on('input', (m: AnyMsg) => done.push(m));
+      press('start guided check');
+      await new Promise((r) => setTimeout(r, 300));
+      press('start guided check');
+      const deadline = Date.now() + 20000;
+      while (done.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(errors, []);
+      assert.equal(done.length, 2);
+      assert.notEqual(done[0]!.openobd.sessionId, done[1]!.openobd.sessionId);
+      for (const d of done) assert.deepEqual(d.openobd.result.result, ['RESULT_SUCCESS']);
+    });
+
+    it('a deploy while a question waits: the technician reads that it was stopped in Node-RED, the result says so too', async function () {
+      helper.settings({
+        ...FAST_SETTINGS,
+        openobdAccountSimulator: { ...FAST_SETTINGS.openobdAccountSimulator, ui: { mode: 'interactive' } },
+      } as never);
+      flow = loadExample(FILE);
+      (flow.find((n) => n.type === 'openobd-account') as FlowNode).closePolicy = 'finish';
+      await helper.load([openobdNodes, ...CORE] as never, flow as never);
+      const sim = (await currentBuiltinSimulator())!;
+      const shown: string[] = [];
+      sim.technician.on('change', () => {
+        for (const car of sim.technician.view().cars) if (car.control) shown.push(car.control.label);
+      });
+      const finished = new Promise<{ result: string[]; description?: string }>((resolve) =>
+        sim.once('finished', (_id: string, r: { result: string[]; description?: string }) => resolve(r)),
+      );
+      press('start guided check');
+      const deadline = Date.now() + 10000;
+      while (!shown.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(shown.length, 'a question waits on the screen');
+      await helper.unload(); // what a full deploy does to the flow's nodes and its account
+      assert.match(shown.at(-1) ?? '', /^The procedure was stopped in Node-RED \(a deploy or a stop of Node-RED\) before it finished$/);
+      const r = await finished;
+      assert.deepEqual(r.result, ['RESULT_FAILURE_RUNTIME_ERROR']);
+      assert.equal(r.description, shown.at(-1));
+    });
+
     it('the ignition stays off although confirmed: the read fails, Catch gets TIMEOUT and the error path finishes the session', async function () {
       scripted([true]);
       await run(FILE);
