@@ -295,9 +295,16 @@ export class SessionController extends EventEmitter {
    */
   async interruptSession(sessionId: string, reason = 'interrupted through the session controller', cause?: EndCause): Promise<SessionInfo> {
     const value = requireId(sessionId, 'session id');
-    const info = sessionInfoFromWire(
-      await this.#call<{ value: string }, SessionInfoMessage>('interruptSession', { value }, true).catch(forgotten(value)),
-    );
+    // The session's streams may end before the answer comes: they are this interrupt, not someone else's.
+    const asked = [...this.#sessions].filter((s) => s.id === value).map((s) => s.expectEnd({ state: 'interrupted', reason, cause }));
+    let info: SessionInfo;
+    try {
+      info = sessionInfoFromWire(
+        await this.#call<{ value: string }, SessionInfoMessage>('interruptSession', { value }, true).catch(forgotten(value)),
+      );
+    } finally {
+      for (const done of asked) done();
+    }
     for (const s of this.#sessions)
       if (s.id === info.id) s.markEnded(info.state === 'available' || info.state === 'active' ? 'interrupted' : info.state, reason, cause);
     return info;

@@ -26,6 +26,8 @@ export interface KeepaliveHooks {
    * Resolves true when the session has ended (the keepalive then stops for good).
    */
   sessionEnded(status: grpc.StatusObject | undefined): Promise<boolean>;
+  /** An end of the session asked here (finish, interrupt) awaits its answer: a stream end is most likely that. */
+  endAsked?(): boolean;
   /** The token expired before a stream could be reopened. */
   onLost(error: OpenObdError): void;
   /**
@@ -171,7 +173,8 @@ export class Keepalive {
       return;
     }
     const connection = halfOpen || code === GrpcStatus.UNAVAILABLE || code === GrpcStatus.INTERNAL || code === GrpcStatus.DEADLINE_EXCEEDED;
-    if (connection) this.#markRecovering(error);
+    // While a finish or interrupt asked here is on its way, the end is asked about first: no "reopening" for it.
+    if (connection && (halfOpen || !this.hooks.endAsked?.())) this.#markRecovering(error);
     if (!halfOpen) {
       // A failed lookup cannot tell (e.g. openOBD unreachable): keep trying while the token lasts.
       const ended = await this.hooks.sessionEnded(status).catch(() => false);

@@ -25,6 +25,16 @@ export interface SessionEndView {
   reason: string;
 }
 
+/** A short, stable cause of an end, for statuses: the reason says it in a sentence. */
+export type EndCause = 'idle' | 'maxDuration' | 'replaced';
+
+/** An end this process asked openOBD for (finish, or an interrupt through the controller), not yet answered. */
+export interface AskedEnd {
+  state: 'finished' | 'interrupted';
+  reason: string;
+  cause?: EndCause;
+}
+
 export interface FateHooks {
   sessionId: string;
   /** Asks openOBD for the session's state; rejects with the controller's error. */
@@ -32,7 +42,13 @@ export interface FateHooks {
   /** How the session ended, if it has. */
   ended(): SessionEndView | undefined;
   /** Ends the session here (state, reason, and a short cause where there is one). */
-  end(state: string, reason: string, cause?: 'maxDuration'): void;
+  end(state: string, reason: string, cause?: EndCause): void;
+  /**
+   * The end in `state` this process asked for and awaits the answer of, if any. openOBD ends the
+   * session's streams when it ends the session, and nothing orders those ends before or after the
+   * answer (separate gRPC calls): a stream that ends meanwhile is that end, not another client's.
+   */
+  askedEnd?(state: string): AskedEnd | undefined;
   /** Milliseconds the newest session token is still good for. */
   tokenRemainingMs(): number;
   /** When the session was created (ms since the epoch), for the maximum-duration check. */
@@ -95,7 +111,9 @@ export class SessionFate {
         .then(
           (state): Verdict => {
             if (!isFinalState(state)) return { kind: 'alive' };
-            h.end(state, this.#reason(state), this.#outOfTime() ? 'maxDuration' : undefined);
+            const asked = h.askedEnd?.(state);
+            if (asked) h.end(state, asked.reason, asked.cause);
+            else h.end(state, this.#reason(state), this.#outOfTime() ? 'maxDuration' : undefined);
             return { kind: 'ended' };
           },
           (err: unknown): Verdict => {

@@ -12,7 +12,7 @@ import { safeLogger, type Logger } from './logger';
 import type { BackoffPolicy } from './retry';
 import { Rpc } from './rpc';
 import { Secret } from './secret';
-import { SessionFate, sessionEndedError } from './session-fate';
+import { SessionFate, sessionEndedError, type AskedEnd, type EndCause } from './session-fate';
 import { SessionUi, type UiOptions } from './ui';
 import { SessionFunctions } from './functions';
 import { isFinalState, summarize, type SessionInfo, type SessionSummary } from './session-info';
@@ -37,7 +37,6 @@ import {
   isOtherTransport,
   listenChannels,
   prepareTransportEcu,
-  watchFrames,
   type CanFrame,
   type FrameFilter,
   type OtherEcuSpec,
@@ -100,8 +99,7 @@ export interface SessionInit extends SessionOptions {
  */
 export type SessionState = 'available' | 'authenticating' | 'active' | 'finished' | 'interrupted' | 'failed' | 'lost' | 'closed';
 
-/** A short, stable cause of an end, for statuses: the reason says it in a sentence. */
-export type EndCause = 'idle' | 'maxDuration' | 'replaced';
+export type { AskedEnd, EndCause } from './session-fate';
 
 export interface SessionEnd {
   state: SessionState;
@@ -203,6 +201,8 @@ export class Session extends EventEmitter {
   readonly #queues = new ChannelQueues();
   readonly #serverStreams = new Set<grpc.ClientReadableStream<unknown>>();
   #ended?: SessionEnd;
+  /** Ends asked of openOBD here whose answers are still on their way (finish, an interrupt): see expectEnd. */
+  readonly #askedEnds: Array<{ end: AskedEnd; taken: boolean }> = [];
   #closed = false;
   /** When a request or a touch() last used the session (for the idle limit). */
   #lastUsedAt = Date.now();
@@ -234,6 +234,11 @@ export class Session extends EventEmitter {
       lookup: init.stateLookup,
       ended: () => this.#ended,
       end: (state, reason, cause) => this.#end(state as SessionState, reason, undefined, cause),
+      askedEnd: (state) => {
+        const asked = this.#askedEnds.find((a) => a.end.state === state);
+        if (asked) asked.taken = true;
+        return asked?.end;
+      },
       tokenRemainingMs: () => this.#tokenExpiresAt - Date.now(),
       createdAtMs: Date.parse(info.createdAt) || Date.now(),
       maxDurationMs: this.#opts.maxDurationMs,
@@ -247,6 +252,7 @@ export class Session extends EventEmitter {
         onToken: (value) => this.#acceptToken(value),
         tokenRemainingMs: () => this.#tokenExpiresAt - Date.now(),
         sessionEnded: () => this.#fate.check().then((v) => v.kind === 'ended'),
+        endAsked: () => this.#askedEnds.length > 0,
         onLost: (error) => this.#end('lost', error.message, error),
         onHealth: (health, error) => this.emit('keepalive', health, error),
         refused: (status) => isStreamRefusal(status.code, status.details) && this.#moveOn(),
@@ -396,6 +402,7 @@ export class Session extends EventEmitter {
       channels: this.#channels.inUse,
       busyChannels: this.#channels.busy,
       transports: this.#transports.stats(),
+      frames: this.#transports.frameCounts,
     };
   }
 
@@ -570,9 +577,38 @@ export class Session extends EventEmitter {
     const message: ServiceResultMessage = { result: results };
     if (options.userFeedback !== undefined) message.user_feedback = options.userFeedback;
     if (options.description !== undefined) message.description = String(options.description);
-    await this.call<ServiceResultMessage, EmptyMessage>('session', 'finish', message);
-    this.#end('finished', options.reason ?? 'finished with ' + results.join(', '), undefined, options.cause);
+    const reason = options.reason ?? 'finished with ' + results.join(', ');
+    const asked = this.#expect({ state: 'finished', reason, cause: options.cause });
+    try {
+      await this.call<ServiceResultMessage, EmptyMessage>('session', 'finish', message);
+    } catch (err) {
+      // The answer failed, but openOBD had already said (to a stream's end) that the session is finished.
+      if (asked.entry.taken) return this.summary();
+      throw err;
+    } finally {
+      asked.done();
+    }
+    this.#end('finished', reason, undefined, options.cause);
     return this.summary();
+  }
+
+  /**
+   * Tells the session that an end of it which this process asked openOBD for (an interrupt through the
+   * controller) awaits its answer. Until the returned function runs, a stream that ends meanwhile is
+   * reported as that end, not as another client's. finish() does this itself.
+   */
+  expectEnd(end: AskedEnd): () => void {
+    return this.#expect(end).done;
+  }
+
+  #expect(end: AskedEnd): { entry: { end: AskedEnd; taken: boolean }; done: () => void } {
+    const entry = { end: { ...end }, taken: false };
+    this.#askedEnds.push(entry);
+    const done = () => {
+      const i = this.#askedEnds.indexOf(entry);
+      if (i >= 0) this.#askedEnds.splice(i, 1);
+    };
+    return { entry, done };
   }
 
   /**
@@ -755,12 +791,19 @@ export class Session extends EventEmitter {
 
   /**
    * Listens to raw CAN frames on `bus` (configured as a frames bus), passing those that match one of
-   * `filters` (id and mask; none = every frame). Returns a stop function; listening also stops when the
-   * stream fails (onError) or the session closes (onError with CLOSED).
+   * `filters` (id and mask; none = every frame). A frame on the bus that no listener of the session can
+   * take (no CAN id, or an id nobody listens to) is counted: `onUnattributed` gets this listener's count.
+   * Returns a stop function; listening also stops when the stream fails (onError) or the session closes
+   * (onError with CLOSED).
    */
   async watchFrames(
     bus: CanBusSpec,
-    options: { filters?: FrameFilter[]; onFrame: (frame: CanFrame) => void; onError?: (error: OpenObdError) => void },
+    options: {
+      filters?: FrameFilter[];
+      onFrame: (frame: CanFrame) => void;
+      onError?: (error: OpenObdError) => void;
+      onUnattributed?: (count: number) => void;
+    },
   ): Promise<() => void> {
     const message = framesBus(bus);
     const filters = checkFilters(options.filters);
@@ -768,7 +811,15 @@ export class Session extends EventEmitter {
     if (!this.#busReady(message)) await this.configureBusMessages([message]);
     this.#assertActive('can.openRawStream');
     const channels = listenChannels(message.bus_name, filters);
-    return this.#watched(watchFrames(this.#transports.raw, channels, filters, options.onFrame, (e) => options.onError?.(e)));
+    return this.#watched(
+      this.#transports.frames.watch({
+        channels,
+        filters,
+        onFrame: options.onFrame,
+        onError: (e) => options.onError?.(e),
+        onUnattributed: options.onUnattributed,
+      }),
+    );
   }
 
   /** Sends raw CAN frames on `bus` (a frames bus), in order; each frame has at most 8 data bytes. */

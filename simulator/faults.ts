@@ -18,6 +18,7 @@ export class Faults {
   readonly #failures = new Map<string, PlannedFailure>();
   readonly #delays: Array<{ ecu: EcuSelector; ms: number }> = [];
   readonly #withheld: EcuSelector[] = [];
+  readonly #answerDelays = new Map<string, number>();
   /** Token streams stay open but send nothing (a half-open connection). */
   stallTokenStreams = false;
   #refusals = 0;
@@ -58,6 +59,20 @@ export class Faults {
     return undefined;
   }
 
+  /**
+   * Unary calls of `method` ('finish' or 'session.finish', 'interruptSession'...) answer `ms` after they
+   * took effect. Separate gRPC calls are not ordered, so the ends of the streams a call closed can reach
+   * the client before its answer; this makes that happen every time.
+   */
+  delayAnswers(method: string, ms: number): void {
+    this.#answerDelays.set(method, ms);
+  }
+
+  /** @internal How long the answer of `service.method` is held back. */
+  answerDelay(service: string, method: string): number {
+    return this.#answerDelays.get(`${service}.${method}`) ?? this.#answerDelays.get(method) ?? 0;
+  }
+
   /** Adds `ms` before every answer of the selected ECU(s). */
   delayResponses(ms: number, ecu?: EcuSelector): void {
     this.#delays.push({ ecu, ms });
@@ -84,6 +99,7 @@ export class Faults {
     this.#failures.clear();
     this.#delays.length = 0;
     this.#withheld.length = 0;
+    this.#answerDelays.clear();
     this.stallTokenStreams = false;
     this.#refusals = 0;
   }

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { ServiceName } from '../protocol';
+import type { RawFrameMessage, ServiceName } from '../protocol';
 import { serviceDefinition } from '../protocol';
 import { Faults } from './faults';
 import { controllerService } from './services/controller-service';
@@ -599,6 +599,21 @@ export class OpenObdSimulator extends EventEmitter {
     for (const s of [...this.#allStreams]) {
       if (s.kind !== kind) continue;
       this.closeStream(s, { code, details });
+      n += 1;
+    }
+    return n;
+  }
+
+  /**
+   * Writes one received raw CAN frame with exactly these fields on the session's raw-frames streams.
+   * openOBD does not document which of request_id and response_id it sets on a received frame, so tests
+   * send each labelling it might use. Returns how many streams it went to.
+   */
+  sendRawFrame(sessionId: string, frame: RawFrameMessage): number {
+    let n = 0;
+    for (const stream of this.sessions.get(sessionId)?.streams ?? []) {
+      if (stream.kind !== 'raw') continue;
+      (stream.call as grpc.ServerDuplexStream<unknown, RawFrameMessage>).write(frame);
       n += 1;
     }
     return n;

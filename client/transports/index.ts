@@ -19,7 +19,7 @@ import type {
 } from '../../protocol';
 import { DOIP_CHANNEL, doipTarget } from './doip';
 import { KLINE_CHANNEL, klineTarget } from './kline';
-import { RAW_CHANNEL } from './raw-frames';
+import { FrameRouter, RAW_CHANNEL } from './raw-frames';
 import { StreamLink, type ChannelStream } from './stream-link';
 import { TP20_CHANNEL, tp20Bus, tp20Target } from './tp20';
 
@@ -36,7 +36,7 @@ export {
   frameMatches,
   framesBus,
   listenChannels,
-  watchFrames,
+  FrameRouter,
   type CanFrame,
   type FrameFilter,
 } from './raw-frames';
@@ -126,6 +126,7 @@ export class TransportLinks {
   #tp20?: StreamLink<Tp20ChannelMessage>;
   #doip?: StreamLink<DoipChannelMessage>;
   #raw?: StreamLink<RawChannelMessage>;
+  #frames?: FrameRouter;
   #closed = false;
 
   constructor(
@@ -166,6 +167,16 @@ export class TransportLinks {
 
   get raw(): StreamLink<RawChannelMessage> {
     return (this.#raw ??= this.#make<RawChannelMessage>(RAW_CHANNEL, 'can', 'openRawStream'));
+  }
+
+  /** The listeners of the raw stream's frames. */
+  get frames(): FrameRouter {
+    return (this.#frames ??= new FrameRouter(this.raw));
+  }
+
+  /** Frames received on the raw stream and those no listener could take (0 before it was used). */
+  get frameCounts(): { received: number; unattributed: number } {
+    return { ...(this.#frames?.counts ?? { received: 0, unattributed: 0 }) };
   }
 
   get closed(): boolean {

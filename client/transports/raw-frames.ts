@@ -93,50 +93,98 @@ export function listenChannels(bus: string, filters: readonly FrameFilter[]): Ra
   return [...new Set(filters.map((f) => f.id))].map((id) => Object.freeze({ bus_name: bus, response_id: id }));
 }
 
-/** Follows frames on a raw link until the returned function is called. */
-export function watchFrames(
-  link: StreamLink<RawChannelMessage>,
-  channels: readonly RawChannelMessage[],
-  filters: readonly FrameFilter[],
-  onFrame: (frame: CanFrame) => void,
-  onError: (error: OpenObdError) => void,
-): () => void {
-  const busName = channels[0]?.bus_name;
-  const tap = (data: Buffer, hex: string, channel: RawChannelMessage) => {
-    if (channel.bus_name !== busName) return;
-    const id = channel.response_id;
-    if (id === undefined || !frameMatches(filters, id)) return;
-    onFrame({ id, data, hex, at: Date.now() });
-  };
-  const failure = (error: OpenObdError) => {
-    stop();
-    if (error.code !== 'CLOSED') onError(error);
-    else onError(new OpenObdError('CLOSED', 'Listening to CAN frames stopped: the session was closed'));
-  };
-  let stopped = false;
-  // Frames come through the tap; a listener on each channel marks it as in use, so that the link never
-  // retires it to make room for another channel while it is listened to.
-  const inUse = () => undefined;
-  const keys: string[] = [];
-  const stop = () => {
-    if (stopped) return;
-    stopped = true;
-    link.removeTap(tap);
-    link.removeFailureListener(failure);
-    for (const k of keys) link.removeListener(k, inUse);
-    for (const c of channels) link.forgetChannel(c);
-  };
-  link.addTap(tap);
-  link.addFailureListener(failure);
-  try {
-    for (const c of channels) {
-      const key = link.ensureChannel(c);
-      link.addListener(key, inUse);
-      keys.push(key);
+/** The CAN id of a received frame: openOBD does not document which of the two ids it sets, so either. */
+function receivedFrameId(channel: RawChannelMessage | null | undefined): number | undefined {
+  return channel?.response_id ?? channel?.request_id;
+}
+
+/** What a listener of raw frames is told. */
+export interface FrameWatch {
+  /** The channels announced for it (listenChannels): one per exact id, or one for the whole bus. */
+  channels: readonly RawChannelMessage[];
+  filters: readonly FrameFilter[];
+  onFrame: (frame: CanFrame) => void;
+  onError: (error: OpenObdError) => void;
+  /** Frames that reached its stream, on its bus, and that no listener could take: the count since it started. */
+  onUnattributed?: (count: number) => void;
+}
+
+interface Watcher extends FrameWatch {
+  bus: string | undefined;
+  unattributed: number;
+}
+
+/**
+ * Hands the frames of a session's raw stream to its listeners. A frame goes to every listener on its bus
+ * whose channels cover its id (a whole-bus channel covers every id) and whose filters pass it; one that
+ * has no id, or an id no listener's channel covers, is counted as unattributed instead of dropped unseen.
+ * A frame a listener's channel covers but its mask filters out was asked for and left: it is not counted.
+ */
+export class FrameRouter {
+  readonly #watchers = new Set<Watcher>();
+  /** Frames received and frames no listener could take, over the stream's life (for statistics). */
+  readonly counts = { received: 0, unattributed: 0 };
+
+  constructor(private readonly link: StreamLink<RawChannelMessage>) {}
+
+  readonly #tap = (data: Buffer, hex: string, channel: RawChannelMessage | null) => {
+    this.counts.received += 1;
+    const bus = channel?.bus_name || undefined;
+    const id = receivedFrameId(channel);
+    const on = [...this.#watchers].filter((w) => bus === undefined || w.bus === bus);
+    let covered = false;
+    const at = Date.now();
+    if (id !== undefined) {
+      for (const w of on) {
+        if (!w.channels.some((c) => c.response_id === undefined || c.response_id === id)) continue;
+        covered = true;
+        if (frameMatches(w.filters, id)) w.onFrame({ id, data, hex, at });
+      }
     }
-  } catch (err) {
-    stop(); // e.g. CHANNEL_LIMIT: nothing stays announced or tapped
-    throw err;
+    if (covered) return;
+    this.counts.unattributed += 1;
+    for (const w of on) {
+      w.unattributed += 1;
+      w.onUnattributed?.(w.unattributed);
+    }
+  };
+
+  /** Follows frames for `watch` until the returned function is called. */
+  watch(watch: FrameWatch): () => void {
+    const link = this.link;
+    const w: Watcher = { ...watch, bus: watch.channels[0]?.bus_name, unattributed: 0 };
+    const failure = (error: OpenObdError) => {
+      stop();
+      if (error.code !== 'CLOSED') watch.onError(error);
+      else watch.onError(new OpenObdError('CLOSED', 'Listening to CAN frames stopped: the session was closed'));
+    };
+    let stopped = false;
+    // A listener on each channel marks it as in use, so that the link never retires it to make room for
+    // another channel while it is listened to.
+    const inUse = () => undefined;
+    const keys: string[] = [];
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      this.#watchers.delete(w);
+      if (this.#watchers.size === 0) link.removeTap(this.#tap);
+      link.removeFailureListener(failure);
+      for (const k of keys) link.removeListener(k, inUse);
+      for (const c of watch.channels) link.forgetChannel(c);
+    };
+    if (this.#watchers.size === 0) link.addTap(this.#tap);
+    this.#watchers.add(w);
+    link.addFailureListener(failure);
+    try {
+      for (const c of watch.channels) {
+        const key = link.ensureChannel(c);
+        link.addListener(key, inUse);
+        keys.push(key);
+      }
+    } catch (err) {
+      stop(); // e.g. CHANNEL_LIMIT: nothing stays announced or tapped
+      throw err;
+    }
+    return stop;
   }
-  return stop;
 }

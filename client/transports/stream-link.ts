@@ -48,8 +48,8 @@ export class StreamLink<C extends object> implements RequestLink<C>, ChannelHold
   #accepted = false;
   #unconfirmed: Array<ChannelMessage<C>> = [];
   #refusals = 0;
-  /** Listeners that want every message of the stream (raw frames without a filter), with the channel it came on. */
-  readonly #taps: Array<(payload: Buffer, hex: string, channel: C) => void> = [];
+  /** Listeners that want every message of the stream (raw frames), with the channel it came on, if it names one. */
+  readonly #taps: Array<(payload: Buffer, hex: string, channel: C | null) => void> = [];
   opens = 0;
 
   /** `explainEnd` turns the error a stream ended with into what the requests it cut off report (as for ISO-TP). */
@@ -126,11 +126,11 @@ export class StreamLink<C extends object> implements RequestLink<C>, ChannelHold
     if (i >= 0) list!.splice(i, 1);
   }
 
-  addTap(tap: (payload: Buffer, hex: string, channel: C) => void): void {
+  addTap(tap: (payload: Buffer, hex: string, channel: C | null) => void): void {
     this.#taps.push(tap);
   }
 
-  removeTap(tap: (payload: Buffer, hex: string, channel: C) => void): void {
+  removeTap(tap: (payload: Buffer, hex: string, channel: C | null) => void): void {
     const i = this.#taps.indexOf(tap);
     if (i >= 0) this.#taps.splice(i, 1);
   }
@@ -205,10 +205,12 @@ export class StreamLink<C extends object> implements RequestLink<C>, ChannelHold
   }
 
   #deliver(m: ChannelMessage<C>): void {
-    if (!m.channel || !m.payload) return; // an empty payload is a channel announcement, not data
+    if (!m.payload) return; // an empty payload is a channel announcement, not data
     const payload = Buffer.from(m.payload, 'hex');
     const hex = m.payload.toUpperCase();
-    for (const tap of [...this.#taps]) tap(payload, hex, m.channel);
+    // A tap is told of data without a channel too: it counts what it cannot attribute (raw frames).
+    for (const tap of [...this.#taps]) tap(payload, hex, m.channel ?? null);
+    if (!m.channel) return;
     const listeners = this.#listeners.get(this.kind.key(m.channel));
     if (!listeners || listeners.length === 0) return;
     const responseId = this.kind.responseId(m.channel);

@@ -110,15 +110,21 @@ export function register(RED: NodeAPI): void {
       if (filterProblem) throw new FlowError('BAD_CONFIG', filterProblem);
       const limit = new RateLimit(maxRate);
       let seen = 0;
+      /** Frames on this bus that no listener of the session could take (no CAN id, or an id nobody listens to). */
+      let unattributed = 0;
       let batch: ReturnType<typeof frameData>[] = [];
       let timer: NodeJS.Timeout | undefined;
       const base = { sessionId: live.id, bus: bus.name };
       const showCount = () =>
-        status.showFrequent(() =>
-          limit.totalDropped > 0
-            ? { fill: 'yellow', shape: 'dot', text: t('openobd.status.framesDropping', { dropped: limit.totalDropped, rate: maxRate }) }
-            : { fill: 'green', shape: 'dot', text: t('openobd.status.framesSeen', { count: seen }) },
-        );
+        status.showFrequent(() => {
+          const shown =
+            limit.totalDropped > 0
+              ? { fill: 'yellow' as const, text: t('openobd.status.framesDropping', { dropped: limit.totalDropped, rate: maxRate }) }
+              : { fill: 'green' as const, text: t('openobd.status.framesSeen', { count: seen }) };
+          const text = unattributed > 0 ? `${shown.text} · ${t('openobd.status.framesUnattributed', { count: unattributed })}` : shown.text;
+          return { fill: shown.fill, shape: 'dot', text };
+        });
+      const counts = () => ({ received: seen, unattributed });
       const flush = () => {
         timer = undefined;
         if (batch.length === 0 && limit.dropped === 0) return;
@@ -126,7 +132,7 @@ export function register(RED: NodeAPI): void {
         batch = [];
         const dropped = limit.dropped;
         limit.dropped = 0;
-        send({ payload: frames, topic: bus.name, openobd: { ...base, frames: { count: frames.length, dropped } } });
+        send({ payload: frames, topic: bus.name, openobd: { ...base, frames: { count: frames.length, dropped, ...counts() } } });
       };
       const onFrame = (f: CanFrame) => {
         seen += 1;
@@ -140,7 +146,11 @@ export function register(RED: NodeAPI): void {
         }
         const dropped = limit.dropped;
         limit.dropped = 0;
-        send({ payload: frameData(f), topic: canIdText(f.id), openobd: { ...base, frames: { dropped } } });
+        send({ payload: frameData(f), topic: canIdText(f.id), openobd: { ...base, frames: { dropped, ...counts() } } });
+      };
+      const onUnattributed = (count: number) => {
+        unattributed = count;
+        showCount();
       };
       const onError = (e: OpenObdError) => {
         watchers.stop(live.id);
@@ -151,7 +161,7 @@ export function register(RED: NodeAPI): void {
         node.error(err, { ...msg, openobd: { ...msg.openobd, sessionId: live.id } });
       };
       await watchers.start(live.id, async () => {
-        const stop = await live.session.watchFrames(bus, { filters, onFrame, onError });
+        const stop = await live.session.watchFrames(bus, { filters, onFrame, onError, onUnattributed });
         return () => {
           stop();
           if (timer) clearTimeout(timer);

@@ -24,11 +24,13 @@ export function unary(
       callback(planned.toServerError());
       return;
     }
+    const held = sim.faults.answerDelay(service, method);
+    const answer = (send: () => void) => (held > 0 ? void setTimeout(send, held) : send());
     Promise.resolve()
       .then(() => fn(call))
       .then(
-        (reply) => callback(null, reply),
-        (err: unknown) => callback(toServerError(err)),
+        (reply) => answer(() => callback(null, reply)),
+        (err: unknown) => answer(() => callback(toServerError(err))),
       );
   };
 }

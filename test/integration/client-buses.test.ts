@@ -300,6 +300,51 @@ describe('client library <-> simulator: K-Line, TP 2.0, DoIP, raw CAN frames and
       assert.equal(config.buses[0]!.can_bus!.can_protocol, 'CAN_PROTOCOL_FRAMES');
     });
 
+    it('a received frame labelled with request_id only reaches its listener; one without an id, or for nobody, is counted', async function () {
+      const session = await boot('1001');
+      const bus = { name: 'CAN-FRAMES' };
+      const exact: CanFrame[] = [];
+      const masked: CanFrame[] = [];
+      const counts: number[] = [];
+      // 123 has no broadcast on the default car: every frame here is one the test sends.
+      const stopExact = await session.watchFrames(bus, {
+        filters: [{ id: 0x123, mask: 0x7ff }],
+        onFrame: (f) => exact.push(f),
+        onUnattributed: (n) => counts.push(n),
+      });
+      await waitFor(() => sim!.stats().streams.raw === 1, 2000, 'the raw stream open on the server');
+      const send = (channel: { bus_name: string; request_id?: number; response_id?: number } | null, payload: string) =>
+        assert.equal(sim!.sendRawFrame(session.id, { channel, payload }), 1, 'the frame went out on the raw stream');
+      send({ bus_name: 'CAN-FRAMES', request_id: 0x123 }, '0102');
+      send({ bus_name: 'CAN-FRAMES', response_id: 0x123 }, '0304');
+      await waitFor(() => exact.length >= 2, 2000, 'both frames of 123');
+      assert.deepEqual(
+        exact.map((f) => [f.id, f.hex]),
+        [
+          [0x123, '0102'],
+          [0x123, '0304'],
+        ],
+      );
+      send({ bus_name: 'CAN-FRAMES' }, 'AA'); // no id at all
+      send(null, 'BB'); // not even a channel
+      send({ bus_name: 'CAN-FRAMES', response_id: 0x456 }, 'CC'); // an id nobody asked for
+      send({ bus_name: 'OTHER-BUS', response_id: 0x123 }, 'DD'); // a bus this listener is not on
+      await waitFor(() => session.stats.frames.unattributed >= 4, 2000, 'four unattributed frames');
+      assert.deepEqual(counts, [1, 2, 3], 'the listener counts those on its bus or on none');
+      assert.deepEqual(session.stats.frames, { received: 6, unattributed: 4 });
+      assert.equal(exact.length, 2, 'nothing unattributed reached the listener');
+      stopExact();
+      // A mask listens to the whole bus: what it leaves out was asked for, and is not unattributed.
+      const stopMasked = await session.watchFrames(bus, { filters: [{ id: 0x700, mask: 0x700 }], onFrame: (f) => masked.push(f) });
+      const before = session.stats.frames.unattributed;
+      send({ bus_name: 'CAN-FRAMES', request_id: 0x7e8 }, '027E00');
+      await waitFor(() => masked.length >= 1, 2000, 'the 7E8 frame');
+      await delay(300); // broadcasts (0C9, 3E9, 4D1) arrive and are left out by the mask
+      assert.equal(session.stats.frames.unattributed, before);
+      assert.deepEqual([masked[0]!.id, masked[0]!.hex], [0x7e8, '027E00']);
+      stopMasked();
+    });
+
     it('bad frames: more than 8 data bytes, an id over 29 bits (BAD_PAYLOAD), a bus of another protocol (BAD_CONFIG)', async function () {
       const session = await boot('1001');
       await assert.rejects(session.sendFrames({ name: 'F' }, [{ id: 0x7e0, data: '01 02 03 04 05 06 07 08 09' }]), {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { OpenObdError, Session, SessionController } from '../../client';
+import type { OpenObdError, Session, SessionController, SessionEnd } from '../../client';
 import type { OpenObdSimulator } from '../../simulator';
 import { ENGINE, controllerFor, delay, finishElsewhere, startSimulator, waitFor } from '../support/sim';
 
@@ -121,6 +121,102 @@ describe('a session ended by openOBD, whatever status its streams end with', fun
         }
       });
     }
+  }
+
+  /*
+   * finish() and interruptSession() end the session's streams on openOBD before (or while) their answer
+   * travels back, and those ends are explained by asking openOBD for the state: "finished", which alone
+   * would read as another client's finish. The simulator holds the answer back so that a stream always
+   * ends first; the delays vary so the lookup lands before, during and after the answer.
+   */
+  for (const [statusName, code] of [
+    ['FAILED_PRECONDITION', GrpcStatus.FAILED_PRECONDITION],
+    ['UNAVAILABLE', GrpcStatus.UNAVAILABLE],
+    ['OK', GrpcStatus.OK],
+  ] as const) {
+    describe(`an end asked here, its streams ending with ${statusName} before the answer`, function () {
+      const ROUNDS = 30;
+      let sim: OpenObdSimulator;
+      let controller: SessionController;
+      let lines: string[];
+
+      before(async function () {
+        sim = await startSimulator({ sessionEndStatus: code });
+        lines = [];
+        const log = (level: string) => (m: string) => lines.push(`${level} ${m}`);
+        controller = controllerFor(sim, { logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') } });
+      });
+
+      after(async function () {
+        controller.close();
+        await sim.stop();
+      });
+
+      /** A session with its token, ISO-TP and connector streams open; what its streams and keepalive report. */
+      async function busySession() {
+        const session = await controller.startSession({ ticketId: '1001' });
+        await session.request(ENGINE, '3E00');
+        const streamErrors: OpenObdError[] = [];
+        session.watchConnector(
+          () => undefined,
+          (e) => streamErrors.push(e),
+        );
+        const health: string[] = [];
+        session.on('keepalive', (h: string) => health.push(h));
+        return { session, streamErrors, health };
+      }
+
+      function assertOwnEnd(ends: Array<Partial<SessionEnd>>, expected: Partial<SessionEnd>, streamErrors: OpenObdError[]) {
+        const others = ends
+          .map((end, round) => ({ round, state: end.state, reason: end.reason, cause: end.cause }))
+          .filter((end) => end.state !== expected.state || end.reason !== expected.reason || end.cause !== expected.cause);
+        assert.deepEqual(others, [], `${others.length} of ${ends.length} ends are not the one asked for`);
+        assert.deepEqual(
+          streamErrors.map((e) => e.message).filter((m) => /another client|outside this flow/.test(m)),
+          [],
+          'what the streams report',
+        );
+        assert.deepEqual(
+          lines.filter((l) => /another client|outside this flow/.test(l) || /^(warn|error) /.test(l)),
+          [],
+          'no line says someone else ended it, nothing warns',
+        );
+      }
+
+      it(`finish, ${ROUNDS} times: always this finish (state, reason, log), never "finished by another client"`, async function () {
+        const ends: Array<Partial<SessionEnd>> = [];
+        const streamErrors: OpenObdError[] = [];
+        const health: string[] = [];
+        for (let i = 0; i < ROUNDS; i++) {
+          const busy = await busySession();
+          sim.faults.delayAnswers('session.finish', (i % 6) * 10);
+          const summary = await busy.session.finish({ result: 'RESULT_SUCCESS' });
+          assert.equal(summary.state, 'finished');
+          await waitFor(() => busy.session.closed, 3000, 'the session released');
+          ends.push({ ...busy.session.ended });
+          streamErrors.push(...busy.streamErrors);
+          health.push(...busy.health);
+        }
+        sim.faults.clear();
+        assertOwnEnd(ends, { state: 'finished', reason: 'finished with RESULT_SUCCESS' }, streamErrors);
+        assert.deepEqual(health, [], 'the keepalive never showed "recovering" for the finish');
+      });
+
+      it(`interrupt through the controller, ${ROUNDS} times: always this interrupt, never "outside this flow"`, async function () {
+        const ends: Array<Partial<SessionEnd>> = [];
+        const streamErrors: OpenObdError[] = [];
+        for (let i = 0; i < ROUNDS; i++) {
+          const busy = await busySession();
+          sim.faults.delayAnswers('sessionController.interruptSession', (i % 6) * 10);
+          await controller.interruptSession(busy.session.id, 'the flow interrupted it', 'replaced');
+          await waitFor(() => busy.session.closed, 3000, 'the session released');
+          ends.push({ ...busy.session.ended });
+          streamErrors.push(...busy.streamErrors);
+        }
+        sim.faults.clear();
+        assertOwnEnd(ends, { state: 'interrupted', reason: 'the flow interrupted it', cause: 'replaced' }, streamErrors);
+      });
+    });
   }
 
   describe('what is not a session end', function () {

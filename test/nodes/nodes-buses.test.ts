@@ -76,6 +76,11 @@ const ECUS = [
   },
 ];
 
+/** A CAN frames node on a frames bus on pins 6/14 at 500 kbit/s. */
+function framesNode(id: string, fields: Record<string, unknown>) {
+  return { id, type: 'openobd-can-frames', busName: 'CAN-FRAMES', pinPlus: 6, pinMinus: 14, bitRate: 500, ...fields };
+}
+
 function request(id: string, ecu: string, hex: string, wires: string[][] = [['out']]) {
   return { id, type: 'openobd-request', ecu, request: hex, output: 'hex', negative: 'error', decode: true, outputs: 1, wires };
 }
@@ -180,43 +185,9 @@ describe(`Node-RED ${nodeRedVersion()}: K-Line, TP 2.0, DoIP, CAN frames, termin
   it('CAN frames: listen with a filter, a rate limit that says when it drops, batches, stop; send one frame and a list', async function () {
     await load([
       starter,
-      {
-        id: 'listen',
-        type: 'openobd-can-frames',
-        mode: 'listen',
-        busName: 'CAN-FRAMES',
-        pinPlus: 6,
-        pinMinus: 14,
-        bitRate: 500,
-        filters: '0C9',
-        output: 'frame',
-        maxRate: 100,
-        wires: [['frames']],
-      },
-      {
-        id: 'slow',
-        type: 'openobd-can-frames',
-        mode: 'listen',
-        busName: 'CAN-FRAMES',
-        pinPlus: 6,
-        pinMinus: 14,
-        bitRate: 500,
-        filters: '',
-        output: 'batch',
-        batchMs: 300,
-        maxRate: 2,
-        wires: [['batches']],
-      },
-      {
-        id: 'send',
-        type: 'openobd-can-frames',
-        mode: 'send',
-        busName: 'CAN-FRAMES',
-        pinPlus: 6,
-        pinMinus: 14,
-        bitRate: 500,
-        wires: [['sent']],
-      },
+      framesNode('listen', { mode: 'listen', filters: '0C9', output: 'frame', maxRate: 100, wires: [['frames']] }),
+      framesNode('slow', { mode: 'listen', filters: '', output: 'batch', batchMs: 300, maxRate: 2, wires: [['batches']] }),
+      framesNode('send', { mode: 'send', wires: [['sent']] }),
       { id: 'started', type: 'helper' },
       { id: 'frames', type: 'helper' },
       { id: 'batches', type: 'helper' },
@@ -228,7 +199,7 @@ describe(`Node-RED ${nodeRedVersion()}: K-Line, TP 2.0, DoIP, CAN frames, termin
     await waitFor(() => frames.length >= 3, 3000, 'three 0C9 frames');
     assert.ok(frames.every((m) => m.payload.id === '0C9' && m.topic === '0C9' && /^000C30001A00000[0-9A-F]$/.test(m.payload.data)));
     assert.equal(frames[0]!.openobd.sessionId, s.openobd.sessionId);
-    assert.deepEqual(frames[0]!.openobd.frames, { dropped: 0 });
+    assert.deepEqual(frames[0]!.openobd.frames, { dropped: 0, received: 1, unattributed: 0 });
     helper.getNode('listen').receive({ openobd: s.openobd, payload: 'stop' });
     const after = frames.length;
     await new Promise((r) => setTimeout(r, 300));
@@ -255,6 +226,30 @@ describe(`Node-RED ${nodeRedVersion()}: K-Line, TP 2.0, DoIP, CAN frames, termin
       ['BAD_PAYLOAD', "Frame 1 'hello' is not ID#DATA, e.g. 7E0#023E00"],
       ['BAD_PAYLOAD', 'The frame for 7E0 has 9 data bytes; a classic CAN frame carries at most 8'],
     ]);
+  });
+
+  it('CAN frames: a frame labelled with request_id only is passed on; one without an id is counted in the status and the message', async function () {
+    await load([
+      starter,
+      framesNode('listen', { mode: 'listen', filters: '123', output: 'frame', maxRate: 100, wires: [['frames']] }),
+      { id: 'started', type: 'helper' },
+      { id: 'frames', type: 'helper' },
+    ]);
+    const s = await start('1001');
+    const id = s.openobd.sessionId as string;
+    const frames = collect(helper.getNode('frames'));
+    helper.getNode('listen').receive({ openobd: s.openobd });
+    const sim = (await currentBuiltinSimulator())!;
+    await waitFor(() => [...(sim.sessions.get(id)?.streams ?? [])].some((x) => x.kind === 'raw'), 3000, 'the raw stream');
+    sim.sendRawFrame(id, { channel: { bus_name: 'CAN-FRAMES' }, payload: 'AA' });
+    await waitFor(() => lastStatus('listen').text === '0 frames · 1 unattributed frame', 3000, 'one unattributed frame in the status');
+    sim.sendRawFrame(id, { channel: { bus_name: 'CAN-FRAMES', request_id: 0x123 }, payload: '0102' });
+    await waitFor(() => frames.length >= 1, 3000, 'the frame of 123');
+    assert.deepEqual(frames[0]!.payload, { id: '123', data: '0102', at: frames[0]!.payload.at });
+    assert.deepEqual(frames[0]!.openobd.frames, { dropped: 0, received: 1, unattributed: 1 });
+    sim.sendRawFrame(id, { channel: null, payload: 'BB' });
+    await waitFor(() => lastStatus('listen').text === '1 frame · 2 unattributed frames', 3000, 'two unattributed frames in the status');
+    assert.equal(lastStatus('listen').fill, 'green');
   });
 
   it('terminal 15: the state at once and on every change; vehicle info: ECU list, connector once and as a stream, configuration', async function () {
