@@ -213,6 +213,7 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
 
   for (const [file, buttons] of BUTTONS) {
     it(`${file.slice(0, 2)}: every button pressed twice (and error paths) leaves no session active on the simulator`, async function () {
+      this.timeout(120000); // a second press waits for the first run: four runs of a button go one after another
       await run(file);
       const { currentBuiltinSimulator } = await import('../../nodes/lib/builtin-simulator');
       const quiet = async () => {
@@ -234,9 +235,15 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
       }
       const sim = await currentBuiltinSimulator();
       assert.ok(sim, 'the example used the built-in simulator');
-      // Flows may still be finishing; a session an error path left open would stay active (for the 5 min idle limit).
-      const deadline = Date.now() + 10000;
-      while ((sim.stats().sessions.active ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // Runs that waited their turn may still be going (their waits are silent), and a session an error path
+      // left open would stay active (for the 5 min idle limit): done when none is active for 1.5 s on end.
+      const deadline = Date.now() + 60000;
+      let idleSince = Date.now();
+      while (Date.now() < deadline) {
+        if ((sim.stats().sessions.active ?? 0) > 0) idleSince = Date.now();
+        else if (Date.now() - idleSince >= 1500) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
       assert.equal(sim.stats().sessions.active ?? 0, 0, `sessions left active: ${JSON.stringify(sim.stats().sessions)}`);
       assert.ok(
         !errors.some((e) => e.error?.cause?.situation === 'ticketBusy'),
