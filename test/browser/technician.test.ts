@@ -122,6 +122,47 @@ describe(`Node-RED ${nr.version} in Chromium: the technician view`, function () 
     );
   });
 
+  it('a restart of the flows while a question waits: the editor names the ticket and flow it ended, the technician reads why', async function () {
+    let start = await page.evaluate(
+      () => RED.nodes.filterNodes({ type: 'inject', name: 'start guided check' })[0]?.id as string | undefined,
+    );
+    if (!start) {
+      const { tab } = await importExample(page, MODULE, GUIDED);
+      await deploy(page);
+      start = await findNode(page, tab, 'inject', 'start guided check');
+    }
+    const flowName = await page.evaluate((id) => RED.nodes.workspace(RED.nodes.node(id).z).label as string, start);
+    await showTab();
+    // Every view the technician tab gets (the built-in simulator restarts with the flows, taking its history along).
+    await page.evaluate(() => {
+      const w = window as unknown as { openobdViews: string[] };
+      w.openobdViews = [];
+      RED.comms.subscribe('openobd/simulator', (_topic: string, view: unknown) => w.openobdViews.push(JSON.stringify(view)));
+    });
+    await clickInject(page, start);
+    await dialog('1001', 'continue', 'Please switch the ignition on');
+    // What a full deploy does to running flows: every node and the account stop and start again.
+    await page.evaluate(() => RED.actions.invoke('core:restart-flows'));
+    const note = page.locator('.red-ui-notification .openobd-sessions-ended');
+    await note.waitFor({ state: 'visible', timeout: 30000 });
+    const text = ((await note.textContent()) ?? '').replace(/\s+/g, ' ');
+    assert.ok(text.includes(msg('openobd.sessionsEnded.stopped', { how: msg('openobd.sessionsEnded.interrupted') })), text);
+    assert.ok(text.includes(msg('openobd.sessionsEnded.inFlow', { what: 'ticket 1001', flow: flowName })), text);
+    await page.screenshot({ path: shot('restart-notification') });
+    // The technician's screen said why before the session ended: a label replaced the question.
+    const views = await page.evaluate(() => (window as unknown as { openobdViews: string[] }).openobdViews);
+    assert.ok(
+      views.some(
+        (v) =>
+          /"control":\{[^}]*"type":"label"[^}]*The procedure was stopped in Node-RED/.test(v) ||
+          /"label":"The procedure was stopped in Node-RED[^"]*"[^}]*"type":"label"/.test(v),
+      ),
+      views.slice(-3).join('\n'),
+    );
+    // The notice closes itself after 15 s; close it now so it covers nothing the next test clicks.
+    await page.evaluate(() => $('.red-ui-notification:has(.openobd-sessions-ended)').remove());
+  });
+
   it('a free-text and an options question are answered in the view, and the flow gets exactly those answers', async function () {
     const flow = [
       { id: 'tq1', type: 'tab', label: 'Questions' },

@@ -402,9 +402,10 @@ export async function deploy(page: Page): Promise<void> {
     (count) => {
       if ((window as unknown as { openobdDeploys: number }).openobdDeploys > count) return 'deployed';
       // A confirmation (unknown types, invalid nodes, conflicts) or an error notification instead of a deploy
-      // (not the note that asks for one more deploy to keep a procedure's new identity).
+      // (not the note that asks for one more deploy to keep a procedure's new identity, nor the notice of the
+      // sessions the deploy ended).
       const dialog = $('.ui-dialog:visible, .red-ui-notification-error:visible, .red-ui-notification-warning:visible').not(
-        ':has(.openobd-identity-note)',
+        ':has(.openobd-identity-note), :has(.openobd-sessions-ended)',
       );
       return dialog.length ? `Node-RED asked before deploying: ${dialog.text().replace(/\s+/g, ' ').trim()}` : false;
     },
