@@ -31,6 +31,8 @@ export function reliabilityFlow(
         targetType: 'ticket',
         target: 'payload',
         targetSource: 'msg',
+        // The scenarios start on a ticket they may already hold and end sessions by faults, not by finish.
+        ifHeld: 'share',
         wires: [['started']],
       },
       {
