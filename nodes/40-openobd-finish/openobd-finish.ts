@@ -2,6 +2,10 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { RESULT_NAMES, USER_FEEDBACK_NAMES, type FinishOptions, type ResultName, type UserFeedbackName } from '../../client';
 import { ensureContext, evaluate, FlowError, liveSessionOf } from '../lib/flow';
 import { flowNodeKit, onInput } from '../lib/flow-node';
+import { tellTechnician } from '../lib/tell-technician';
+
+/** How long the technician's screen shows why a procedure failed before the session ends. */
+const FAILURE_LABEL_S = 3;
 
 interface FinishDef extends NodeDef {
   result: string;
@@ -24,7 +28,8 @@ function normalize<T extends string>(value: unknown, names: readonly T[], prefix
 
 /**
  * "finish": ends the message's session with a service result, stops its keepalive and streams, and sends
- * the final state on. Node settings win; blank ones take msg.result / msg.userFeedback.
+ * the final state on. Node settings win; blank ones take msg.result / msg.userFeedback. When the result is
+ * a failure and the technician was shown something in this session, their screen says why first.
  */
 export function register(RED: NodeAPI): void {
   function OpenObdFinishNode(this: Node, def: FinishDef) {
@@ -50,6 +55,15 @@ export function register(RED: NodeAPI): void {
         options.description = description.slice(0, 2000);
       }
       kit.status.followSession(live.id);
+      // A procedure that fails tells the person at the car why, before the end blanks the screen.
+      const failure = results.find((r) => r.startsWith('RESULT_FAILURE'));
+      if (failure)
+        await tellTechnician(
+          live.session,
+          kit.t('openobd.finish.toldTechnician', { why: options.description ?? kit.t(`openobd.result.${failure}`) }),
+          (FAILURE_LABEL_S + 2) * 1000,
+          FAILURE_LABEL_S,
+        );
       const summary = await live.session.finish(options);
       const ctx = ensureContext(msg);
       ctx.state = summary.state;

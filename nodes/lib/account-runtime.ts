@@ -19,6 +19,7 @@ import { acquireBuiltinSimulator, type BuiltinSimulatorLease } from './builtin-s
 import { FlowError } from './flow';
 import { registry, type LiveSession, type RunOwner, type SessionTarget } from './registry';
 import { SessionJournal, type JournalEntry } from './session-journal';
+import { tellTechnician } from './tell-technician';
 
 export type EndpointMode = 'simulator' | 'cloud' | 'custom';
 
@@ -468,20 +469,6 @@ export class AccountRuntime {
     return controller.interruptSession(live.id, reason, cause);
   }
 
-  /**
-   * Shows the technician of a session that used the screen a label saying why the procedure stops (it
-   * replaces a waiting question), and waits briefly until it is shown: the end would just blank the screen.
-   */
-  async #tellTechnician(live: LiveSession, text: string): Promise<void> {
-    const ui = live.session.ui;
-    // The flow's own nodes may have taken their question down first (they stop before the account).
-    if (!ui.isOpen && !ui.waiting && ui.stats.sent === 0) return;
-    const shown = ui.ask({ type: 'label', label: text, target: 'mechanic' }, { timeoutMs: TELL_TECHNICIAN_MS }).catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([shown, new Promise((r) => (timer = setTimeout(r, TELL_TECHNICIAN_MS)))]);
-    clearTimeout(timer);
-  }
-
   async getSession(sessionId: string): Promise<SessionInfo> {
     return (await this.controller()).getSession(sessionId);
   }
@@ -513,7 +500,7 @@ export class AccountRuntime {
     if (controller && mine.length > 0) {
       const ending = Promise.allSettled(
         mine.map(async (live) => {
-          await this.#tellTechnician(live, said);
+          await tellTechnician(live.session, said, TELL_TECHNICIAN_MS);
           // A session handed to a procedure is a function context: finishing it ends only that context.
           return this.settings.closePolicy === 'finish' || live.target.functionId
             ? live.session.finish({ result: 'RESULT_FAILURE_RUNTIME_ERROR', description: said })

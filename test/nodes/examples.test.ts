@@ -333,9 +333,15 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
       await run(FILE);
       const sim = await currentBuiltinSimulator();
       for (const c of sim!.connectors.values()) c.vehicle.ignitionOn = false;
+      const shown: string[] = [];
+      sim!.technician.on('change', () => {
+        for (const car of sim!.technician.view().cars) if (car.control && shown.at(-1) !== car.control.label) shown.push(car.control.label);
+      });
       const ended = output('session ended after the error', 20000);
       press('start guided check');
       const e = await ended;
+      // The person at the car learns why before the session ends (the finish node's failure label).
+      assert.match(shown.at(-1) ?? '', /^The procedure stopped without success: Check the ignition.*no response from ECU/);
       assert.equal(e.openobd.state, 'finished');
       assert.deepEqual(e.openobd.result.result, ['RESULT_FAILURE_RUNTIME_ERROR']);
       assert.equal(errors[0]?.error.code, 'TIMEOUT');
