@@ -73,7 +73,8 @@ if (flag('--reset') || !fs.existsSync(flowsFile)) {
 }
 
 const useNr5 = flag('--nr5') || (!flag('--nr4') && modernNode());
-const redJs = path.join(root, 'node_modules', useNr5 ? 'node-red-5' : 'node-red', 'red.js');
+// Node-RED 5 is not a devDependency (it wants Node.js 22.9): scripts/node-red-5.js installs it on first use.
+const redJs = path.join(useNr5 ? require('./node-red-5').ensureNodeRed5() : path.join(root, 'node_modules', 'node-red'), 'red.js');
 const [command, lead] =
   useNr5 && !modernNode() ? [process.platform === 'win32' ? 'npx.cmd' : 'npx', ['-y', 'node@22']] : [process.execPath, []];
 const version = require(path.join(path.dirname(redJs), 'package.json')).version;

@@ -6,12 +6,15 @@
  *   1. unit (codecs, simulated vehicle) and integration (client library <-> simulator over real gRPC);
  *   2. the Node-RED node tests (test-helper, examples) on Node-RED 4.1 with the Node.js running this
  *      script (20 or later), then on Node-RED 5.x, which needs Node.js 22.9 or later: the current one if
- *      it is new enough, otherwise Node 22 from the npm package `node` (npx -y node@22);
+ *      it is new enough, otherwise Node 22 from the npm package `node` (npx -y node@22). Node-RED 5 is
+ *      not a devDependency: scripts/node-red-5.js installs it into .tools/node-red-5 first;
  *   3. reliability (faults, fuzz, deploys, secret scans; Node-RED 4.1), then the package as users install
- *      it (npm pack, npm install into a Node-RED user directory) and npm start's signal handling;
+ *      it (npm pack, npm install into a Node-RED user directory; the packed file list; npm publish
+ *      --dry-run; the scorecard's offline checks) and npm start's signal handling, then the Flow Library
+ *      scorecard as `npm run validate -- --offline` prints it;
  *   4. the static editor checks, then the browser tests (Chromium) on Node-RED 4.1 and 5.
  * Options: --skip-build, --only <suite>[,<suite>] with suites unit, integration, nodes, nodes5,
- * reliability, package, editor, browser, lint.
+ * reliability, package, scorecard, editor, browser, lint.
  */
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -74,6 +77,10 @@ if (want('nodes'))
     [mocha, '--no-config', '--timeout', '60000', ...suites('nodes')],
     { NR_PKG: 'node-red' },
   );
+// Node-RED 5 for the suites that run on it (npm start --nr5 in the package suite too).
+if (['nodes5', 'package', 'editor', 'browser'].some(want)) {
+  run('Node-RED 5 (installed on demand into .tools/node-red-5)', process.execPath, [path.join(root, 'scripts', 'node-red-5.js')]);
+}
 if (want('nodes5')) {
   const [cmd, lead] = node22();
   run('Node-RED 5 node tests (Node 22)', cmd, [...lead, mocha, '--no-config', '--timeout', '60000', ...suites('nodes')], {
@@ -82,7 +89,7 @@ if (want('nodes5')) {
 }
 if (want('package')) {
   run(
-    'package tests (npm pack and install into a Node-RED user directory; npm start and its signals)',
+    'package tests (npm pack and install into a Node-RED user directory; packed files; publish --dry-run; validate; npm start)',
     process.execPath,
     [mocha, '--no-config', '--timeout', '300000', ...suites('package')],
     {
@@ -97,6 +104,12 @@ if (want('reliability'))
     [mocha, '--no-config', '--timeout', '180000', ...suites('reliability')],
     { NR_PKG: 'node-red' },
   );
+if (want('scorecard'))
+  run('Flow Library scorecard, the checks that need no network (npm run validate -- --offline)', process.execPath, [
+    path.join(root, 'scripts', 'validate.js'),
+    '--skip-build',
+    '--offline',
+  ]);
 if (want('editor') && fs.existsSync(path.join(root, 'dist', 'test', 'editor'))) {
   run('editor checks', process.execPath, [mocha, '--no-config', '--timeout', '60000', ...suites('editor')]);
 }

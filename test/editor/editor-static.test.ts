@@ -6,6 +6,7 @@ import * as walk from 'acorn-walk';
 import * as vm from 'node:vm';
 import * as rules from '../../client/input-rules';
 import { CONFIG_TYPES, LANGS, NODE_TYPES } from '../support/node-types';
+import { nodeRedFolder } from '../support/nodered-server';
 
 /*
  * Static checks of the editor part as it is shipped (dist/nodes): the node definitions parsed the way
@@ -449,7 +450,7 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
       assert.ok(used.size > 0);
       for (const pkg of ['node-red', 'node-red-5']) {
         const cssFile = require.resolve('@node-red/editor-client/public/red/style.min.css', {
-          paths: [path.dirname(require.resolve(`${pkg}/package.json`, { paths: [ROOT] }))],
+          paths: [nodeRedFolder(pkg)],
         });
         const css = read(cssFile);
         const missing = [...used].filter((v) => !css.includes(`${v}:`));

@@ -16,14 +16,26 @@ import * as path from 'node:path';
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 export interface NodeRedPackage {
-  /** npm name in node_modules: node-red or node-red-5 */
+  /** which Node-RED: node-red (4.1) or node-red-5 (see nodeRedFolder) */
   pkg: string;
   version: string;
   redJs: string;
 }
 
+/**
+ * The folder of a Node-RED under test. `node-red` (4.1) is a devDependency; `node-red-5` is not (it wants
+ * Node.js 22.9, so npm install warned on Node.js 20): scripts/node-red-5.js installs it on demand into .tools/.
+ */
+export function nodeRedFolder(pkg = process.env.NR_PKG || 'node-red'): string {
+  if (pkg === 'node-red-5') {
+    const { ensureNodeRed5 } = require(path.join(ROOT, 'scripts', 'node-red-5.js')) as { ensureNodeRed5(): string };
+    return ensureNodeRed5();
+  }
+  return path.dirname(require.resolve(`${pkg}/package.json`, { paths: [ROOT] }));
+}
+
 export function nodeRedPackage(pkg = process.env.NR_PKG || 'node-red'): NodeRedPackage {
-  const dir = path.join(ROOT, 'node_modules', pkg);
+  const dir = nodeRedFolder(pkg);
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string; engines?: { node?: string } };
   return { pkg, version: manifest.version, redJs: path.join(dir, 'red.js') };
 }

@@ -2,13 +2,14 @@ import * as path from 'node:path';
 import helper = require('node-red-node-test-helper');
 import type { Node } from 'node-red';
 import { shown, translate } from './catalog';
+import { nodeRedFolder } from './nodered-server';
 
 /**
  * node-red-node-test-helper on the Node-RED version under test: `NR_PKG=node-red` (4.1, the declared
  * minimum) by default, `NR_PKG=node-red-5` for 5.x. The package's compiled node set is what is tested.
  */
 export const NR_PKG = process.env.NR_PKG || 'node-red';
-const nrDir = path.dirname(require.resolve(`${NR_PKG}/package.json`));
+const nrDir = nodeRedFolder(NR_PKG);
 
 /** Where the Node-RED under test is installed (to resolve its own packages). */
 export function nodeRedDir(): string {
@@ -16,10 +17,10 @@ export function nodeRedDir(): string {
 }
 
 export function nodeRedVersion(): string {
-  return (require(`${NR_PKG}/package.json`) as { version: string }).version;
+  return (require(path.join(nrDir, 'package.json')) as { version: string }).version;
 }
 
-helper.init(require.resolve(NR_PKG));
+helper.init(require.resolve(nrDir));
 
 /** A core node module of the Node-RED under test, e.g. 'common/25-catch.js'. */
 export function coreNode(file: string): unknown {
