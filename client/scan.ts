@@ -5,6 +5,7 @@
  * "Limitations"); the requests to one ECU go one after another, so the scan takes about as long as the
  * slowest ECU's chain of round trips. All buses are configured in one call before the first request.
  */
+import { scanReportText } from './scan-text';
 import { MAX_CHANNELS } from './channel-budget';
 import { OpenObdError, isOpenObdError } from './errors';
 import { decodeResponse, type DecodedResponse } from './codec';
@@ -56,6 +57,8 @@ export interface ScanDtc {
   code: string;
   hex: string;
   status: number;
+  /** What the code means (SAE J2012 / ISO 15031-6), its system and failure type: see dtcMeaning. */
+  description?: string;
   [key: string]: unknown;
 }
 
@@ -81,6 +84,8 @@ export interface ScanReport {
   /** The VIN most ECUs agree on. */
   vin?: string;
   summary: { ecus: number; reachable: number; withDtcs: number; dtcs: number; requests: number; elapsedMs: number };
+  /** The report as a short text table (scanReportText), for people without a dashboard. */
+  text: string;
 }
 
 interface Step {
@@ -288,7 +293,7 @@ export async function scanVehicle(session: Session, options: ScanOptions = {}): 
   const vins = new Map<string, number>();
   for (const e of ecus) if (e.identification.vin) vins.set(e.identification.vin, (vins.get(e.identification.vin) ?? 0) + 1);
   const vin = [...vins].sort((a, b) => b[1] - a[1])[0]?.[0];
-  return {
+  const report: Omit<ScanReport, 'text'> = {
     discovered,
     ecus,
     ...(vin ? { vin } : {}),
@@ -301,4 +306,5 @@ export async function scanVehicle(session: Session, options: ScanOptions = {}): 
       elapsedMs: Date.now() - started,
     },
   };
+  return { ...report, text: scanReportText(report) };
 }

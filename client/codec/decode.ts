@@ -5,6 +5,7 @@
  */
 import { OpenObdError } from '../errors';
 import { decodeDtcStatus, udsDtcToString } from './dtc';
+import { dtcMeaning } from './dtc-meaning';
 import { hexNumber, toHex } from '../../protocol';
 import { OBD_MODE01_PIDS, decodeMode01, decodeObdDtcs, decodeObdVin, decodeSupportedPids } from './obd';
 import { classifyResponse, hasSubFunction } from './uds';
@@ -170,7 +171,7 @@ function decodeDtcRecords(records: Buffer): { dtcs: DecodedResponse[]; undecoded
   for (let at = 0; at < whole; at += 4) {
     const code = records.readUIntBE(at, 3);
     const status = records[at + 3]!;
-    dtcs.push({ code: udsDtcToString(code), hex: hexNumber(code, 6), status, statusBits: decodeDtcStatus(status) });
+    dtcs.push(udsDtc(code, status));
   }
   return whole === records.length ? { dtcs } : { dtcs, undecodedHex: toHex(records.subarray(whole)) };
 }
@@ -187,9 +188,13 @@ function knownDidLength(did: number, table: Readonly<Record<number, number>> | u
 }
 
 function dtcHeader(response: Buffer): DecodedResponse {
-  const code = response.readUIntBE(2, 3);
-  const status = response[5]!;
-  return { code: udsDtcToString(code), hex: hexNumber(code, 6), status, statusBits: decodeDtcStatus(status) };
+  return udsDtc(response.readUIntBE(2, 3), response[5]!);
+}
+
+/** A 3-byte UDS DTC with its status and what it means (description, system, failure type). */
+function udsDtc(code: number, status: number): DecodedResponse {
+  const text = udsDtcToString(code);
+  return { code: text, hex: hexNumber(code, 6), status, statusBits: decodeDtcStatus(status), ...dtcMeaning(text) };
 }
 
 /**
@@ -446,7 +451,8 @@ function decodePositive(request: Uint8Array, response: Buffer, options: DecodeOp
     case 0x07:
     case 0x0a: {
       const dtcs = decodeObdDtcs(response);
-      return { dtcs, count: dtcs.length };
+      // The codes stay plain text (the msg contract); what each means is beside them.
+      return { dtcs, count: dtcs.length, details: dtcs.map((code) => ({ code, ...dtcMeaning(code) })) };
     }
     case 0x09:
       return decodeVehicleInformation(response);

@@ -14,6 +14,7 @@ export {
   type ResponseKind,
 } from './uds';
 export { decodeDtcStatus, obdDtcToString, udsDtcToString, type DtcStatus } from './dtc';
+export { dtcLine, dtcMeaning, failureTypeMeaning, type DtcMeaning, type DtcSystem } from './dtc-meaning';
 export { WMI_MANUFACTURERS, decodeVin, modelYearFromCode, vinCheckDigit, vinWeightedSum, type VinCheckDigit, type VinInfo } from './vin';
 export {
   OBD_MODE01_PIDS,

@@ -6,6 +6,7 @@
 import { hexByte, hexNumber, toHex } from '../../protocol';
 import { DID_NAMES, type DecodedResponse } from './decode';
 import { obdDtcToString } from './dtc';
+import { dtcMeaning, type DtcMeaning } from './dtc-meaning';
 
 /**
  * readEcuIdentification options 0x87–0x99 name the same items as the UDS identifiers F187–F199 of
@@ -31,7 +32,7 @@ function printable(data: Uint8Array): string | undefined {
   return Buffer.from(data.subarray(0, end)).toString('latin1');
 }
 
-export interface KwpDtc {
+export interface KwpDtc extends Partial<DtcMeaning> {
   /** The two DTC bytes in the ISO 15031-6 form (P0301, C1234...). */
   code: string;
   hex: string;
@@ -48,8 +49,10 @@ export function decodeKwpDtcs(response: Uint8Array): { count: number; dtcs: KwpD
   for (; at + 3 <= response.length; at += 3) {
     const code = (response[at]! << 8) | response[at + 1]!;
     const status = response[at + 2]!;
+    const text = obdDtcToString(response[at]!, response[at + 1]!);
     dtcs.push({
-      code: obdDtcToString(response[at]!, response[at + 1]!),
+      code: text,
+      ...dtcMeaning(text),
       hex: hexNumber(code, 4),
       status,
       warningLamp: (status & 0x80) !== 0,

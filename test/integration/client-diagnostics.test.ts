@@ -199,9 +199,14 @@ describe('client library <-> simulator: diagnostic requests to the default car',
         [0x7e9, '43020715C100'],
       ]);
       const decodedEngine = codec.decodeResponse(Buffer.of(0x03), before.responses.find((r) => r.ecu.responseId === 0x7e8)!.payload);
-      assert.deepEqual(decodedEngine, { dtcs: ['P0301', 'P0171'], count: 2 });
+      assert.deepEqual(decodedEngine?.dtcs, ['P0301', 'P0171']);
+      assert.deepEqual(
+        (decodedEngine?.details as Array<{ description: string }>).map((d) => d.description),
+        ['Cylinder 1 misfire detected', 'System too lean (bank 1)'],
+      );
       const decodedTransmission = codec.decodeResponse(Buffer.of(0x03), before.responses.find((r) => r.ecu.responseId === 0x7e9)!.payload);
-      assert.deepEqual(decodedTransmission, { dtcs: ['P0715', 'U0100'], count: 2 });
+      assert.deepEqual(decodedTransmission?.dtcs, ['P0715', 'U0100']);
+      assert.equal(decodedTransmission?.count, 2);
 
       const clear = await session.request(FUNCTIONAL, '04');
       assert.deepEqual(byResponder(clear), [

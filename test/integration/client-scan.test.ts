@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { scanPlan, scanVehicle, type Session, type SessionController } from '../../client';
+import { dtcMeaning, scanPlan, scanVehicle, type Session, type SessionController } from '../../client';
 import { loadVehicle, type OpenObdSimulator, type SimulatorOptions, type VehicleDefinition } from '../../simulator';
 import { ENGINE, controllerFor, startSimulator, waitFor } from '../support/sim';
 
@@ -100,8 +100,12 @@ describe('client library <-> simulator: full-system scan', function () {
       { partNumber: '5Q0815065', softwareVersion: '0210', supplier: 'Webasto' },
       'no VIN on the heater',
     );
+    // The report reads as text too: each answering ECU with its codes and what they mean.
+    assert.match(report.text, /^30 ECUs, \d+ answered, \d+ with fault codes \(\d+ codes\); \d+ requests in [\d.]+ s\n/);
+    assert.match(report.text, /\n {4}P0301-00 +Cylinder 1 misfire detected\n/);
+    assert.match(report.text, /\n {4}B1410 +Manufacturer specific body code/);
     assert.deepEqual(heater.dtcs, [
-      { code: 'B1410', hex: '9410', status: 0xe0, warningLamp: true, storageState: 'presentAtTimeOfRequest' },
+      { code: 'B1410', ...dtcMeaning('B1410'), hex: '9410', status: 0xe0, warningLamp: true, storageState: 'presentAtTimeOfRequest' },
     ]);
     assert.deepEqual(
       report.ecus.filter((e) => e.transport === 'doip').map((e) => [e.address, e.identification.supplier]),

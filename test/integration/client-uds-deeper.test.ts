@@ -40,7 +40,7 @@ describe('client library <-> simulator: deeper UDS (19 04/06, 85, 28, 2F, 27 wit
     assert.deepEqual(codec.decodeResponse(Buffer.from('1904030100FF', 'hex'), snap.responses[0]!.payload), {
       reportType: 4,
       reportTypeName: 'reportDTCSnapshotRecordByDTCNumber',
-      dtc: { code: 'P0301-00', hex: '030100', status: 0xaf, statusBits: codec.decodeDtcStatus(0xaf) },
+      dtc: { code: 'P0301-00', ...codec.dtcMeaning('P0301-00'), hex: '030100', status: 0xaf, statusBits: codec.decodeDtcStatus(0xaf) },
       records: [
         {
           record: '01',

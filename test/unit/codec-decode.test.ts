@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { decodeResponse, parseHex, type DecodedResponse } from '../../client/codec';
+import { decodeResponse, dtcMeaning, parseHex, type DecodedResponse } from '../../client/codec';
 
 const h = parseHex;
 
@@ -9,6 +9,9 @@ function decode(request: string | Buffer, response: string | Buffer): DecodedRes
   if (result !== undefined) assert.deepEqual(JSON.parse(JSON.stringify(result)), result, 'decoded value is not plain JSON');
   return result;
 }
+
+/** Mode 03/07/0A codes as decoded: plain text, and beside them what each means. */
+const obdDtcs = (...dtcs: string[]) => ({ dtcs, count: dtcs.length, details: dtcs.map((code) => ({ code, ...dtcMeaning(code) })) });
 
 const VIN_1M8 = '62 F1 90 31 4D 38 47 44 4D 39 41 58 4B 50 30 34 32 37 38 38';
 
@@ -106,6 +109,7 @@ describe('codec/decode ReadDTCInformation (59)', () => {
       dtcs: [
         {
           code: 'P0123-45',
+          ...dtcMeaning('P0123-45'),
           hex: '012345',
           status: 0x0f,
           statusBits: {
@@ -380,17 +384,17 @@ describe('codec/decode OBD answers', () => {
   });
 
   it('O9: 43 → 6 DTCs', () => {
-    assert.deepEqual(decode('03', '43 06 01 43 01 96 02 34 02 CD 03 57 0A 24'), {
-      dtcs: ['P0143', 'P0196', 'P0234', 'P02CD', 'P0357', 'P0A24'],
-      count: 6,
-    });
+    assert.deepEqual(
+      decode('03', '43 06 01 43 01 96 02 34 02 CD 03 57 0A 24'),
+      obdDtcs('P0143', 'P0196', 'P0234', 'P02CD', 'P0357', 'P0A24'),
+    );
   });
 
   it('O10/O11: 43 02 … and 43 00; 47 and 4A', () => {
-    assert.deepEqual(decode('03', '43 02 01 02 01 13'), { dtcs: ['P0102', 'P0113'], count: 2 });
-    assert.deepEqual(decode('03', '43 00'), { dtcs: [], count: 0 });
-    assert.deepEqual(decode('07', '47 01 01 04'), { dtcs: ['P0104'], count: 1 });
-    assert.deepEqual(decode('0A', '4A 00'), { dtcs: [], count: 0 });
+    assert.deepEqual(decode('03', '43 02 01 02 01 13'), obdDtcs('P0102', 'P0113'));
+    assert.deepEqual(decode('03', '43 00'), obdDtcs());
+    assert.deepEqual(decode('07', '47 01 01 04'), obdDtcs('P0104'));
+    assert.deepEqual(decode('0A', '4A 00'), obdDtcs());
     assert.equal(decode('03', '43 03 01 04'), undefined); // count larger than the data: malformed
   });
 

@@ -39,8 +39,22 @@ describe('codec: KWP2000 answers', () => {
     assert.deepEqual(codec.decodeResponse(b('18 02 FF 00'), b('58 02 03 01 E3 90 72 23'), kwp), {
       count: 2,
       dtcs: [
-        { code: 'P0301', hex: '0301', status: 0xe3, warningLamp: true, storageState: 'presentAtTimeOfRequest' },
-        { code: 'B1072', hex: '9072', status: 0x23, warningLamp: false, storageState: 'notPresentAtTimeOfRequest' },
+        {
+          code: 'P0301',
+          ...codec.dtcMeaning('P0301'),
+          hex: '0301',
+          status: 0xe3,
+          warningLamp: true,
+          storageState: 'presentAtTimeOfRequest',
+        },
+        {
+          code: 'B1072',
+          ...codec.dtcMeaning('B1072'),
+          hex: '9072',
+          status: 0x23,
+          warningLamp: false,
+          storageState: 'notPresentAtTimeOfRequest',
+        },
       ],
     });
     assert.deepEqual(codec.decodeResponse(b('18 02 FF 00'), b('58 01 03 01'), kwp), { count: 1, dtcs: [], undecodedHex: '0301' });

@@ -42,7 +42,7 @@ describe('codec: deeper UDS answers', () => {
     assert.deepEqual(codec.decodeResponse(request, answer, { didLengths: { 0x0100: 2, 0x0101: 1 } }), {
       reportType: 4,
       reportTypeName: 'reportDTCSnapshotRecordByDTCNumber',
-      dtc: { code: 'P1234-56', hex: '123456', status: 0x2f, statusBits: codec.decodeDtcStatus(0x2f) },
+      dtc: { code: 'P1234-56', ...codec.dtcMeaning('P1234-56'), hex: '123456', status: 0x2f, statusBits: codec.decodeDtcStatus(0x2f) },
       records: [
         {
           record: '01',
