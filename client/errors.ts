@@ -179,12 +179,7 @@ function explain(code: number, details: string, operation: string | undefined): 
   if (code === GrpcStatus.PERMISSION_DENIED && /only allowed call .* authenticate/i.test(d)) {
     return { situation: 'notAuthenticated', message: 'The session is not authenticated yet: only authenticate() is allowed at this point' };
   }
-  if (code === GrpcStatus.PERMISSION_DENIED && /already authenticated/i.test(d)) {
-    return {
-      situation: 'alreadyAuthenticated',
-      message: 'Start a new session: this one is already authenticated, its one-time authentication token was used before',
-    };
-  }
+  if (code === GrpcStatus.PERMISSION_DENIED && /already authenticated/i.test(d)) return alreadyAuthenticated(d, operation, what);
   if (code === GrpcStatus.UNAUTHENTICATED) {
     return { message: `${what}: the token was rejected (${d || 'unauthenticated'})` };
   }
@@ -201,6 +196,24 @@ function explain(code: number, details: string, operation: string | undefined): 
     return { message: `${what}: the call was cancelled` };
   }
   return { message: `${what}: ${grpcStatusName(code)}${d ? ` (${d})` : ''}` };
+}
+
+/**
+ * openOBD says "already authenticated" when a call does not fit a session that is claimed. Only a refused
+ * authenticate means the one-time token was used and a new session is needed; for another call it is advice
+ * about that call.
+ */
+function alreadyAuthenticated(d: string, operation: string | undefined, what: string): Explained {
+  if (operation === 'session.authenticate')
+    return {
+      situation: 'alreadyAuthenticated',
+      message: 'Start a new session: this one is already authenticated, its one-time authentication token was used before',
+    };
+  if (operation === 'function.startFunctionContext')
+    return {
+      message: `The procedure was not called: openOBD did not hand the session over to it, as the session is already authenticated (${d}). The session itself can still be used`,
+    };
+  return { message: `${what}: openOBD does not allow this call on a session that is already authenticated (${d})` };
 }
 
 /** Wraps anything thrown by a gRPC call into an OpenObdError (an OpenObdError passes through). */

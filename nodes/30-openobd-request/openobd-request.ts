@@ -1,8 +1,18 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { codec, diagnosticProtocolOf, ecuAddressText, hexByte, type EcuSpec, type UdsExchange, type UdsTiming } from '../../client';
+import {
+  ISOTP_MAX_PAYLOAD,
+  checkHexText,
+  codec,
+  diagnosticProtocolOf,
+  ecuAddressText,
+  hexByte,
+  type EcuSpec,
+  type UdsExchange,
+  type UdsTiming,
+} from '../../client';
 import { ecuNodeOf, ecuSpecFrom, type EcuNode, type EcuSettings } from '../lib/ecu-spec';
-import { ensureContext, FlowError, liveSessionOf, shortText, type OpenObdMsg } from '../lib/flow';
-import { flowNodeKit, onInput, type Send } from '../lib/flow-node';
+import { ensureContext, FlowError, liveSessionOf, shortText, toFlowError, type OpenObdMsg } from '../lib/flow';
+import { flowNodeKit, onInput, reportSettingsProblem, type Send } from '../lib/flow-node';
 import type { LiveSession } from '../lib/registry';
 import { busyStatus } from '../lib/status';
 import type { StatusTracker } from '../lib/status-tracker';
@@ -59,26 +69,52 @@ function timingOf(def: RequestDef): Partial<UdsTiming> {
   return t;
 }
 
-/** A request set in the node, parsed once; a bad one fails every message with the same BAD_PAYLOAD. */
-function fixedRequest(text: string | undefined): RequestBytes | { error: unknown } | undefined {
+/** The Request field's bytes by the rules the edit dialog applies (client/input-rules.ts), or why not. */
+function fixedRequest(text: string | undefined): RequestBytes | FlowError | undefined {
   const trimmed = (text ?? '').trim();
   if (!trimmed) return undefined;
-  try {
-    const bytes = codec.toPayloadBytes(trimmed);
-    return { bytes, hex: codec.toHex(bytes) };
-  } catch (error) {
-    return { error };
+  const field = 'The Request field of this node';
+  const scanned = checkHexText(trimmed);
+  if (!scanned.ok) {
+    const v = scanned.problem.values;
+    return new FlowError(
+      'BAD_PAYLOAD',
+      scanned.problem.rule === 'hexChar'
+        ? `${field} is not valid hex: ${v.shown} at position ${v.position} is not a hex digit`
+        : `${field} has an odd number of hex digits (${v.count}): every byte needs two`,
+    );
   }
+  const bytes = Buffer.from(scanned.value, 'hex');
+  if (bytes.length === 0) return new FlowError('BAD_PAYLOAD', `${field} has no hex digits`);
+  if (bytes.length > ISOTP_MAX_PAYLOAD)
+    return new FlowError('BAD_PAYLOAD', `${field} is ${bytes.length} bytes; ISO-TP carries at most ${ISOTP_MAX_PAYLOAD}`);
+  return { bytes, hex: codec.toHex(bytes) };
+}
+
+/** What in the node's own settings cannot work, with the catalog key of its status; undefined: all can. */
+function settingsProblem(def: RequestDef, ecuNode: EcuNode | undefined, fixed: ReturnType<typeof fixedRequest>) {
+  if (def.ecu && !ecuNode)
+    return {
+      status: 'openobd.status.noEcu',
+      error: new FlowError(
+        'BAD_CONFIG',
+        'Select an ECU in the ECU field of this node: the ECU configuration it names is missing (deleted or not deployed)',
+      ),
+    };
+  if (ecuNode && !ecuNode.spec)
+    return {
+      status: 'openobd.status.badEcu',
+      error: new FlowError('BAD_CONFIG', `ECU "${ecuNode.label}" is misconfigured: ${ecuNode.problem ?? 'unknown problem'}`),
+    };
+  if (fixed instanceof FlowError) return { status: 'openobd.status.errors.BAD_PAYLOAD', error: fixed };
+  return undefined;
 }
 
 /** The ECU to talk to: the node's ECU config, else msg.openobd.ecu = { requestId: '7E0', responseId: '7E8', ... }. */
-function resolveEcu(ecuNode: EcuNode | undefined, configured: boolean, msg: OpenObdMsg): Target {
-  if (ecuNode) {
-    if (!ecuNode.spec)
-      throw new FlowError('BAD_CONFIG', `ECU "${ecuNode.label}" is misconfigured: ${ecuNode.problem ?? 'unknown problem'}`);
+function resolveEcu(ecuNode: EcuNode | undefined, msg: OpenObdMsg): Target {
+  // A selected ECU that is missing or misconfigured never gets here: it is the node's settings problem.
+  if (ecuNode?.spec)
     return { spec: ecuNode.spec, name: ecuNode.name || undefined, kind: ecuNode.kind ?? (ecuNode.kind = kindOf(ecuNode.spec)) };
-  }
-  if (configured) throw new FlowError('BAD_CONFIG', 'The selected ECU configuration is not deployed');
   const e = msg.openobd?.ecu;
   if (!e || typeof e !== 'object') {
     throw new FlowError(
@@ -91,13 +127,17 @@ function resolveEcu(ecuNode: EcuNode | undefined, configured: boolean, msg: Open
   return { spec, name: settings.name === undefined ? addressOf(spec) : String(settings.name), kind: kindOf(spec) };
 }
 
-/** The request bytes: the node's fixed request, else msg.payload (the core "node settings win" rule). */
-function requestBytes(fixed: ReturnType<typeof fixedRequest>, msg: OpenObdMsg): RequestBytes {
-  if (fixed) {
-    if ('error' in fixed) throw fixed.error;
-    return fixed;
+/** The request bytes: the node's Request field, else msg.payload (the core "node settings win" rule). */
+function requestBytes(fixed: RequestBytes | undefined, msg: OpenObdMsg): RequestBytes {
+  if (fixed) return fixed;
+  let bytes: Buffer;
+  try {
+    bytes = codec.toPayloadBytes(msg.payload);
+  } catch (err) {
+    // The codec's sentence says "Payload ...": name where these bytes came from, as the Request field's does.
+    const e = toFlowError(err);
+    throw new FlowError(e.code, e.message.replace(/^Payload\b/, 'msg.payload'), e.cause as Record<string, unknown> | undefined);
   }
-  const bytes = codec.toPayloadBytes(msg.payload);
   return { bytes, hex: codec.toHex(bytes) };
 }
 
@@ -164,7 +204,7 @@ function answerStatus(text: string | undefined) {
 }
 
 /**
- * "send request": one UDS or OBD-II request over ISO-TP to an ECU in the message's session. The answer
+ * "send request": one UDS, KWP2000 or OBD-II request to an ECU in the message's session. The answer
  * goes to msg.payload (hex or Buffer) with details in msg.openobd.response; a functional request gives
  * every ECU's answer. A negative answer goes to the second output or to Catch, as chosen.
  */
@@ -177,29 +217,38 @@ export function register(RED: NodeAPI): void {
     const ecuNode = ecuNodeOf(RED, def.ecu);
     const timing = timingOf(def);
     const fixed = fixedRequest(def.request);
+    const found = settingsProblem(def, ecuNode, fixed);
+    // Said at deploy; a message to the node then fails at once, before any session work.
+    const problem = found && reportSettingsProblem(node, kit, found.error, found.status);
+    const request = fixed instanceof FlowError ? undefined : fixed;
     const answer: AnswerOptions = { asBuffer: def.output === 'buffer', decode: def.decode !== false };
     const negativeToOutput = def.negative === 'output';
     // One controller for the node's life: closing the node cancels every request in flight. (A controller
     // per message would cost more than the rest of the node's work: creating an AbortSignal is slow.)
     const closing = new AbortController();
 
-    onInput(node, kit, async (msg, send) => {
-      const live = liveSessionOf(msg);
-      const target = resolveEcu(ecuNode, !!def.ecu, msg);
-      const request = requestBytes(fixed, msg);
-      status.showFrequent(() => busyStatus(`${request.hex} → ${target.name ?? addressOf(target.spec)}`));
-      const exchange = await live.session.request(target.spec, request.bytes, timing, closing.signal);
-      const shown = writeAnswer(msg, live, target, request, exchange, answer);
-      // Its own status follows at once: no session status in between (that costs a translation per message).
-      status.followSession(live.id, false);
-      const negative = exchange.responses.length > 0 && exchange.responses.every((r) => !r.positive);
-      if (negative) {
-        routeNegative(exchange, target, request, negativeToOutput, msg, send, status);
-        return;
-      }
-      status.showFrequent(() => answerStatus(shown));
-      send(msg); // the first output; Node-RED's fast path for one message on one wire
-    });
+    onInput(
+      node,
+      kit,
+      async (msg, send) => {
+        const live = liveSessionOf(msg);
+        const target = resolveEcu(ecuNode, msg);
+        const bytes = requestBytes(request, msg);
+        status.showFrequent(() => busyStatus(`${bytes.hex} → ${target.name ?? addressOf(target.spec)}`));
+        const exchange = await live.session.request(target.spec, bytes.bytes, timing, closing.signal);
+        const shown = writeAnswer(msg, live, target, bytes, exchange, answer);
+        // Its own status follows at once: no session status in between (that costs a translation per message).
+        status.followSession(live.id, false);
+        const negative = exchange.responses.length > 0 && exchange.responses.every((r) => !r.positive);
+        if (negative) {
+          routeNegative(exchange, target, bytes, negativeToOutput, msg, send, status);
+          return;
+        }
+        status.showFrequent(() => answerStatus(shown));
+        send(msg); // the first output; Node-RED's fast path for one message on one wire
+      },
+      { problem },
+    );
 
     node.on('close', () => closing.abort());
   }

@@ -2,7 +2,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { canIdText, checkCanId, checkFrameFilters, codec, type CanFrame, type FrameFilter, type OpenObdError } from '../../client';
 import { canBusFrom } from '../lib/ecu-spec';
 import { FlowError, liveSessionOf, toFlowError, type OpenObdMsg } from '../lib/flow';
-import { flowNodeKit, onInput, type Send } from '../lib/flow-node';
+import { flowNodeKit, onInput, reportSettingsProblem, type Send } from '../lib/flow-node';
 import { Watchers, isStopMessage } from '../lib/watchers';
 
 interface FramesDef extends NodeDef {
@@ -84,7 +84,12 @@ export function register(RED: NodeAPI): void {
     const bus = canBusFrom({ ...def, bitRate: def.bitRate }, 'CAN-FRAMES');
     const parsed = checkFrameFilters(def.filters);
     const filters: FrameFilter[] = parsed.ok ? parsed.value : [];
-    const filterProblem = parsed.ok ? undefined : `Frame filter '${String(parsed.problem.values.value)}' is not a CAN id or id/mask`;
+    const filterProblem = parsed.ok
+      ? undefined
+      : `The node's Filters field: '${String(parsed.problem.values.value)}' is not a CAN id or id/mask (e.g. 0C9 or 700/700)`;
+    // Said at deploy, before anyone starts a session for it; a listen message still fails with it below.
+    if (mode === 'listen' && filterProblem)
+      reportSettingsProblem(node, kit, new FlowError('BAD_CONFIG', filterProblem), 'openobd.status.errors.BAD_CONFIG');
     const batchMs = Math.max(20, Number(def.batchMs) || 500);
     const maxRate = def.maxRate === '' || def.maxRate === undefined ? 100 : Math.max(0, Number(def.maxRate) || 0);
     const watchers = new Watchers(node, (count) => {

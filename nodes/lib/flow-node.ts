@@ -34,6 +34,25 @@ export function flowNodeKit(RED: NodeAPI, node: Node, accountId?: string): FlowN
 export interface InputOptions {
   /** The status for a failure with this code (default: the shared short reason, `errorStatus`). */
   errorStatus?: (code: string) => NodeStatus;
+  /** A setting of the node that cannot work: every message fails with it at once, before `work` runs. */
+  problem?: SettingsProblem;
+}
+
+/** A setting of the node that cannot work (found when the node is created) and the status that says so. */
+export interface SettingsProblem {
+  error: FlowError;
+  status: NodeStatus;
+}
+
+/**
+ * Says at deploy that a setting of the node cannot work: a red status and one warning, which the debug
+ * sidebar shows, so nobody has to start a (billed) session to find out. `statusText` is a catalog key.
+ */
+export function reportSettingsProblem(node: Node, kit: FlowNodeKit, error: FlowError, statusText: string): SettingsProblem {
+  const problem = { error, status: { fill: 'red' as const, shape: 'ring' as const, text: statusText } };
+  kit.status.show(problem.status);
+  node.warn(error.message);
+  return problem;
 }
 
 export function onInput(
@@ -43,6 +62,11 @@ export function onInput(
   options: InputOptions = {},
 ): void {
   node.on('input', (msg: NodeMessageInFlow, send: Send, done: (err?: Error) => void) => {
+    if (options.problem) {
+      kit.status.show(options.problem.status);
+      done(options.problem.error);
+      return;
+    }
     kit.status.begin();
     work(msg as OpenObdMsg, send).then(
       () => {

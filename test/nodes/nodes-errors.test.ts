@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { fromGrpcError } from '../../client';
+import { currentBuiltinSimulator } from '../../nodes/lib/builtin-simulator';
 import { OpenObdSimulator } from '../../simulator';
+import { translate } from '../support/catalog';
 import { controllerFor } from '../support/sim';
 import {
   FAST_SETTINGS,
@@ -111,7 +114,7 @@ describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, f
   });
 
   for (const [label, payload, pattern] of [
-    ['malformed hex', '22G190', /'G' at position 3/],
+    ['malformed hex', '22G190', /^msg\.payload is not valid hex: 'G' at position 3/],
     ['odd-length hex', '22F19', /odd number of hex digits/],
     ['an empty payload', '', /empty/],
     ['a payload over 4095 bytes', 'AA'.repeat(4096), /4095/],
@@ -314,10 +317,140 @@ describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, f
     const c = await caughtFrom('orphan', {});
     assert.equal(c.error.code, 'BAD_CONFIG');
     assert.match(c.error.message, /No openOBD account/);
+    // Said at deploy: red, and a warning in the debug sidebar.
+    assert.deepEqual(statusHistory(helper.getNode('reqBad')), [{ fill: 'red', shape: 'ring', text: 'bad ECU settings' }]);
+    assert.equal(translate('openobd.status.badEcu', {}, 'de'), 'Steuergerät falsch eingestellt');
+    assert.match(warningsOf('reqBad').join('|'), /^ECU "Broken" is misconfigured: .*'XYZ' is not a hexadecimal CAN id/);
     const s = await session();
     const b = await caughtFrom('reqBad', { openobd: s.openobd });
     assert.equal(b.error.code, 'BAD_CONFIG');
     assert.match(b.error.message, /'XYZ' is not a hexadecimal CAN id/);
+  });
+
+  /*
+   * A node whose own settings cannot work says so at deploy (a red status, one warning in the debug
+   * sidebar) and fails every message at once, before any session work, naming the field at fault.
+   */
+  const fixedRequest = (id: string, ecu: string, request: string) => ({
+    id,
+    type: 'openobd-request',
+    ecu,
+    request,
+    output: 'hex',
+    negative: 'error',
+    decode: true,
+    outputs: 1,
+    wires: [['answered']],
+  });
+
+  /** The warnings a node logged with node.warn (Node-RED's debug sidebar shows them). */
+  function warningsOf(id: string): string[] {
+    const log = helper.log() as unknown as {
+      WARN: number;
+      getCalls(): Array<{ args: Array<{ level: number; id?: string; msg: unknown }> }>;
+    };
+    return log
+      .getCalls()
+      .map((c) => c.args[0]!)
+      .filter((e) => e.level === log.WARN && e.id === id)
+      .map((e) => String(e.msg));
+  }
+
+  it('BAD_PAYLOAD at deploy: malformed hex in the Request field turns red, warns once, and fails before any session work', async function () {
+    await helper.load([openobdNodes, catchNode] as never, flow([fixedRequest('bad', 'engine', '22 G1 90')]) as never);
+    const bad = helper.getNode('bad');
+    const field = "The Request field of this node is not valid hex: 'G' at position 4 is not a hex digit";
+    assert.deepEqual(statusHistory(bad), [{ fill: 'red', shape: 'ring', text: 'bad request bytes' }]);
+    assert.equal(translate('openobd.status.errors.BAD_PAYLOAD', {}, 'de'), 'ungültige Anfrage-Bytes');
+    assert.deepEqual(warningsOf('bad'), [field]);
+    assert.deepEqual(warningsOf('req'), [], 'a node whose settings can work warns about nothing');
+    assert.deepEqual(statusHistory(helper.getNode('req')), []);
+
+    // Before any session work: a message without a session gets the field's error, not NO_SESSION.
+    const c = await caughtFrom('bad', { payload: '3E00' });
+    assert.equal(c.error.code, 'BAD_PAYLOAD');
+    assert.equal(c.error.message, field);
+
+    // With a session, nothing reaches openOBD: no bus is configured, no ISO-TP stream is opened.
+    const s = await session();
+    const sim = (await currentBuiltinSimulator())!;
+    assert.equal((await caughtFrom('bad', { payload: '3E00', openobd: s.openobd })).error.message, field);
+    assert.equal(sim.callCounts.get('config.configureBus') ?? 0, 0);
+    assert.equal(sim.callCounts.get('can.openIsotpStream') ?? 0, 0);
+    assert.equal(statusHistory(bad).at(-1)?.text, 'bad request bytes');
+    assert.equal(warningsOf('bad').length, 1, 'warned once, at deploy, not per message');
+
+    // The same mistake in msg.payload names msg.payload.
+    const fromMsg = await caughtFrom('req', { payload: '22 G1 90', openobd: s.openobd });
+    assert.equal(fromMsg.error.message, "msg.payload is not valid hex: 'G' at position 4 is not a hex digit");
+  });
+
+  for (const [label, hex, message] of [
+    ['an odd number of digits', '22F19', 'The Request field of this node has an odd number of hex digits (5): every byte needs two'],
+    ['no digits', '0x', 'The Request field of this node has no hex digits'],
+    ['more than ISO-TP carries', 'AA'.repeat(4096), 'The Request field of this node is 4096 bytes; ISO-TP carries at most 4095'],
+  ]) {
+    it(`BAD_PAYLOAD at deploy: a Request field with ${label}`, async function () {
+      await helper.load([openobdNodes, catchNode] as never, flow([fixedRequest('bad', 'engine', hex!)]) as never);
+      assert.deepEqual(warningsOf('bad'), [message]);
+      assert.equal(statusHistory(helper.getNode('bad')).at(-1)?.text, 'bad request bytes');
+      const c = await caughtFrom('bad', { payload: '3E00' });
+      assert.equal(c.error.code, 'BAD_PAYLOAD');
+      assert.equal(c.error.message, message);
+    });
+  }
+
+  it('BAD_CONFIG at deploy: a selected ECU configuration that is missing is "no ECU"; no ECU selected takes msg.openobd.ecu', async function () {
+    await helper.load(
+      [openobdNodes, catchNode] as never,
+      flow([fixedRequest('gone', 'deleted-ecu', '3E00'), fixedRequest('fromMsg', '', '3E00')]) as never,
+    );
+    assert.deepEqual(statusHistory(helper.getNode('gone')), [{ fill: 'red', shape: 'ring', text: 'no ECU' }]);
+    assert.equal(translate('openobd.status.noEcu', {}, 'de'), 'kein Steuergerät');
+    const missing = /^Select an ECU in the ECU field of this node: the ECU configuration it names is missing/;
+    assert.match(warningsOf('gone').join('|'), missing);
+    assert.deepEqual(warningsOf('fromMsg'), []);
+    assert.deepEqual(statusHistory(helper.getNode('fromMsg')), []);
+    const c = await caughtFrom('gone', { payload: '3E00' });
+    assert.equal(c.error.code, 'BAD_CONFIG');
+    assert.match(c.error.message, missing);
+    const s = await session();
+    const ok = nextMessage(helper.getNode('answered'));
+    helper.getNode('fromMsg').receive({ openobd: { ...s.openobd, ecu: { requestId: '7E0', responseId: '7E8' } } });
+    assert.equal((await ok).payload, '7E00');
+  });
+
+  it('BAD_CONFIG at deploy: download without an ECU or with a malformed Address, CAN frames with a malformed filter', async function () {
+    const download = (id: string, ecu: string, address: string) => ({
+      id,
+      type: 'openobd-download',
+      ecu,
+      address,
+      addressBytes: 4,
+      sizeBytes: 4,
+      dataFormat: '00',
+      timeout: '',
+      wires: [[]],
+    });
+    const frames = { id: 'frames', type: 'openobd-can-frames', mode: 'listen', busName: 'CAN-FRAMES', pinPlus: 6, pinMinus: 14 };
+    await helper.load(
+      [openobdNodes, catchNode] as never,
+      flow([
+        download('noEcu', '', '00080000'),
+        download('badAddress', 'engine', '0008G000'),
+        download('fine', 'engine', ''),
+        { ...frames, bitRate: 500, filters: '0C9, 7Q0', output: 'frame', batchMs: '', maxRate: '', wires: [[]] },
+      ]) as never,
+    );
+    assert.equal(statusHistory(helper.getNode('noEcu')).at(-1)?.text, 'no ECU');
+    assert.equal(statusHistory(helper.getNode('badAddress')).at(-1)?.text, 'bad configuration');
+    assert.deepEqual(warningsOf('badAddress'), ["The node's Address field '0008G000' is not a hex address (up to 8 digits)"]);
+    assert.deepEqual(warningsOf('fine'), []);
+    assert.equal(statusHistory(helper.getNode('frames')).at(-1)?.text, 'bad configuration');
+    assert.deepEqual(warningsOf('frames'), ["The node's Filters field: '7Q0' is not a CAN id or id/mask (e.g. 0C9 or 700/700)"]);
+    const c = await caughtFrom('noEcu', { payload: '00 11' });
+    assert.equal(c.error.code, 'BAD_CONFIG');
+    assert.match(c.error.message, /^Select an ECU in the ECU field of this node/);
   });
 
   it('INVALID_ARGUMENT: wrong credentials, shown on deploy as a red status and caught per message', async function () {
@@ -358,5 +491,41 @@ describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, f
     const c = await caughtFrom('start', { payload: '1001' });
     assert.equal(c.error.code, 'INSECURE_ENDPOINT');
     assert.match(c.error.message, /Refusing plaintext gRPC to diag\.example\.com/);
+  });
+});
+
+/** openOBD's "already authenticated" gets advice that fits the call it refused. */
+describe('PERMISSION_DENIED "already authenticated": the advice fits the refused call', function () {
+  const refusal = {
+    code: 7, // PERMISSION_DENIED
+    details: 'Session is already authenticated, at this point the authenticate() call is not permitted',
+    message: '',
+    name: 'Error',
+    metadata: undefined,
+  };
+
+  it('a refused authenticate: start a new session (the one-time token was used)', function () {
+    const e = fromGrpcError(refusal, 'session.authenticate');
+    assert.equal(e.code, 'PERMISSION_DENIED');
+    assert.equal(e.situation, 'alreadyAuthenticated');
+    assert.match(e.message, /^Start a new session: /);
+  });
+
+  it("a procedure call's context start: the procedure was not called, the session goes on", function () {
+    const e = fromGrpcError(refusal, 'function.startFunctionContext');
+    assert.equal(e.code, 'PERMISSION_DENIED');
+    assert.equal(e.situation, undefined, 'not "already claimed" on the status');
+    assert.match(e.message, /^The procedure was not called: /);
+    assert.match(e.message, /The session itself can still be used$/);
+    assert.doesNotMatch(e.message, /new session|one-time/);
+  });
+
+  it('another call: names the call, no advice to start a new session', function () {
+    const e = fromGrpcError(refusal, 'ui.openUserInterfaceStream');
+    assert.match(
+      e.message,
+      /^ui\.openUserInterfaceStream failed: openOBD does not allow this call on a session that is already authenticated/,
+    );
+    assert.doesNotMatch(e.message, /new session/);
   });
 });
