@@ -2,7 +2,15 @@ import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import { isOpenObdError, type FunctionCall, type HostedFunction, type HostedState } from '../../client';
 import { accountOf } from '../lib/accounts';
 import type { OpenObdMsg } from '../lib/flow';
-import { listProcedures, removeProcedure, setProcedure, type LocalProcedure } from '../lib/procedures';
+import {
+  identityFromDraft,
+  listProcedures,
+  removeProcedure,
+  setProcedure,
+  type AccountDraft,
+  type DraftDefaults,
+  type LocalProcedure,
+} from '../lib/procedures';
 import { errorStatus, type Translate } from '../lib/status';
 
 interface ProcedureDef extends NodeDef {
@@ -17,8 +25,6 @@ interface ProcedureCredentials {
   functionId?: string;
   signature?: string;
 }
-
-let stopWatchingDeploys: (() => void) | undefined;
 
 /** How long to wait before trying again when the broker could not be reached to get an identity. */
 const IDENTITY_RETRY_MS = 15_000;
@@ -48,42 +54,14 @@ function stateStatus(state: HostedState, t: Translate, runs: number): NodeStatus
  * "dashboard procedure": hosts the flow as an openOBD function on the account's function broker
  * (openOBD documentation, "Function broker"): it shows in the ticket dashboard (or is called by other
  * functions), and when someone runs it, it sends a message with the session it was handed, claimed and
- * kept alive, into the flow. The function id and signature are generated once and kept as the node's
- * credentials; finishing the session (the finish node) ends only the function's context.
+ * kept alive, into the flow. The function id and signature are generated once (by the edit dialog, else
+ * on deploy) and kept as the node's credentials; finishing the session (the finish node) ends only the
+ * function's context.
  */
 export function register(RED: NodeAPI): void {
-  /*
-   * Node-RED writes credentials to its flows file only when flows are deployed, and an identity made
-   * while this node starts comes after that write: until the next deploy, a restart would give the
-   * procedure a new identity (a new button in the dashboard). The editor is told which nodes wait for
-   * that deploy (a retained message per node, without the signature), and lights its Deploy button.
-   */
-  const unsaved = new Map<string, number>();
-  const identityTopic = (nodeId: string) => `openobd/procedure-identity/${nodeId}`;
-  // Flow starts so far: a node started by a deploy made its identity after that deploy's write.
-  let starts = 0;
-  function announceUnsaved(nodeId: string, name: string, startedIn: number): void {
-    unsaved.set(nodeId, startedIn);
-    RED.comms.publish(identityTopic(nodeId), { nodeId, name }, true);
-  }
-  // A later deploy writes the credentials Node-RED holds, these included: they no longer wait.
-  const onFlowsStarted = () => {
-    for (const [nodeId, startedIn] of unsaved) {
-      if (startedIn >= starts) continue;
-      unsaved.delete(nodeId);
-      RED.comms.publish(identityTopic(nodeId), { nodeId, saved: true }, false);
-    }
-    starts += 1;
-  };
-  // Registered again (a test harness loads the package once per flow): one listener, not one per load.
-  stopWatchingDeploys?.();
-  RED.events.on('flows:started', onFlowsStarted);
-  stopWatchingDeploys = () => RED.events.removeListener('flows:started', onFlowsStarted);
-
   function OpenObdDashboardProcedureNode(this: Node<ProcedureCredentials>, def: ProcedureDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const startedIn = starts;
     const t = RED._.bind(RED) as Translate;
     const account = accountOf(RED, def.account);
     const name = (def.functionName || def.name || '').trim();
@@ -137,7 +115,11 @@ export function register(RED: NodeAPI): void {
       let id = node.credentials?.functionId?.trim();
       let signature = node.credentials?.signature;
       if (!id || !signature) {
-        // First deploy of this node (or a copy, which has no credentials): a new identity, kept as its credentials.
+        /*
+         * The edit dialog puts an identity into the node before its first deploy, so that deploy saves it.
+         * Without one (flows set through the admin API, or the broker was unreachable from the dialog) it is
+         * made here: Node-RED keeps it in its credentials and writes it to disk with the next deploy only.
+         */
         const identity = await broker.generateSignature();
         // Replaced by a deploy meanwhile: the node that took its place has or makes its own identity.
         if (closed) return;
@@ -145,7 +127,6 @@ export function register(RED: NodeAPI): void {
         signature = identity.signature.reveal();
         await RED.nodes.addCredentials(node.id, { functionId: id, signature });
         node.log(t('openobd.procedure.log.newIdentity', { id }));
-        announceUnsaved(node.id, name, startedIn);
       }
       if (closed) return;
       local.functionId = id;
@@ -196,23 +177,53 @@ export function register(RED: NodeAPI): void {
   }
 
   const canRead = RED.auth.needsPermission('openobd-account.read');
-  const canWrite = RED.auth.needsPermission('openobd-account.write');
+  // Node-RED's convention for a node type's admin endpoints (the inject button needs inject.write).
+  const canWrite = RED.auth.needsPermission('openobd-dashboard-procedure.write');
+  const settings = RED.settings as unknown as {
+    openobdAccountSimulator?: DraftDefaults['simulator'];
+    openobdAccountSession?: DraftDefaults['session'];
+    openobdAccountFunctionBroker?: DraftDefaults['functionBroker'];
+  };
+  const getSetting = (RED.util as unknown as { getSetting(node: null, name: string): string | undefined }).getSetting;
 
-  // A new function id and signature from the account's function broker, for the edit dialog.
+  /*
+   * A new function id and signature for the edit dialog, which puts them into the node's credentials when the
+   * node is added (import, paste, palette) or first edited: the first deploy then saves them. The signature
+   * goes only to an editor allowed to write this node type; it is never logged.
+   */
   RED.httpAdmin.post('/openobd/procedures/identity', canWrite, (req, res) => {
-    const accountId = typeof req.body?.account === 'string' ? req.body.account : '';
-    const account = accountOf(RED, accountId);
-    if (!account) {
-      res.status(409).json({ error: 'Deploy the account first: a new identity comes from its function broker' });
+    const body = (req.body ?? {}) as { account?: unknown; node?: unknown; draft?: AccountDraft };
+    const nodeId = typeof body.node === 'string' ? body.node : '';
+    // A node this runtime already has an identity for (an import that replaced it) keeps it.
+    const kept = nodeId ? (RED.nodes.getCredentials(nodeId) as ProcedureCredentials | undefined) : undefined;
+    if (kept?.functionId && kept.signature) {
+      res.json({ functionId: kept.functionId, kept: true });
       return;
     }
-    account.runtime
-      .functionBroker()
-      .then((broker) => broker.generateSignature())
-      .then(
-        (identity) => res.json({ functionId: identity.id, signature: identity.signature.reveal() }),
-        (err: unknown) => res.status(502).json({ error: err instanceof Error ? err.message : String(err) }),
-      );
+    const account = accountOf(RED, typeof body.account === 'string' ? body.account : '');
+    const draft = body.draft && typeof body.draft === 'object' ? body.draft : undefined;
+    if (!account && !draft) {
+      res.status(409).json({ error: 'No account: choose the account first' });
+      return;
+    }
+    const made = account
+      ? account.runtime
+          .functionBroker()
+          .then((broker) => broker.generateSignature())
+          .then((identity) => ({ functionId: identity.id, signature: identity.signature.reveal() }))
+      : identityFromDraft(
+          draft!,
+          {
+            simulator: settings.openobdAccountSimulator,
+            session: settings.openobdAccountSession,
+            functionBroker: settings.openobdAccountFunctionBroker,
+          },
+          (name) => getSetting(null, name),
+        );
+    made.then(
+      (identity) => res.json(identity),
+      (err: unknown) => res.status(502).json({ error: err instanceof Error ? err.message : String(err) }),
+    );
   });
 
   // The procedures this Node-RED hosts (ids and states, no signature), for the call procedure node.

@@ -288,33 +288,64 @@ describe(`Node-RED ${nr.version} in Chromium: the technician view`, function () 
     await debug.locator('.red-ui-debug-msg', { hasText: 'VIN and fault codes read' }).first().waitFor({ state: 'visible', timeout: 30000 });
   });
 
-  it("a procedure's identity made on deploy: the editor asks for one more deploy, after which a restart keeps the identity", async function () {
-    // Example 08, deployed by the test before: its procedure got its id and signature while it started.
-    type Hosted = { nodeId: string; name: string; functionId: string; state: string };
-    const hosted = async () =>
-      (await request(`${server!.url}openobd/procedures`)).json<Hosted[]>().filter((p) => p.name === 'Read the VIN and the fault codes');
-    const [before] = await hosted();
-    assert.ok(before?.functionId, 'the example procedure is hosted');
-    const note = page.locator('.red-ui-notification-warning', { has: page.locator('.openobd-identity-note') });
-    await note.waitFor({ state: 'visible', timeout: 30000 });
-    assert.ok(await page.evaluate(() => RED.nodes.dirty()), 'Deploy is lit');
-    await note.screenshot({ path: shot('identity-note') });
-    await note.getByRole('button', { name: msg('openobd.procedure.identity.deploy') }).click();
-    await page.waitForFunction(() => !RED.nodes.dirty(), null, { timeout: 30000 });
-    await note.waitFor({ state: 'hidden', timeout: 30000 });
+  it("a procedure's identity: the editor gets it when example 08 is imported, one deploy saves it (no note), a restart keeps it; the signature is never exported nor logged", async function () {
+    // A fresh import (the account may or may not be deployed already): the editor asks for the identity on add.
+    const { tab } = await importExample(page, MODULE, '08 A procedure started from the dashboard');
+    const nodeId = await findNode(page, tab, 'openobd-dashboard-procedure');
+    const handle = await page.waitForFunction(
+      (id) => {
+        const c = RED.nodes.node(id)?.credentials;
+        return c?.functionId && c.signature ? { functionId: c.functionId as string, signature: c.signature as string } : false;
+      },
+      nodeId,
+      { timeout: 30000 },
+    );
+    const identity = (await handle.jsonValue()) as { functionId: string; signature: string };
+    assert.match(identity.functionId, /^[0-9a-f-]{36}$/);
 
+    await deploy(page);
+    type Hosted = { nodeId: string; name: string; functionId: string; state: string };
+    const hosted = async () => (await request(`${server!.url}openobd/procedures`)).json<Hosted[]>().find((p) => p.nodeId === nodeId);
+    let before: Hosted | undefined;
+    for (const deadline = Date.now() + 30000; Date.now() < deadline && before?.state !== 'online';) {
+      before = await hosted();
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(before?.state, 'online');
+    assert.equal(before?.functionId, identity.functionId, 'the runtime hosts the identity the editor got');
+    // No note asks for another deploy, and Deploy is not lit again.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await page.locator('.red-ui-notification-warning:visible').count(), 0, 'no warning notification');
+    assert.equal(await page.evaluate(() => RED.nodes.dirty()), false, 'nothing left to deploy');
+    await page.screenshot({ path: shot('identity-one-deploy') });
+
+    // Exports carry no credentials; the flows file neither; the credentials file has them from this one deploy.
+    const exported = await page.evaluate((z) => {
+      const all = JSON.stringify(RED.nodes.createCompleteNodeSet());
+      const tabOnly = JSON.stringify(RED.nodes.createExportableNodeSet(RED.nodes.filterNodes({ z })));
+      return all + tabOnly;
+    }, tab);
+    assert.ok(exported.includes(nodeId), 'the export has the procedure');
+    assert.ok(!exported.includes(identity.signature), 'no signature in an export');
     const userDir = server!.userDir;
+    assert.ok(!fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8').includes(identity.signature), 'no signature in flows.json');
+    const saved = JSON.parse(fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8')) as Record<string, Record<string, string>>;
+    assert.deepEqual(saved[nodeId], { functionId: identity.functionId, signature: identity.signature }, 'saved by the one deploy');
+    const made = msg('openobd.procedure.log.newIdentity', { id: '' }).split(' ').slice(0, 3).join(' ');
+    assert.ok(!server!.output().includes(made), 'the runtime made none on deploy');
+
     await server!.stop({ keepUserDir: true });
+    const log = server!.output();
     server = await startNodeRed({ userDir });
-    const deadline = Date.now() + 30000;
     let after: Hosted | undefined;
-    while (Date.now() < deadline && after?.state !== 'online') {
-      [after] = await hosted().catch(() => []);
+    for (const deadline = Date.now() + 30000; Date.now() < deadline && after?.state !== 'online';) {
+      after = await hosted().catch(() => undefined);
       await new Promise((r) => setTimeout(r, 250));
     }
     assert.equal(after?.state, 'online');
-    assert.equal(after?.functionId, before.functionId, 'the same function after the restart');
-    assert.ok(!server.output().includes('New function identity'), 'no new identity was made');
+    assert.equal(after?.functionId, identity.functionId, 'the same function after the restart');
+    assert.ok(!server.output().includes(made), 'no new identity was made');
+    for (const text of [log, server.output()]) assert.ok(!text.includes(identity.signature), 'no signature in the Node-RED log');
   });
 });
 

@@ -12,6 +12,7 @@ import {
   statusHistory,
   type AnyMsg,
 } from '../support/nodered';
+import { request, startNodeRed, unsupportedNode, nodeRedPackage } from '../support/nodered-server';
 import { waitFor } from '../support/sim';
 import type { OpenObdSimulator } from '../../simulator';
 
@@ -180,6 +181,46 @@ describe(`Node-RED ${nodeRedVersion()}: dashboard procedure, call procedure, var
     const { id } = await online('Kept');
     assert.equal(id, identity.id);
     await waitFor(() => statusHistory(helper.getNode('b')).at(-1)?.text === 'unauthorized', 10000, 'unauthorized');
+  });
+
+  it("the edit dialog's identity route: a new identity from the deployed account or from an account not deployed yet, none for a node that has one", async function () {
+    await load([procedure('p', 'Has one', [[]])]);
+    const { id } = await online('Has one');
+    const route = () => helper.request().post('/openobd/procedures/identity');
+    // The node is deployed with an identity: the runtime keeps it and does not hand out its signature.
+    const kept = await route().send({ account: 'account', node: 'p' }).expect(200);
+    assert.deepEqual(kept.body, { functionId: id, kept: true });
+    // A new node, with the deployed account: a new identity the broker accepts.
+    const fresh = (await route().send({ account: 'account', node: 'new-node' }).expect(200)).body as {
+      functionId: string;
+      signature: string;
+    };
+    assert.notEqual(fresh.functionId, id);
+    // An account the editor has but the runtime does not (imported with the procedure): its draft is used.
+    const drafted = (
+      await route()
+        .send({ account: 'not-deployed', node: 'new-node', draft: { mode: 'simulator' } })
+        .expect(200)
+    ).body as {
+      functionId: string;
+      signature: string;
+    };
+    assert.match(drafted.functionId, /^[0-9a-f-]{36}$/);
+    assert.notEqual(drafted.functionId, fresh.functionId);
+    const none = await route().send({ account: 'not-deployed', node: 'new-node' }).expect(409);
+    assert.match(none.body.error, /account/);
+    // Both identities register: what the dialog puts into the credentials is what the first deploy hosts.
+    await helper.unload();
+    helper.settings(SETTINGS as never);
+    await load([procedure('a', 'From the dialog', [[]]), procedure('b', 'From a draft', [[]])], {
+      a: fresh,
+      b: drafted,
+    });
+    assert.equal((await online('From the dialog')).id, fresh.functionId);
+    assert.equal((await online('From a draft')).id, drafted.functionId);
+    const log = JSON.stringify(helper.log().args);
+    assert.ok(!log.includes(fresh.signature) && !log.includes(drafted.signature), 'no signature in the log');
+    assert.ok(!log.includes('New function identity'), 'no identity made on deploy');
   });
 
   it('a redeploy of the procedure sets it offline, then online again: one registration, one function stream', async function () {
@@ -365,5 +406,72 @@ describe(`Node-RED ${nodeRedVersion()}: dashboard procedure, call procedure, var
     const e = await caught;
     assert.equal(e.error.code, 'BAD_REQUEST');
     assert.match(e.error.message, /variable key is empty/);
+  });
+});
+
+describe(`Node-RED ${nodeRedVersion()}: the identity route needs the procedure's write permission`, function () {
+  this.timeout(180000);
+  // bcrypt of "openobd-test" (cost 8), as settings.js adminAuth expects.
+  const HASH = '$2b$08$mxsno6pktee9Yal1c5414.DHCK2JrmxFwOG1DQhUk8kMlIeZj4aWq';
+  let server: Awaited<ReturnType<typeof startNodeRed>> | undefined;
+
+  before(async function () {
+    const unsupported = unsupportedNode(nodeRedPackage());
+    if (unsupported) throw new Error(unsupported);
+    server = await startNodeRed({
+      settings: {
+        adminAuth: {
+          type: 'credentials',
+          users: [
+            { username: 'reader', password: HASH, permissions: 'read' },
+            { username: 'flows', password: HASH, permissions: ['read', 'openobd-account.write'] },
+            { username: 'procedures', password: HASH, permissions: ['read', 'openobd-dashboard-procedure.write'] },
+          ],
+        },
+      },
+    });
+  });
+
+  after(async function () {
+    await server?.stop();
+  });
+
+  async function token(username: string): Promise<string> {
+    const r = await request(`${server!.url}auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        client_id: 'node-red-admin',
+        grant_type: 'password',
+        scope: '',
+        username,
+        password: 'openobd-test',
+      }).toString(),
+    });
+    assert.equal(r.status, 200, r.body);
+    return r.json<{ access_token: string }>().access_token;
+  }
+
+  const ask = (bearer?: string) =>
+    request(`${server!.url}openobd/procedures/identity`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+      body: JSON.stringify({ account: 'imported', node: 'new-node', draft: { mode: 'simulator' } }),
+      timeoutMs: 30000,
+    });
+
+  it('refused without a sign-in and without openobd-dashboard-procedure.write; answered with it, and the signature is not logged', async function () {
+    assert.equal((await ask()).status, 401);
+    for (const user of ['reader', 'flows']) {
+      const refused = await ask(await token(user));
+      assert.ok(refused.status === 401 || refused.status === 403, `${user} is refused (${refused.status})`);
+      assert.ok(!/signature/.test(refused.body), refused.body);
+    }
+    const answered = await ask(await token('procedures'));
+    assert.equal(answered.status, 200, answered.body);
+    const identity = answered.json<{ functionId: string; signature: string }>();
+    assert.match(identity.functionId, /^[0-9a-f-]{36}$/);
+    assert.ok(identity.signature.length > 20);
+    assert.ok(!server!.output().includes(identity.signature), 'no signature in the Node-RED log');
   });
 });
