@@ -14,9 +14,10 @@ import { ecuNodeOf, ecuSpecFrom, type EcuNode, type EcuSettings } from '../lib/e
 import { ensureContext, FlowError, liveSessionOf, shortText, toFlowError, type OpenObdMsg } from '../lib/flow';
 import { flowNodeKit, onInput, reportSettingsProblem, type Send } from '../lib/flow-node';
 import type { LiveSession } from '../lib/registry';
-import { busyStatus } from '../lib/status';
+import { busyStatus, type Translate } from '../lib/status';
 import type { StatusTracker } from '../lib/status-tracker';
-import { canIdOnce, responseDetails, type TargetKind } from './response-details';
+import { answerWords, words } from './answer-words';
+import { canIdOnce, responseDetails, type ResponseDetails, type TargetKind } from './response-details';
 
 interface RequestDef extends NodeDef {
   ecu: string;
@@ -146,7 +147,7 @@ interface AnswerOptions {
   decode: boolean;
 }
 
-/** Puts the answer(s) into msg.payload and msg.openobd; returns the first answer's status text. */
+/** Puts the answer(s) into msg.payload and msg.openobd; returns the first answer (for the status). */
 function writeAnswer(
   msg: OpenObdMsg,
   live: LiveSession,
@@ -154,7 +155,7 @@ function writeAnswer(
   request: RequestBytes,
   exchange: UdsExchange,
   o: AnswerOptions,
-): string | undefined {
+): ResponseDetails | undefined {
   const ctx = ensureContext(msg);
   ctx.state = live.session.state;
   ctx.request = { hex: request.hex, ecu: target.name, functional: exchange.functional };
@@ -169,8 +170,7 @@ function writeAnswer(
     const first = exchange.responses[0];
     msg.payload = exchange.suppressed || !first ? null : o.asBuffer ? Buffer.from(first.payload) : first.hex;
   }
-  const first = answers[0];
-  return first ? `${first.hex.slice(0, 16)} ${first.elapsedMs} ms` : undefined;
+  return answers[0];
 }
 
 /** A negative answer (every ECU said 7F): to the second output, or to Catch as NEGATIVE_RESPONSE. */
@@ -186,7 +186,8 @@ function routeNegative(
   const first = exchange.responses[0]!;
   const nrc = first.nrc ?? 0;
   const nrcText = `NRC ${hexByte(nrc)} ${first.nrcName ?? ''}`.trim();
-  status.showFrequent(() => ({ fill: 'yellow', shape: 'dot', text: shortText(nrcText) }));
+  const nrcWords = `NRC ${hexByte(nrc)} ${words(first.nrcName ?? '')}`.trim();
+  status.showFrequent(() => ({ fill: 'yellow', shape: 'dot', text: shortText(nrcWords, 40) }));
   if (toOutput) {
     send([null, msg]);
     return;
@@ -199,8 +200,10 @@ function routeNegative(
   });
 }
 
-function answerStatus(text: string | undefined) {
-  return { fill: 'green' as const, shape: 'dot' as const, text: text === undefined ? 'openobd.status.noAnswerExpected' : shortText(text) };
+/** What the answer means where it decodes ("VIN … · Volkswagen 2019"); the hex only where nothing does. */
+function answerStatus(first: ResponseDetails | undefined, t: Translate) {
+  const text = first && (answerWords(first.decoded, t) ?? `${first.hex.slice(0, 16)} ${first.elapsedMs} ms`);
+  return { fill: 'green' as const, shape: 'dot' as const, text: text ?? 'openobd.status.noAnswerExpected' };
 }
 
 /**
@@ -236,7 +239,7 @@ export function register(RED: NodeAPI): void {
         const bytes = requestBytes(request, msg);
         status.showFrequent(() => busyStatus(`${bytes.hex} → ${target.name ?? addressOf(target.spec)}`));
         const exchange = await live.session.request(target.spec, bytes.bytes, timing, closing.signal);
-        const shown = writeAnswer(msg, live, target, bytes, exchange, answer);
+        const first = writeAnswer(msg, live, target, bytes, exchange, answer);
         // Its own status follows at once: no session status in between (that costs a translation per message).
         status.followSession(live.id, false);
         const negative = exchange.responses.length > 0 && exchange.responses.every((r) => !r.positive);
@@ -244,7 +247,7 @@ export function register(RED: NodeAPI): void {
           routeNegative(exchange, target, bytes, negativeToOutput, msg, send, status);
           return;
         }
-        status.showFrequent(() => answerStatus(shown));
+        status.showFrequent(() => answerStatus(first, kit.t));
         send(msg); // the first output; Node-RED's fast path for one message on one wire
       },
       { problem },
