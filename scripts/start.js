@@ -9,11 +9,13 @@
  * --no-build, --nr4 / --nr5 (force a version; --nr5 on an older Node.js fetches Node 22 with npx),
  * --userdir <dir> (default .userdir in the project).
  *
- * .userdir/settings.js is written only when it is missing: after that it is yours (a credentialSecret,
- * adminAuth...) and this script never touches it; the port is given on Node-RED's command line.
+ * .userdir/settings.js is written only when it is missing: after that it is yours (adminAuth...) and this
+ * script never touches it; the port is given on Node-RED's command line. The settings it writes leave the
+ * palette manager on and carry a credentialSecret of their own (random, written to that file only).
  * Ctrl-C (SIGINT) or SIGTERM stops Node-RED with everything it started (npx and its Node 22 too).
  */
 const { spawn, spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -39,7 +41,11 @@ fs.mkdirSync(userDir, { recursive: true });
 
 // Node-RED loads the package straight from this folder (nodesDir), as it would from node_modules.
 const settingsFile = path.join(userDir, 'settings.js');
+const credentialsFile = path.join(userDir, 'flows_cred.json');
 if (!fs.existsSync(settingsFile)) {
+  // A key of this user directory's own, so Node-RED neither generates a "system" key (and its banner at
+  // every start) nor shares one between directories. It is written to settings.js only, never printed.
+  const credentialSecret = crypto.randomBytes(32).toString('hex');
   fs.writeFileSync(
     settingsFile,
     `// Created by "npm start" because it was missing. It is yours now: npm start never changes it again
@@ -47,13 +53,31 @@ if (!fs.existsSync(settingsFile)) {
 module.exports = {
   uiHost: '127.0.0.1',
   flowFile: 'flows.json',
+  // Encrypts flows_cred.json (the account's client secret). Generated for this folder: keep it with the
+  // folder, as a change makes the stored credentials unreadable.
+  credentialSecret: '${credentialSecret}',
   nodesDir: [${JSON.stringify(root)}],
   editorTheme: { tours: false, projects: { enabled: false } },
   telemetry: { enabled: false },
-  externalModules: { palette: { allowInstall: false } },
   logging: { console: { level: 'info', metrics: false, audit: false } },
 };
 `,
+    { mode: 0o600, flag: 'wx' },
+  );
+  // No credentials yet, stored as Node-RED stores them under a credentialSecret (aes-256-ctr, the key the
+  // SHA-256 of the secret, a random IV in hex before the base64 text): without the file Node-RED warns
+  // "Encrypted credentials not found" until the first deploy.
+  if (!fs.existsSync(credentialsFile)) {
+    const iv = crypto.randomBytes(16);
+    const cipher = crypto.createCipheriv('aes-256-ctr', crypto.createHash('sha256').update(credentialSecret).digest(), iv);
+    const text = iv.toString('hex') + cipher.update('{}', 'utf8', 'base64') + cipher.final('base64');
+    fs.writeFileSync(credentialsFile, JSON.stringify({ $: text }), { mode: 0o600, flag: 'wx' });
+  }
+} else if (/^\s*externalModules: \{ palette: \{ allowInstall: false \} \},$/m.test(fs.readFileSync(settingsFile, 'utf8'))) {
+  // Written by an earlier npm start; the file is the user's, so only say how to turn the palette manager on.
+  process.stdout.write(
+    `\nNote: ${path.relative(process.cwd(), settingsFile) || settingsFile} turns the palette manager off (externalModules: { palette: { allowInstall: false } }).\n` +
+      '  Remove that line to install other nodes (Menu > Manage palette), or delete the file to get new settings.\n',
   );
 }
 
