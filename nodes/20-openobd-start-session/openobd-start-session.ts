@@ -54,7 +54,7 @@ export function register(RED: NodeAPI): void {
       const { live, reused } = await account.runtime.startSession(targetType === 'ticket' ? { ticketId: id } : { connectorId: id }, {
         ifHeld,
         waitMs,
-        owner: { nodeId: node.id, flowName: getSetting(node, 'NR_FLOW_NAME') || undefined, share: ifHeld === 'share' },
+        owner: { nodeId: node.id, flowId: node.z, flowName: getSetting(node, 'NR_FLOW_NAME') || undefined, share: ifHeld === 'share' },
         signal: stopping.signal,
         onWait: (holder: Holder) =>
           kit.status.show({

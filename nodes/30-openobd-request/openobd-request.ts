@@ -241,7 +241,7 @@ export function register(RED: NodeAPI): void {
         const exchange = await live.session.request(target.spec, bytes.bytes, timing, closing.signal);
         const first = writeAnswer(msg, live, target, bytes, exchange, answer);
         // Its own status follows at once: no session status in between (that costs a translation per message).
-        status.followSession(live.id, false);
+        status.followSession(live.id, false, true);
         const negative = exchange.responses.length > 0 && exchange.responses.every((r) => !r.positive);
         if (negative) {
           routeNegative(exchange, target, bytes, negativeToOutput, msg, send, status);

@@ -161,7 +161,7 @@ export function register(RED: NodeAPI): void {
       async (msg, send) => {
         const live = liveSessionOf(msg);
         const control = await controlFor(msg);
-        kit.status.followSession(live.id, false);
+        kit.status.followSession(live.id, false, true);
         kit.status.show({ fill: 'yellow', shape: 'ring', text: 'openobd.ask.status.waiting' });
         const answer = await live.session.ui.ask(control, {
           timeoutMs: timeoutS !== undefined && timeoutS > 0 ? timeoutS * 1000 : undefined,

@@ -65,7 +65,7 @@ export function register(RED: NodeAPI): void {
         const target = await functionIdFor(msg);
         const args = await argumentsFor(msg);
         const broker = await account.runtime.functionBroker();
-        kit.status.followSession(live.id, false);
+        kit.status.followSession(live.id, false, true);
         kit.status.show({
           fill: 'blue',
           shape: 'dot',

@@ -32,7 +32,7 @@ export function register(RED: NodeAPI): void {
 
     onInput(node, kit, async (msg, send) => {
       const live = liveSessionOf(msg);
-      kit.status.followSession(live.id, false);
+      kit.status.followSession(live.id, false, true);
       const f = live.session.functions;
       const ctx = ensureContext(msg);
       ctx.sessionId = live.id;

@@ -15,7 +15,8 @@ export interface SessionTarget {
 export interface RunOwner {
   /** The id of the start session node. */
   nodeId: string;
-  /** The name of its flow (tab), for "in use by flow ..." */
+  /** The id and name of its flow (tab): "in use by flow ...", and which statuses a new run clears. */
+  flowId?: string;
   flowName?: string;
   share: boolean;
 }
@@ -45,6 +46,8 @@ export interface SessionEvent {
   reason?: string;
   /** A short cause of the end, where there is one (the idle limit, the maximum duration...). */
   cause?: EndCause;
+  /** A run's new session, and the flow that started it: the statuses of that flow's ended runs go. */
+  started?: { flowId?: string };
 }
 
 type Subscriber = (event: SessionEvent) => void;
@@ -113,7 +116,7 @@ class SessionRegistry {
       this.#live.delete(live.id);
       this.emit({ id: live.id, state: end.state, health: 'ended', reason: end.reason, cause: end.cause });
     });
-    this.emit({ id: live.id, state: s.state, health: 'active' });
+    this.emit({ id: live.id, state: s.state, health: 'active', started: { flowId: live.owner?.flowId } });
   }
 
   #forgetShadowed(id: string, rest: LiveSession[]): void {

@@ -21,6 +21,11 @@ export class StatusTracker {
   #frequentAt = 0;
   #frequentPending?: NodeStatus | (() => NodeStatus);
   #frequentTimer?: NodeJS.Timeout;
+  /** The node shows its own outcome, not the session's state (all but start session and finish). */
+  #ownOutcome = false;
+  /** The node's own last status, shown again when a keepalive hiccup is over. */
+  #own?: NodeStatus | (() => NodeStatus);
+  #recovering = false;
 
   constructor(
     private readonly node: Node,
@@ -60,10 +65,13 @@ export class StatusTracker {
   /**
    * From now on the node shows this session's changes. `showNow` false leaves the current status alone:
    * for a node that sets its own status right after (send request does, on every message), translating
-   * and sending a session status that is replaced at once is wasted work on the hot path.
+   * and sending a session status that is replaced at once is wasted work on the hot path. With
+   * `ownOutcome` the node keeps showing its own outcome ("3 DTCs: …") when the session ends, and only a
+   * keepalive that is recovering shows over it for a while: the session's end shows on start and finish.
    */
-  followSession(id: string, showNow = true): void {
+  followSession(id: string, showNow = true, ownOutcome = false): void {
     this.#sessionId = id;
+    this.#ownOutcome = ownOutcome;
     if (!showNow) return;
     const live = registry.get(id);
     if (live)
@@ -76,11 +84,34 @@ export class StatusTracker {
   }
 
   #onSession(e: SessionEvent): void {
-    if (e.id === this.#sessionId) this.show(sessionStatus(e, this.t));
+    if (e.id !== this.#sessionId) {
+      // A new run of this flow: the outcome of an earlier run, whose session has ended, goes.
+      if (e.started && this.#sessionId && e.started.flowId === this.node.z && !registry.get(this.#sessionId)) this.#clear();
+      return;
+    }
+    if (!this.#ownOutcome) return this.show(sessionStatus(e, this.t));
+    if (e.health === 'recovering') {
+      this.#recovering = true;
+      this.#dropFrequent();
+      if (!this.#closed) this.node.status(sessionStatus(e, this.t));
+    } else if (this.#recovering) {
+      this.#recovering = false;
+      const own = this.#own;
+      if (own && !this.#closed) this.node.status(typeof own === 'function' ? own() : own);
+    }
+  }
+
+  #clear(): void {
+    this.#sessionId = undefined;
+    this.#own = undefined;
+    this.#recovering = false;
+    this.#dropFrequent();
+    if (!this.#closed) this.node.status({});
   }
 
   /** Shows a status now (and drops a per-message one still waiting, which is older). */
   show(status: NodeStatus): void {
+    this.#own = status;
     this.#dropFrequent();
     this.#accountPending = undefined; // newer than any account change held back
     if (!this.#closed) this.node.status(status);
@@ -95,6 +126,7 @@ export class StatusTracker {
    */
   showFrequent(status: NodeStatus | (() => NodeStatus)): void {
     if (this.#closed) return;
+    this.#own = status;
     const now = Date.now();
     const wait = this.#frequentAt + FREQUENT_STATUS_MS - now;
     if (wait <= 0 && !this.#frequentTimer) {

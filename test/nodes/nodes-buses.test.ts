@@ -11,6 +11,7 @@ import {
   statusHistory,
   type AnyMsg,
 } from '../support/nodered';
+import { dtcMeaning } from '../../client';
 import { waitFor } from '../support/sim';
 import { currentBuiltinSimulator } from '../../nodes/lib/builtin-simulator';
 import { registry } from '../../nodes/lib/registry';
@@ -146,8 +147,8 @@ describe(`Node-RED ${nodeRedVersion()}: K-Line, TP 2.0, DoIP, CAN frames, termin
     assert.deepEqual(out[1]!.openobd.response.decoded, {
       count: 2,
       dtcs: [
-        { code: 'C012C', hex: '412C', status: 0xe3, warningLamp: true, storageState: 'presentAtTimeOfRequest' },
-        { code: 'C0509', hex: '4509', status: 0x23, warningLamp: false, storageState: 'notPresentAtTimeOfRequest' },
+        { code: 'C012C', ...dtcMeaning('C012C'), hex: '412C', status: 0xe3, warningLamp: true, storageState: 'presentAtTimeOfRequest' },
+        { code: 'C0509', ...dtcMeaning('C0509'), hex: '4509', status: 0x23, warningLamp: false, storageState: 'notPresentAtTimeOfRequest' },
       ],
     });
     const fleet = await start('2002');

@@ -82,6 +82,37 @@ describe(`Node-RED ${nodeRedVersion()}: send request's status in the car's words
     assert.match((await statusAfter('3E 00')) ?? '', /^7E00 \d+ ms$/);
   });
 
+  it("keeps its own outcome when the session ends (the end shows on start and finish); the flow's next run clears it", async function () {
+    helper.settings(FAST_SETTINGS as never);
+    const f = flow('22 F1 90');
+    (f.find((n) => n.id === 'req') as Record<string, unknown>).wires = [['fin'], ['nrc']];
+    f.push({ id: 'fin', z: 'tab', x: 0, y: 0, type: 'openobd-finish', result: 'RESULT_SUCCESS', wires: [['ok']] });
+    await helper.load([openobdNodes, catchNode] as never, f as never);
+    const done = nextMessage(helper.getNode('ok'));
+    helper.getNode('start').receive({});
+    const first = await done;
+    const id = (first.openobd.sessionId as string).slice(0, 8);
+    const last = (node: string) => statusHistory(helper.getNode(node)).at(-1)?.text;
+    const deadline = Date.now() + 3000;
+    while ((last('start') !== `${id} finished` || /→/.test(last('req') ?? '→')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200)); // anything that would still replace it has come by now
+    assert.equal(last('start'), `${id} finished`);
+    assert.equal(last('fin'), `${id} finished`);
+    assert.equal(last('req'), 'VIN WVWZZZAU6KW204711 · Volkswagen 2019', 'the answer stays, not "finished"');
+    // The next run: its new session clears what the finished run left on the request node.
+    const second = nextMessage(helper.getNode('ok'));
+    const req = helper.getNode('req');
+    const cleared = new Promise<void>((resolve) =>
+      (req as unknown as NodeJS.EventEmitter).on('call:status', (c: { args: Array<{ text?: string }> }) => {
+        if (c.args[0]?.text === undefined) resolve();
+      }),
+    );
+    helper.getNode('start').receive({});
+    await cleared;
+    await second;
+  });
+
   it('in German from the German catalog, one and none', function () {
     const de = (key: string, subs?: Record<string, unknown>) => translate(key, subs, 'de');
     assert.equal(answerWords({ dtcs: [{ code: 'P0301-00' }, { code: 'U0100-87' }] }, de), '2 Fehlercodes: P0301, U0100');
