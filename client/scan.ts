@@ -51,6 +51,8 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** After each ECU: how many are done of how many. */
   onProgress?: (done: number, total: number, ecu: ScanEcu) => void;
+  /** While probing, after each id: how many ids are probed of how many, and how many ECUs answered. */
+  onProbe?: (probed: number, total: number, found: number) => void;
 }
 
 export interface ScanDtc {
@@ -196,12 +198,19 @@ function checkProbeRange(probe: ProbeRange): void {
 }
 
 /** Probes request ids from..to on `probe.bus`: the ids whose ECU answered anything. */
-async function probeIds(session: Session, probe: ProbeRange, concurrency: number, signal?: AbortSignal): Promise<ScanTarget[]> {
+async function probeIds(
+  session: Session,
+  probe: ProbeRange,
+  concurrency: number,
+  signal?: AbortSignal,
+  onProbe?: ScanOptions['onProbe'],
+): Promise<ScanTarget[]> {
   const offset = probe.responseOffset ?? 8;
   const request = hex(probe.request ?? '3E00');
   const ids: number[] = [];
   for (let id = probe.from; id <= probe.to; id++) ids.push(id);
   const found: ScanTarget[] = [];
+  let probed = 0;
   await pool(ids, concurrency, async (id) => {
     const spec: IsotpEcuSpec = { bus: probe.bus, requestId: id, responseId: id + offset };
     try {
@@ -210,6 +219,8 @@ async function probeIds(session: Session, probe: ProbeRange, concurrency: number
     } catch (err) {
       if (!(isOpenObdError(err) && err.code === 'TIMEOUT')) throw err;
     }
+    probed += 1;
+    onProbe?.(probed, ids.length, found.length);
   });
   return found.sort((a, b) => (a.spec as IsotpEcuSpec).requestId - (b.spec as IsotpEcuSpec).requestId);
 }
@@ -240,7 +251,7 @@ export async function scanVehicle(session: Session, options: ScanOptions = {}): 
     if (!options.probe) throw new OpenObdError('BAD_CONFIG', 'A probing scan needs a probe range (bus, from, to)');
     checkProbeRange(options.probe);
     await session.configureBuses([options.probe.bus]);
-    targets = await probeIds(session, options.probe, concurrency, options.signal);
+    targets = await probeIds(session, options.probe, concurrency, options.signal, options.onProbe);
   } else {
     targets = detectedEcus(await session.getEcuList()).map((d) => ({ spec: d.spec, address: d.address }));
   }

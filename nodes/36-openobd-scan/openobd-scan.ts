@@ -62,6 +62,8 @@ export function register(RED: NodeAPI): void {
         timing: timeout > 0 ? { timeoutMs: timeout } : undefined,
         signal: closing.signal,
         onProgress: (done, total) => status.showFrequent(() => busyStatus(t('openobd.status.scanProgress', { done, total }))),
+        onProbe: (probed, total, found) =>
+          status.showFrequent(() => busyStatus(t('openobd.status.scanProbingCount', { probed, total, count: found }))),
       });
       msg.payload = report;
       ensureContext(msg).scan = report.summary;

@@ -539,6 +539,15 @@ describe(`Node-RED ${nodeRedVersion()}: every example flow runs unchanged`, func
       ],
     );
     assert.equal((await probeFinished).openobd.state, 'finished');
+    // While probing, the status counts the ids probed and the ECUs found.
+    const probing = flow
+      .filter((n) => n.type === 'openobd-scan')
+      .flatMap((n) => statusHistory(helper.getNode(n.id)).map((x) => String(x.text)))
+      .filter((t) => t.startsWith('probing'));
+    assert.ok(
+      probing.some((t) => /^probing \d+ \/ \d+ ids · [1-3] ECUs?$/.test(t)),
+      probing.join(' | '),
+    );
     assert.deepEqual(errors, []);
   });
 });
