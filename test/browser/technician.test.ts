@@ -279,9 +279,15 @@ describe(`Node-RED ${nr.version} in Chromium: the technician view`, function () 
     await fn.getByRole('button', { name: msg('openobd.dashboard.run') }).click();
     const result = fn.locator('.openobd-dash-run[data-state="finished"]');
     await result.waitFor({ state: 'visible', timeout: 30000 });
-    assert.match((await result.textContent()) ?? '', /SUCCESS — VIN and fault codes read/);
+    assert.match((await result.textContent()) ?? '', /Success — VIN and fault codes read/);
     const results = await fn.locator('.openobd-dash-results li').allTextContents();
     assert.ok(results.includes('vin: WVWZZZAU6KW204711'), results.join(' | '));
+    // Nothing runs off the card: long results wrap, objects fold (their JSON shows wrapped when opened).
+    for (const d of await fn.locator('.openobd-dash-results details').all()) await d.locator('summary').click();
+    const overflowing = await fn
+      .locator('.openobd-dash-results li, .openobd-dash-run, .openobd-dash-json')
+      .evaluateAll((els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => (e.textContent ?? '').slice(0, 60)));
+    assert.deepEqual(overflowing, []);
     await pane.screenshot({ path: shot('dashboard') });
     // The flow ran: its debug node shows the finished procedure.
     const debug = await showDebugSidebar(page);

@@ -161,7 +161,7 @@ describe(`Node-RED ${nodeRedVersion()}: dashboard procedure, call procedure, var
       [['Read VIN', 'online']],
     );
     assert.equal(view.cars.find((c: AnyMsg) => c.ticketId === '1001').runs[0].state, 'finished');
-    assert.equal(statusHistory(helper.getNode('proc')).at(-1)?.text, 'online, 1 run(s)');
+    assert.equal(statusHistory(helper.getNode('proc')).at(-1)?.text, 'online, 1 run');
     const json = JSON.stringify(s);
     for (const token of sim.issuedTokenHistory()) assert.ok(!json.includes(token), 'no token in msg');
   });
