@@ -177,6 +177,12 @@ function table(r: Results): string {
         `| \`require\` of the client library | ${ms(med(lib, (x) => x.requireMs))} ms | — | ${ms(med(lib, (x) => x.firstSessionMs))} ms | ${ms(med(lib, (x) => x.firstSessionMs - x.requireMs))} ms | ${ms(med(lib, (x) => x.secondSessionMs))} ms | ${Math.max(...lib.map((x) => x.protoLoads))} (${ms(med(lib, (x) => x.protoLoadMs))} ms) |`,
       );
     }
+    const table = lib.find((x) => x.dtcTable)?.dtcTable;
+    if (table) {
+      out.push(
+        `| of which the fault code table (${table.codes} codes, ${table.failureTypes} failure types, ${fmt(table.bytes / 1024, 1)} KiB) | ${ms(med(lib, (x) => x.dtcTable?.ms ?? NaN))} ms | — | — | — | — | — |`,
+      );
+    }
     if (nr.length > 0) {
       out.push(
         `| \`require('node-red')\`, flow with 2 accounts | ${ms(med(nr, (x) => x.requireMs))} ms | ${ms(med(nr, (x) => x.nodeRedStartMs ?? NaN))} ms | ${ms(med(nr, (x) => x.firstSessionMs))} ms | ${ms(med(nr, (x) => x.firstSessionMs - x.requireMs - (x.nodeRedStartMs ?? 0)))} ms | ${ms(med(nr, (x) => x.secondSessionMs))} ms | ${Math.max(...nr.map((x) => x.protoLoads))} (${ms(med(nr, (x) => x.protoLoadMs))} ms) |`,
