@@ -44,7 +44,13 @@ export function register(RED: NodeAPI): void {
     const getSetting = (RED.util as unknown as { getSetting(node: Node, name: string): string | undefined }).getSetting;
     // Waits end when the node stops (a deploy), so no message lingers for a node that is gone.
     const stopping = new AbortController();
-    node.on('close', () => stopping.abort());
+    node.on('close', (removed: boolean, done: () => void) => {
+      stopping.abort();
+      // Deleted: no run of this node can reach its finish any more, so its sessions end now (a redeploy of
+      // the node keeps them: the new node has the same id and its runs go on).
+      if (!removed || !kit.account) return done();
+      void kit.account.runtime.endRunsOf(node.id, 'its start session node was deleted').finally(done);
+    });
 
     onInput(node, kit, async (msg, send) => {
       const account = requireAccount(kit);

@@ -462,11 +462,34 @@ export class AccountRuntime {
   }
 
   /** Ends one of this account's sessions by the close policy, with `reason` as what it reports afterwards. */
-  #end(live: LiveSession, controller: SessionController, reason: string, cause: EndCause): Promise<unknown> {
+  #end(live: LiveSession, controller: SessionController, reason: string, cause?: EndCause): Promise<unknown> {
     if (this.settings.closePolicy === 'finish') {
       return live.session.finish({ result: 'RESULT_FAILURE_RUNTIME_ERROR', description: `Node-RED: ${reason}`, reason, cause });
     }
     return controller.interruptSession(live.id, reason, cause);
+  }
+
+  /**
+   * Ends the sessions the runs of one start session node hold (not shared ones), by the close policy, after
+   * telling a technician who was shown something why: the node was deleted, so no run of it can finish.
+   */
+  async endRunsOf(nodeId: string, why: string): Promise<void> {
+    const controller = await this.#controller?.catch(() => undefined);
+    if (!controller || this.#closed) return;
+    const runs = registry.list(this.id).filter((l) => l.owner?.nodeId === nodeId && !l.owner.share && l.session.active);
+    if (runs.length === 0) return;
+    const said = `The procedure was stopped in Node-RED (${why}) before it finished`;
+    await Promise.allSettled(
+      runs.map(async (live) => {
+        await tellTechnician(live.session, said, TELL_TECHNICIAN_MS);
+        await this.#end(live, controller, said);
+      }),
+    );
+    this.settings.onEnded?.(
+      'stopped',
+      runs.map((l) => ({ id: l.id, what: targetWords(l.target), flowName: l.owner?.flowName })),
+      this.settings.closePolicy,
+    );
   }
 
   async getSession(sessionId: string): Promise<SessionInfo> {

@@ -293,6 +293,28 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
     assert.equal((await simulator()).sessions.get(a.openobd.sessionId)?.state, 'finished');
   });
 
+  it("deleting a start session node ends its runs' sessions (a redeploy of it keeps them)", async function () {
+    helper.settings(FAST_SETTINGS as never);
+    const f = flow('wait');
+    await helper.load([openobdNodes, catchNode] as never, f as never);
+    const first = nextMessage(helper.getNode('started'));
+    helper.getNode('start').receive({});
+    const a = await first;
+    // Redeployed with a change (its name): the same node id, its run goes on.
+    const renamed = f.map((n) => (n.id === 'start' ? { ...n, name: 'renamed' } : n));
+    await helper.setFlows(renamed as never, 'nodes');
+    assert.ok(registry.get(a.openobd.sessionId)?.session.active, 'a redeploy of the node keeps its run');
+    // Deleted: no run of it can finish any more.
+    await helper.setFlows(renamed.filter((n) => n.id !== 'start') as never, 'nodes');
+    const sim = await simulator();
+    const deadline = Date.now() + 5000;
+    while (sim.sessions.get(a.openobd.sessionId)?.state === 'active' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(sim.sessions.get(a.openobd.sessionId)?.state, 'interrupted');
+    const caught = nextMessage(helper.getNode('caught'));
+    helper.getNode('req').receive({ openobd: a.openobd });
+    assert.match((await caught).error.message, /stopped in Node-RED \(its start session node was deleted\)/);
+  });
+
   it('the idle limit: a session no node used for the limit is ended; its nodes say so; a later message gets SESSION_ENDED "ended after … without use"', async function () {
     helper.settings(FAST_SETTINGS as never);
     // 0.01 min = 600 ms
