@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { nodeRedPackage, request, startNodeRed, unsupportedNode, type NodeRedServer } from '../support/nodered-server';
+import { nodeRedPackage, request, signIn, startNodeRed, unsupportedNode, type NodeRedServer } from '../support/nodered-server';
 
 /*
  * The editor's dropdowns (simulator tickets, live sessions) are fed by admin endpoints. With adminAuth on,
@@ -37,20 +37,7 @@ describe(`Node-RED ${nr.version}: the admin endpoints behind the editor dropdown
   });
 
   /** A bearer token with the user's own permissions (scope ''), or undefined when the sign-in is refused. */
-  async function token(username: string): Promise<string | undefined> {
-    const r = await request(`${(server as NodeRedServer).url}auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        client_id: 'node-red-admin',
-        grant_type: 'password',
-        scope: '',
-        username,
-        password: 'openobd-test',
-      }).toString(),
-    });
-    return r.status === 200 ? r.json<{ access_token: string }>().access_token : undefined;
-  }
+  const token = (username: string) => signIn((server as NodeRedServer).url, username, 'openobd-test');
 
   for (const route of ['openobd/simulator', 'openobd/sessions']) {
     it(`GET ${route}: 401 without a token, 200 with read permission, refused without it`, async function () {

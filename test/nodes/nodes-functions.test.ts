@@ -12,7 +12,7 @@ import {
   statusHistory,
   type AnyMsg,
 } from '../support/nodered';
-import { request, startNodeRed, unsupportedNode, nodeRedPackage } from '../support/nodered-server';
+import { request, signIn, startNodeRed, unsupportedNode, nodeRedPackage } from '../support/nodered-server';
 import { waitFor } from '../support/sim';
 import type { OpenObdSimulator } from '../../simulator';
 
@@ -437,19 +437,9 @@ describe(`Node-RED ${nodeRedVersion()}: the identity route needs the procedure's
   });
 
   async function token(username: string): Promise<string> {
-    const r = await request(`${server!.url}auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        client_id: 'node-red-admin',
-        grant_type: 'password',
-        scope: '',
-        username,
-        password: 'openobd-test',
-      }).toString(),
-    });
-    assert.equal(r.status, 200, r.body);
-    return r.json<{ access_token: string }>().access_token;
+    const bearer = await signIn(server!.url, username, 'openobd-test');
+    assert.ok(bearer, `${username} could not sign in`);
+    return bearer;
   }
 
   const ask = (bearer?: string) =>

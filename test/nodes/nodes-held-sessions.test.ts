@@ -59,6 +59,18 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
       account,
     );
 
+  async function load(f: Array<Record<string, unknown>>): Promise<void> {
+    helper.settings(FAST_SETTINGS as never);
+    await helper.load([openobdNodes, catchNode] as never, f as never);
+  }
+
+  /** Sends a message into node `into` and resolves with the next message at node `out`. */
+  function through(into: string, out: string, msg: AnyMsg = {}): Promise<AnyMsg> {
+    const got = nextMessage(helper.getNode(out));
+    helper.getNode(into).receive(msg);
+    return got;
+  }
+
   async function simulator(): Promise<OpenObdSimulator> {
     return (await currentBuiltinSimulator()) as OpenObdSimulator;
   }
@@ -88,9 +100,7 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
     );
     await helper.load([openobdNodes, catchNode] as never, f as never);
     const started = collect(helper.getNode('started'));
-    const first = nextMessage(helper.getNode('started'));
-    helper.getNode('start').receive({ run: 1 });
-    const a = await first;
+    const a = await through('start', 'started', { run: 1 });
     const statuses = recordStatus(helper.getNode('start'));
     helper.getNode('start').receive({ run: 2 });
     await new Promise((r) => setTimeout(r, 400));
@@ -121,9 +131,7 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
     const f = flow('wait');
     (f.find((n) => n.id === 'start') as Record<string, unknown>).waitSeconds = 0.3;
     await helper.load([openobdNodes, catchNode] as never, f as never);
-    const first = nextMessage(helper.getNode('started'));
-    helper.getNode('start').receive({});
-    const a = await first;
+    const a = await through('start', 'started');
     const caught = nextMessage(helper.getNode('caught'));
     const t0 = Date.now();
     helper.getNode('start').receive({});
@@ -138,15 +146,10 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
 
   it('share, and "reuse" as flows saved before 0.2 say: a second start gets the same live session', async function () {
     for (const saved of ['share', 'reuse']) {
-      helper.settings(FAST_SETTINGS as never);
-      await helper.load([openobdNodes, catchNode] as never, flow(saved) as never);
+      await load(flow(saved));
       const started = collect(helper.getNode('started'));
-      const first = nextMessage(helper.getNode('started'));
-      helper.getNode('start').receive({});
-      const a = await first;
-      const second = nextMessage(helper.getNode('started'));
-      helper.getNode('start').receive({});
-      const b = await second;
+      const a = await through('start', 'started');
+      const b = await through('start', 'started');
       assert.equal(b.openobd.sessionId, a.openobd.sessionId, saved);
       assert.equal(a.openobd.reused, false);
       assert.equal(b.openobd.reused, true);
@@ -158,8 +161,7 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
   });
 
   it('share, two clicks at once: both messages get the one session (no "ticket busy" for our own start in flight)', async function () {
-    helper.settings(FAST_SETTINGS as never);
-    await helper.load([openobdNodes, catchNode] as never, flow('share') as never);
+    await load(flow('share'));
     const started = collect(helper.getNode('started'));
     const caught = collect(helper.getNode('caught'));
     helper.getNode('start').receive({});
@@ -173,36 +175,24 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
   });
 
   it('restart: the held session is ended (by the close policy) and a new one starts', async function () {
-    helper.settings(FAST_SETTINGS as never);
-    await helper.load([openobdNodes, catchNode] as never, flow('restart') as never);
-    const first = nextMessage(helper.getNode('started'));
-    helper.getNode('start').receive({});
-    const a = await first;
-    const second = nextMessage(helper.getNode('started'));
-    helper.getNode('start').receive({});
-    const b = await second;
+    await load(flow('restart'));
+    const a = await through('start', 'started');
+    const b = await through('start', 'started');
     assert.notEqual(b.openobd.sessionId, a.openobd.sessionId);
     assert.equal(b.openobd.reused, false);
     const sim = await simulator();
     assert.equal(sim.sessions.get(a.openobd.sessionId)?.state, 'interrupted');
     assert.equal(await activeOnSimulator(), 1);
     // The old session's id now says what happened to it.
-    const caught = nextMessage(helper.getNode('caught'));
-    helper.getNode('req').receive({ openobd: a.openobd });
-    const c = await caught;
+    const c = await through('req', 'caught', { openobd: a.openobd });
     assert.equal(c.error.code, 'SESSION_ENDED');
     assert.match(c.error.message, /ended by Node-RED to start a new session on the same vehicle/);
   });
 
   it('fail: a second start fails at once with IN_USE, "ticket busy", and the held session goes on', async function () {
-    helper.settings(FAST_SETTINGS as never);
-    await helper.load([openobdNodes, catchNode] as never, flow('fail') as never);
-    const first = nextMessage(helper.getNode('started'));
-    helper.getNode('start').receive({});
-    const a = await first;
-    const caught = nextMessage(helper.getNode('caught'));
-    helper.getNode('start').receive({});
-    const c = await caught;
+    await load(flow('fail'));
+    const a = await through('start', 'started');
+    const c = await through('start', 'caught');
     assert.equal(c.error.code, 'IN_USE');
     assert.equal(c.error.cause.situation, 'ticketBusy');
     assert.equal(statusHistory(helper.getNode('start')).at(-1)?.text, 'ticket busy');
@@ -240,14 +230,9 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
   }
 
   it('another flow never takes over a run\'s session: "fail" names the flow that holds it, "share" waits for it', async function () {
-    helper.settings(FAST_SETTINGS as never);
-    await helper.load([openobdNodes, catchNode] as never, twoFlows('fail') as never);
-    const first = nextMessage(helper.getNode('started2'));
-    helper.getNode('start2').receive({});
-    const a = await first;
-    const caught = nextMessage(helper.getNode('caught'));
-    helper.getNode('start').receive({});
-    const c = await caught;
+    await load(twoFlows('fail'));
+    const a = await through('start2', 'started2');
+    const c = await through('start', 'caught');
     assert.equal(c.error.code, 'IN_USE');
     assert.match(c.error.message, /^Ticket busy: ticket 1001 is in use by flow "Guided check"/);
     assert.equal(c.error.cause.holder, 'Guided check');
@@ -255,15 +240,10 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
     await helper.unload();
 
     // A sharing node of another flow does not join a run that does not share: it waits, then fails.
-    helper.settings(FAST_SETTINGS as never);
-    await helper.load([openobdNodes, catchNode] as never, twoFlows('share', 0.3) as never);
-    const again = nextMessage(helper.getNode('started2'));
-    helper.getNode('start2').receive({});
-    const held = await again;
+    await load(twoFlows('share', 0.3));
+    const held = await through('start2', 'started2');
     const statuses = recordStatus(helper.getNode('start'));
-    const refused = nextMessage(helper.getNode('caught'));
-    helper.getNode('start').receive({});
-    const r = await refused;
+    const r = await through('start', 'caught');
     assert.equal(r.error.code, 'IN_USE');
     assert.ok(
       statuses.some((s) => s.text === 'waiting: ticket 1001 in use by "Guided check"'),
@@ -273,11 +253,8 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
   });
 
   it('another flow that waits starts on the ticket once the run holding it has finished; the run completes', async function () {
-    helper.settings(FAST_SETTINGS as never);
-    await helper.load([openobdNodes, catchNode] as never, twoFlows('wait') as never);
-    const first = nextMessage(helper.getNode('started2'));
-    helper.getNode('start2').receive({});
-    const a = await first;
+    await load(twoFlows('wait'));
+    const a = await through('start2', 'started2');
     const other = outcome('started');
     helper.getNode('start').receive({});
     await new Promise((r) => setTimeout(r, 300));
@@ -297,9 +274,7 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
     helper.settings(FAST_SETTINGS as never);
     const f = flow('wait');
     await helper.load([openobdNodes, catchNode] as never, f as never);
-    const first = nextMessage(helper.getNode('started'));
-    helper.getNode('start').receive({});
-    const a = await first;
+    const a = await through('start', 'started');
     // Redeployed with a change (its name): the same node id, its run goes on.
     const renamed = f.map((n) => (n.id === 'start' ? { ...n, name: 'renamed' } : n));
     await helper.setFlows(renamed as never, 'nodes');
@@ -319,9 +294,7 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
     helper.settings(FAST_SETTINGS as never);
     // 0.01 min = 600 ms
     await helper.load([openobdNodes, catchNode] as never, flow('share', { idleMinutes: 0.01 }) as never);
-    const first = nextMessage(helper.getNode('started'));
-    helper.getNode('start').receive({});
-    const a: AnyMsg = await first;
+    const a = await through('start', 'started');
     const id = a.openobd.sessionId as string;
     // Used every 200 ms for a while: the limit counts from the last use.
     for (let i = 0; i < 6; i++) {
@@ -337,16 +310,13 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
     const sim = await simulator();
     assert.equal(sim.sessions.get(id)?.state, 'interrupted', "ended on openOBD too, by the account's close policy (interrupt)");
     assert.equal(statusHistory(helper.getNode('start')).at(-1)?.text, `${id.slice(0, 8)} ended (idle)`);
-    const caught = nextMessage(helper.getNode('caught'));
-    helper.getNode('req').receive({ openobd: a.openobd });
-    const c = await caught;
+    const c = await through('req', 'caught', { openobd: a.openobd });
     assert.equal(c.error.code, 'SESSION_ENDED');
     assert.match(c.error.message, /^Start a new session: session .* is interrupted \(ended after 1 s without use/);
   });
 
   it('the idle limit with the close policy "finish": finished with RESULT_FAILURE_RUNTIME_ERROR and a description', async function () {
-    helper.settings(FAST_SETTINGS as never);
-    await helper.load([openobdNodes, catchNode] as never, flow('share', { idleMinutes: 0.01, closePolicy: 'finish' }) as never);
+    await load(flow('share', { idleMinutes: 0.01, closePolicy: 'finish' }));
     const sim = await (async () => {
       const first = nextMessage(helper.getNode('started'));
       helper.getNode('start').receive({});

@@ -233,3 +233,16 @@ export async function startNodeRed(options: StartOptions = {}): Promise<NodeRedS
     stop,
   };
 }
+
+/**
+ * A bearer token from Node-RED's admin API for `username` with the user's own permissions (scope ''), or
+ * undefined when the sign-in is refused.
+ */
+export async function signIn(url: string, username: string, password: string): Promise<string | undefined> {
+  const r = await request(`${url}auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: 'node-red-admin', grant_type: 'password', scope: '', username, password }).toString(),
+  });
+  return r.status === 200 ? r.json<{ access_token: string }>().access_token : undefined;
+}
