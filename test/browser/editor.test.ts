@@ -497,8 +497,8 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       await examplesEditor?.close();
     });
 
-    it('lists all thirteen examples under Import > Examples', async function () {
-      assert.equal(EXAMPLES.length, 13);
+    it('lists all fourteen examples under Import > Examples', async function () {
+      assert.equal(EXAMPLES.length, 14);
       await xpage.locator('#red-ui-header-button-sidemenu').click();
       await xpage.locator('#menu-item-import').click();
       await xpage.locator('a[href="#red-ui-clipboard-dialog-import-tab-examples"]').click();
