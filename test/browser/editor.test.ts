@@ -16,12 +16,15 @@ import {
   expectValid,
   findNode,
   importExample,
+  CONFIG_TYPES,
   msg,
   newFlowTab,
+  nodesOutsideView,
   nodeState,
   openEditor,
   openNodeEditor,
   overlappingNodes,
+  pressCancel,
   pressConfigDone,
   pressDone,
   showDebugSidebar,
@@ -51,6 +54,8 @@ const EXAMPLES = fs
   .sort()
   .map((f) => f.replace(/\.json$/, ''));
 const READ_VIN = EXAMPLES.find((e) => /read the vin/i.test(e)) as string;
+/** A small laptop screen: every example must fit the canvas there at zoom 1, palette and sidebar at their default widths. */
+const SMALL_SCREEN = { width: 1366, height: 768 };
 const VIN = 'WVWZZZAU6KW204711';
 const shot = (name: string) => screenshotFile(`${nr.version}-${name}`);
 
@@ -439,6 +444,68 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
       assert.equal(await canvasLabel(page, id), msg('openobd.nodeLabel.finishWith', { result: 'SUCCESS' }));
     });
 
+    it('start session, send request and finish: every select shows the whole text of any option chosen', async function () {
+      const seen: string[] = [];
+      for (const [type, at] of [
+        ['openobd-start-session', { x: 240, y: 320 }],
+        ['openobd-request', { x: 480, y: 320 }],
+        ['openobd-finish', { x: 720, y: 320 }],
+      ] as const) {
+        const id = await dragFromPalette(page, type, at);
+        await openNodeEditor(page, id);
+        seen.push(
+          ...(await page.evaluate(() =>
+            [...document.querySelectorAll('.red-ui-tray select')].filter((s: any) => s.offsetParent).map((s: any) => s.id),
+          )),
+        );
+        assert.deepEqual(await cutSelectTexts(page), [], `the selects of ${type} show their texts`);
+        if (type === 'openobd-start-session')
+          await page
+            .locator('.red-ui-tray')
+            .first()
+            .screenshot({ path: shot('start-dialog') });
+        await pressCancel(page);
+      }
+      // The long ones the issue named are among them.
+      for (const select of ['node-input-ifHeld', 'node-input-result', 'node-input-negative'])
+        assert.ok(seen.includes(select), `${select} was measured`);
+    });
+
+    it('help: code samples wrap inside the help sidebar, nothing is cut on the right', async function () {
+      const cut: string[] = [];
+      for (const type of [...FLOW_TYPES, ...CONFIG_TYPES]) {
+        cut.push(
+          ...(await page.evaluate((t) => {
+            RED.sidebar.help.show(t); // renders at once
+            const help = [...document.querySelectorAll('.red-ui-help')].find(
+              (h: any) => h.offsetParent && h.querySelector('a[href^="https://docs.openobd.com"]'),
+            );
+            if (!help) return [`${t}: no help shown`];
+            const right = Math.min(
+              help.getBoundingClientRect().right,
+              document.getElementById('red-ui-sidebar').getBoundingClientRect().right,
+            );
+            const out: string[] = [];
+            for (const el of help.querySelectorAll('*')) {
+              const r = el.getBoundingClientRect();
+              if (r.width > 0 && (r.right > right + 1 || el.scrollWidth > el.clientWidth + 1))
+                out.push(
+                  `${t}: <${el.tagName.toLowerCase()}> "${el.textContent.trim().slice(0, 50)}" ends ${Math.round(r.right - right)} px past the panel`,
+                );
+            }
+            return out;
+          }, type)),
+        );
+        if (type === 'openobd-request') {
+          const sample = page.locator('.red-ui-help code', { hasText: 'requestId: "7E0", responseId: "7E8"' }).first();
+          await sample.scrollIntoViewIfNeeded();
+          assert.ok(await sample.isVisible(), 'the long code sample of the request help is shown');
+          await page.locator('#red-ui-sidebar').screenshot({ path: shot('help') });
+        }
+      }
+      assert.deepEqual(cut, []);
+    });
+
     it('interrupt: the session id is a TypedInput, live sessions are listed from the runtime, a broken msg property is refused', async function () {
       const id = await dragFromPalette(page, 'openobd-interrupt', { x: 720, y: 160 });
       await openNodeEditor(page, id);
@@ -488,8 +555,8 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
     const tabs: Record<string, string> = {};
 
     before(async function () {
-      // A fresh editor, as a user who just installed the package: nothing deployed, nothing edited.
-      examplesEditor = await openEditor(browser as Browser, (server as NodeRedServer).url);
+      // A fresh editor, as a user who just installed the package: nothing deployed, nothing edited, on a small screen.
+      examplesEditor = await openEditor(browser as Browser, (server as NodeRedServer).url, { viewport: SMALL_SCREEN });
       xpage = examplesEditor.page;
       current = xpage;
     });
@@ -510,7 +577,7 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
     });
 
     for (const example of EXAMPLES) {
-      it(`imports "${example}" from the menu and deploys it without unknown or invalid nodes`, async function () {
+      it(`imports "${example}" from the menu into a tab of that name, all in sight at 1366x768, and deploys it cleanly`, async function () {
         const mark = (server as NodeRedServer).mark();
         const { tab, conflict } = await importExample(xpage, MODULE, example);
         tabs[example] = tab;
@@ -523,6 +590,28 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
         const onTab = await xpage.evaluate((z) => RED.nodes.filterNodes({ z }).length, tab);
         assert.equal(onTab, shipped.filter((n) => n.x !== undefined).length, 'every flow node of the example is on the new tab');
         assert.deepEqual(await tabProblems(xpage, tab), []);
+        // It lands in a tab of its own name, with every node in sight at zoom 1 without scrolling.
+        assert.equal(await xpage.evaluate((z) => RED.nodes.workspace(z).label, tab), example, 'the tab is named after the example');
+        assert.equal(
+          ((await xpage.locator(`#red-ui-tab-${tab} .red-ui-tab-label`).textContent()) || '').trim(),
+          example,
+          'the tab bar shows the name',
+        );
+        const view = await xpage.evaluate(() => {
+          const chart = document.getElementById('red-ui-workspace-chart');
+          return {
+            scale: RED.view.scale(),
+            scroll: [chart.scrollLeft, chart.scrollTop],
+            palette: document.getElementById('red-ui-palette').offsetWidth,
+            sidebar: document.getElementById('red-ui-sidebar').offsetWidth,
+          };
+        });
+        assert.deepEqual(
+          [view.scale, view.scroll],
+          [1, [0, 0]],
+          `the new tab shows at zoom 1, unscrolled (palette ${view.palette} px, sidebar ${view.sidebar} px)`,
+        );
+        assert.deepEqual(await nodesOutsideView(xpage, tab), [], `every node is in sight at ${SMALL_SCREEN.width}x${SMALL_SCREEN.height}`);
         assert.deepEqual(await overlappingNodes(xpage, tab), [], 'no node covers another on the canvas');
         await deploy(xpage);
         // One shared account, however many examples were imported.
@@ -555,7 +644,15 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
             );
             throw new Error(`the openOBD nodes did not report a ready account:\n  ${statuses.join('\n  ')}`);
           });
+        // The statuses under the nodes (each account's "ready", a procedure's "online") are in sight and cover nothing.
+        assert.ok((await shownStatuses(xpage, tab)) > 0, 'the deployed example shows statuses');
+        assert.deepEqual(await overlappingNodes(xpage, tab), [], 'no status runs into a node or another status');
+        assert.deepEqual(await nodesOutsideView(xpage, tab), [], 'every node and its status is in sight');
         assert.deepEqual((server as NodeRedServer).errorsSince(mark), [], 'Node-RED logged no error');
+        // A new procedure asks for one more deploy to keep its identity (its note would cover the tab bar): do so.
+        await keepProcedureIdentities(xpage, tab);
+        await xpage.waitForFunction(() => $('.red-ui-notification:visible').length === 0, null, { timeout: 10000 }).catch(() => undefined);
+        await xpage.screenshot({ path: shot(`example-${example.slice(0, 2)}`) });
         if (example === READ_VIN) await xpage.screenshot({ path: shot('example') });
       });
 
@@ -583,6 +680,8 @@ describe(`Node-RED ${nr.version} in Chromium: the openOBD editor`, function () {
           assert.equal(errors, 0, 'no error message in the debug sidebar');
           // The session was finished: the finish node reports it.
           await pane.locator('.red-ui-debug-msg', { hasText: 'finished' }).first().waitFor({ state: 'visible', timeout: 15000 });
+          // The statuses a run leaves (the session's id, finished) cover nothing either.
+          assert.deepEqual(await overlappingNodes(xpage, tab), [], 'no status of the run runs into a node or another status');
         });
       }
     }
@@ -790,4 +889,52 @@ async function selectSimulatorAccount(page: Page): Promise<void> {
   assert.ok(id, 'a simulator account exists (added by the start session test)');
   await page.locator('#node-input-account').selectOption(id as string);
   await page.locator('#node-input-account').dispatchEvent('change');
+}
+
+/** How many nodes of the tab show a status under them. */
+async function shownStatuses(page: Page, tab: string): Promise<number> {
+  return page.evaluate(
+    (z) =>
+      RED.nodes.filterNodes({ z }).filter((n: any) => {
+        const group = document.getElementById(n.id)?.querySelector('.red-ui-flow-node-status-group');
+        return n.status && n.status.text && group && group.style.display !== 'none';
+      }).length,
+    tab,
+  );
+}
+
+/** Presses "Deploy" in the note a new dashboard procedure of the tab shows (its identity is kept by one more deploy). */
+async function keepProcedureIdentities(page: Page, tab: string): Promise<void> {
+  const procedures = await page.evaluate((z) => RED.nodes.filterNodes({ z, type: 'openobd-dashboard-procedure' }).length, tab);
+  if (!procedures) return;
+  const note = page.locator('.red-ui-notification', { has: page.locator('.openobd-identity-note') });
+  await note.first().waitFor({ state: 'visible', timeout: 15000 });
+  while ((await note.count()) > 0) {
+    await note.first().locator('button.primary').click();
+    await page.waitForFunction(() => !RED.nodes.dirty(), null, { timeout: 30000 });
+    await page.waitForTimeout(500);
+  }
+}
+
+/**
+ * Every option of each visible select of the open dialog, as the select shows it when chosen: its text's width
+ * (in the select's font) against the room inside the select (its width less padding and the drop-down arrow).
+ */
+async function cutSelectTexts(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const ARROW = 20; // Chromium's drop-down arrow and its margin
+    const ctx = document.createElement('canvas').getContext('2d');
+    const cut: string[] = [];
+    for (const select of document.querySelectorAll('.red-ui-tray select')) {
+      if (!select.offsetParent) continue;
+      const style = getComputedStyle(select);
+      ctx.font = style.font;
+      const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - ARROW;
+      for (const option of select.options) {
+        const width = ctx.measureText(option.text).width;
+        if (width > room) cut.push(`#${select.id} "${option.text}": ${Math.round(width)} px of text in ${Math.round(room)} px`);
+      }
+    }
+    return cut;
+  });
 }

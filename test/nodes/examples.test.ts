@@ -22,14 +22,13 @@ type FlowNode = Record<string, unknown> & { id: string; type: string; name?: str
 /** An example as shipped, on a tab, with every debug node replaced by a test helper that records it. */
 function loadExample(file: string): FlowNode[] {
   const nodes = JSON.parse(fs.readFileSync(path.join(EXAMPLES, file), 'utf8')) as FlowNode[];
-  return [
-    { id: 'tab', type: 'tab', label: file },
-    ...nodes.map((n) => {
-      if (CONFIG_TYPES.has(n.type)) return n;
-      const placed = { ...n, z: 'tab' };
-      return n.type === 'debug' ? { id: n.id, type: 'helper', name: n.name, z: 'tab', x: n.x, y: n.y, wires: [] } : placed;
-    }),
-  ];
+  // Each example brings its own tab (the one Import > Examples makes): its flow nodes sit on it, its config nodes are global.
+  const tab = nodes.find((n) => n.type === 'tab');
+  if (!tab) throw new Error(`${file} has no tab node`);
+  const astray = nodes.filter((n) => n !== tab && n.z !== (CONFIG_TYPES.has(n.type) ? undefined : tab.id));
+  if (astray.length)
+    throw new Error(`${file}: not where they belong: ${astray.map((n) => `${n.type} ${n.id} (z ${String(n.z)})`).join(', ')}`);
+  return nodes.map((n) => (n.type === 'debug' ? { id: n.id, type: 'helper', name: n.name, z: n.z, x: n.x, y: n.y, wires: [] } : n));
 }
 
 function byName(flow: FlowNode[], type: string, name: string): string {

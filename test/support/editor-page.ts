@@ -40,10 +40,14 @@ export interface Editor {
 }
 
 /** Opens the editor in a new browser context and waits until the openOBD nodes and the flows are loaded. */
-export async function openEditor(browser: Browser, url: string, options: { dark?: boolean; locale?: string } = {}): Promise<Editor> {
+export async function openEditor(
+  browser: Browser,
+  url: string,
+  options: { dark?: boolean; locale?: string; viewport?: { width: number; height: number } } = {},
+): Promise<Editor> {
   // The editor speaks the browser's language (navigator.language) unless the user chose one.
   const context = await browser.newContext({
-    viewport: { width: 1600, height: 1000 },
+    viewport: options.viewport ?? { width: 1600, height: 1000 },
     locale: options.locale ?? 'en-US',
     colorScheme: options.dark ? 'dark' : 'light',
   });
@@ -258,7 +262,11 @@ export async function canvasLabel(page: Page, id: string): Promise<string> {
   return (text || '').replace(/\s+/g, ' ').trim();
 }
 
-/** Imports one example through the main menu: Import > Examples > @obdflow/node-red-openobd > file, into a new flow. */
+/**
+ * Imports one example through the main menu: Import > Examples > @obdflow/node-red-openobd > file, "new flow".
+ * An example that brings its own tab lands there (Node-RED adds the tab without showing it: the helper clicks it,
+ * as a person does); one without lands in a new "Flow N" tab, hanging on the mouse until a click places it.
+ */
 export async function importExample(page: Page, moduleName: string, file: string): Promise<{ conflict: boolean; tab: string }> {
   await page.locator('#red-ui-header-button-sidemenu').click();
   await page.locator('#menu-item-import').click();
@@ -297,68 +305,135 @@ export async function importExample(page: Page, moduleName: string, file: string
   if (!picked) throw new Error(`could not pick "${file}" under Import > Examples > ${moduleName}`);
   await page.locator('#red-ui-clipboard-dialog-import-opt-new').click();
   await page.waitForFunction(okEnabled);
-  const before = await page.evaluate(() => RED.workspaces.active());
+  const before = await page.evaluate(() => ({
+    active: RED.workspaces.active() as string,
+    tabs: RED.nodes.getWorkspaceOrder() as string[],
+  }));
   await ok.click();
   await ok.waitFor({ state: 'hidden' });
 
   // Should Node-RED find imported ids that already exist, it asks what to do: the caller asserts it did
   // not (the examples share identical config nodes); "Import copy" would keep the existing ones.
   const copy = page.locator('.red-ui-notification button', { hasText: /import copy/i });
-  const state = await page.waitForFunction(
-    () => {
-      if ($('.red-ui-notification button:visible').filter((_i: number, b: any) => /import copy/i.test($(b).text())).length)
-        return 'conflict';
-      return RED.view.state() === RED.state.IMPORT_DRAGGING ? 'dragging' : false;
-    },
-    null,
-    { timeout: 15000 },
-  );
-  const conflict = (await state.jsonValue()) === 'conflict';
+  // The tab the import added with nodes on it, or 'conflict', or 'dragging'.
+  const outcome = async () =>
+    (
+      await page.waitForFunction(
+        (tabsBefore: string[]) => {
+          if ($('.red-ui-notification button:visible').filter((_i: number, b: any) => /import copy/i.test($(b).text())).length)
+            return 'conflict';
+          if (RED.view.state() === RED.state.IMPORT_DRAGGING) return 'dragging';
+          const added = RED.nodes
+            .getWorkspaceOrder()
+            .find((id: string) => !tabsBefore.includes(id) && RED.nodes.filterNodes({ z: id }).length > 0);
+          return added ? `tab:${added}` : false;
+        },
+        before.tabs,
+        { timeout: 15000 },
+      )
+    ).jsonValue() as Promise<string>;
+  let state = await outcome();
+  const conflict = state === 'conflict';
   if (conflict) {
     await copy.click();
-    await page.waitForFunction(() => RED.view.state() === RED.state.IMPORT_DRAGGING, null, { timeout: 15000 });
+    state = await outcome();
   }
-  // The imported nodes hang on the mouse until a click places them.
-  const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
-  if (!chart) throw new Error('no canvas');
-  await page.mouse.move(chart.x + 150, chart.y + 100);
-  await page.mouse.move(chart.x + 160, chart.y + 110);
-  await page.mouse.click(chart.x + 160, chart.y + 110);
-  await page.waitForFunction(() => RED.view.state() === RED.state.DEFAULT, null, { timeout: 15000 });
+  if (state === 'dragging') {
+    // The imported nodes hang on the mouse until a click places them.
+    const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
+    if (!chart) throw new Error('no canvas');
+    await page.mouse.move(chart.x + 150, chart.y + 100);
+    await page.mouse.move(chart.x + 160, chart.y + 110);
+    await page.mouse.click(chart.x + 160, chart.y + 110);
+    await page.waitForFunction(() => RED.view.state() === RED.state.DEFAULT, null, { timeout: 15000 });
+  } else if (state.startsWith('tab:')) {
+    const added = state.slice(4);
+    await page.locator(`#red-ui-tab-${added.replace('.', '-')}`).click();
+    await page.waitForFunction((id) => RED.workspaces.active() === id, added, { timeout: 15000 });
+  }
   const tab = await page.evaluate(() => RED.workspaces.active());
-  if (tab === before) throw new Error(`importing ${file} into a new flow left the editor on the same tab`);
+  if (tab === before.active) throw new Error(`importing ${file} into a new flow left the editor on the same tab`);
   return { conflict, tab };
 }
 
-/** Problems the editor sees on a tab before a deploy: unknown types, invalid nodes (and their config nodes). */
 /**
- * Nodes of a tab that a person would see overlap on the canvas (their boxes as drawn, with room for the
- * ports between them): labels hidden under other nodes, wires running behind them. The tab must be shown.
+ * What a person would see overlap on a tab's canvas: node boxes as drawn (with room for the ports between
+ * them), so labels hidden under other nodes, wires running behind them; and each status shown under a node
+ * (its dot and text, as the SVG draws it) that runs into another node or another status. The tab must be shown.
  */
 export async function overlappingNodes(page: Page, tab: string): Promise<string[]> {
   return page.evaluate((z) => {
     const PORT = 10; // a port sticks out 5 px on each side of a node
-    const boxes = RED.nodes
-      .filterNodes({ z })
-      .filter((n: any) => typeof n.w === 'number' && typeof n.h === 'number')
-      .map((n: any) => ({
-        name: `${n.type} "${n.name || n.id}"`,
-        left: n.x - n.w / 2 - PORT / 2,
-        right: n.x + n.w / 2 + PORT / 2,
-        top: n.y - n.h / 2,
-        bottom: n.y + n.h / 2,
-      }));
+    type Box = { name: string; id: string; left: number; right: number; top: number; bottom: number };
+    const nodes = RED.nodes.filterNodes({ z }).filter((n: any) => typeof n.w === 'number' && typeof n.h === 'number');
+    const boxes: Box[] = nodes.map((n: any) => ({
+      name: `${n.type} "${n.name || n.id}"`,
+      id: n.id,
+      left: n.x - n.w / 2 - PORT / 2,
+      right: n.x + n.w / 2 + PORT / 2,
+      top: n.y - n.h / 2,
+      bottom: n.y + n.h / 2,
+    }));
+    // A status group sits at translate(dx, h + 3) from the node's top left corner; its box is in its own coordinates.
+    const statuses: Box[] = [];
+    for (const n of nodes) {
+      const group = document.getElementById(n.id)?.querySelector('.red-ui-flow-node-status-group');
+      if (!group || group.style.display === 'none') continue;
+      const b = group.getBBox();
+      if (!b.width) continue;
+      const t = group.transform.baseVal.consolidate();
+      const left = n.x - n.w / 2 + (t ? t.matrix.e : 0) + b.x;
+      const top = n.y - n.h / 2 + (t ? t.matrix.f : 0) + b.y;
+      statuses.push({
+        name: `the status "${(n.status && n.status.text) || ''}" of ${n.type} "${n.name || n.id}"`,
+        id: n.id,
+        left,
+        right: left + b.width,
+        top,
+        bottom: top + b.height,
+      });
+    }
+    const meet = (a: Box, b: Box) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
     const found: string[] = [];
     for (let i = 0; i < boxes.length; i++)
-      for (let j = i + 1; j < boxes.length; j++) {
-        const a = boxes[i];
-        const b = boxes[j];
-        if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) found.push(`${a.name} / ${b.name}`);
-      }
+      for (let j = i + 1; j < boxes.length; j++) if (meet(boxes[i], boxes[j])) found.push(`${boxes[i].name} / ${boxes[j].name}`);
+    for (let i = 0; i < statuses.length; i++) {
+      for (const b of boxes) if (b.id !== statuses[i].id && meet(statuses[i], b)) found.push(`${statuses[i].name} / ${b.name}`);
+      for (let j = i + 1; j < statuses.length; j++)
+        if (meet(statuses[i], statuses[j])) found.push(`${statuses[i].name} / ${statuses[j].name}`);
+    }
     return found;
   }, tab);
 }
 
+/**
+ * The nodes of the shown tab that are not wholly inside the visible canvas at the present zoom and scroll: each
+ * node as drawn (box, ports, Inject button, status under it) against the canvas without its scroll bars.
+ */
+export async function nodesOutsideView(page: Page, tab: string): Promise<string[]> {
+  return page.evaluate((z) => {
+    const chart = document.getElementById('red-ui-workspace-chart');
+    const c = chart.getBoundingClientRect();
+    const view = { left: c.left, top: c.top, right: c.left + chart.clientWidth, bottom: c.top + chart.clientHeight };
+    const out: string[] = [];
+    for (const n of RED.nodes.filterNodes({ z })) {
+      const el = document.getElementById(n.id);
+      if (!el) {
+        out.push(`${n.type} "${n.name || n.id}" is not drawn`);
+        continue;
+      }
+      const r = el.getBoundingClientRect();
+      if (r.left < view.left || r.top < view.top || r.right > view.right || r.bottom > view.bottom)
+        out.push(
+          `${n.type} "${n.name || n.id}" reaches ${Math.round(r.left - view.left)}..${Math.round(r.right - view.left)} x ` +
+            `${Math.round(r.top - view.top)}..${Math.round(r.bottom - view.top)} in a ${chart.clientWidth} x ${chart.clientHeight} view`,
+        );
+    }
+    return out;
+  }, tab);
+}
+
+/** Problems the editor sees on a tab before a deploy: unknown types, invalid nodes (and their config nodes). */
 export async function tabProblems(page: Page, tab: string): Promise<string[]> {
   return page.evaluate((z) => {
     const problems: string[] = [];
