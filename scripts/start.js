@@ -81,19 +81,12 @@ module.exports = {
   );
 }
 
-// The example as a deployed flow: on its own tab, every non-config node placed on it.
+// The example as a deployed flow, on the tab it carries (named after the example), as the Import menu would.
 const flowsFile = path.join(userDir, 'flows.json');
 if (flag('--reset') || !fs.existsSync(flowsFile)) {
   const nodes = JSON.parse(fs.readFileSync(exampleFile, 'utf8'));
-  const tab = {
-    id: '0b0d00000000f001',
-    type: 'tab',
-    label: 'Read the VIN',
-    disabled: false,
-    info: 'The "Read the VIN and identify the car" example on the built-in openOBD simulator. Click the Inject button.',
-  };
-  const isConfig = (n) => n.type === 'openobd-account' || n.type === 'openobd-ecu';
-  fs.writeFileSync(flowsFile, JSON.stringify([tab, ...nodes.map((n) => (isConfig(n) ? n : { ...n, z: tab.id }))], null, 2));
+  if (!nodes.some((n) => n.type === 'tab')) throw new Error(`${exampleFile} has no tab of its own`);
+  fs.writeFileSync(flowsFile, JSON.stringify(nodes, null, 2));
 }
 
 const useNr5 = flag('--nr5') || (!flag('--nr4') && modernNode());

@@ -135,14 +135,17 @@ describe('the package as users install it (npm pack, npm install in a Node-RED u
     assert.equal(ours[0]!.err, undefined, `loaded without an error\n${log}`);
     assert.ok(ours[0]!.types.includes('openobd-start-session'), ours[0]!.types.join(', '));
 
-    // 4. The example, from the path the Import → Examples menu reads, deployed unchanged on a tab.
+    // 4. The example, from the path the Import → Examples menu reads, deployed unchanged.
     const example = (await (
       await fetch(`${base}/library/examples/flows/@obdflow/node-red-openobd/${encodeURIComponent(EXAMPLE)}`)
     ).json()) as Array<Record<string, unknown> & { id: string; type: string }>;
     assert.ok(Array.isArray(example) && example.length > 5, JSON.stringify(example).slice(0, 200));
-    const tab = { id: 'pkgtab', type: 'tab', label: 'example' };
-    const config = new Set(['openobd-account', 'openobd-ecu']);
-    const flows = [tab, ...example.map((n) => (config.has(n.type) ? n : { ...n, z: tab.id }))];
+    // It carries its own tab, so it deploys as it is.
+    assert.ok(
+      example.some((n) => n.type === 'tab'),
+      'the example has a tab of its own',
+    );
+    const flows = example;
     const deployed = await fetch(`${base}/flows`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },

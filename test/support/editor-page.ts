@@ -463,7 +463,7 @@ export async function tabProblems(page: Page, tab: string): Promise<string[]> {
 /** Deploys with the Deploy button; fails with the text of any confirmation Node-RED shows instead. */
 export async function deploy(page: Page): Promise<void> {
   // Counted through the editor's own "deploy" event: the workspace may turn dirty again right after a deploy
-  // (a procedure that got a new identity asks for one more), so "not dirty" alone can be missed.
+  // (a change made while it ran), so "not dirty" alone can be missed.
   const before = await page.evaluate(() => {
     const w = window as unknown as { openobdDeploys?: number };
     if (w.openobdDeploys === undefined) {
@@ -477,10 +477,9 @@ export async function deploy(page: Page): Promise<void> {
     (count) => {
       if ((window as unknown as { openobdDeploys: number }).openobdDeploys > count) return 'deployed';
       // A confirmation (unknown types, invalid nodes, conflicts) or an error notification instead of a deploy
-      // (not the note that asks for one more deploy to keep a procedure's new identity, nor the notice of the
-      // sessions the deploy ended).
+      // (not the notice of the sessions the deploy ended).
       const dialog = $('.ui-dialog:visible, .red-ui-notification-error:visible, .red-ui-notification-warning:visible').not(
-        ':has(.openobd-identity-note), :has(.openobd-sessions-ended)',
+        ':has(.openobd-sessions-ended)',
       );
       return dialog.length ? `Node-RED asked before deploying: ${dialog.text().replace(/\s+/g, ' ').trim()}` : false;
     },
