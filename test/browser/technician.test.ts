@@ -296,6 +296,12 @@ describe(`Node-RED ${nr.version} in Chromium: the technician view`, function () 
 
   it("a procedure's identity: the editor gets it when example 08 is imported, one deploy saves it (no note), a restart keeps it; the signature is never exported nor logged", async function () {
     // A fresh import (the account may or may not be deployed already): the editor asks for the identity on add.
+    // An earlier test imported and deployed 08 (its node id has an identity already): a fresh Node-RED and editor.
+    await editor?.close();
+    await server?.stop();
+    server = await startNodeRed();
+    editor = await openEditor(browser!, server.url);
+    page = editor.page;
     const { tab } = await importExample(page, MODULE, '08 A procedure started from the dashboard');
     const nodeId = await findNode(page, tab, 'openobd-dashboard-procedure');
     const handle = await page.waitForFunction(
