@@ -93,7 +93,16 @@ describe('Sessions across crashes and Node-RED instances', function () {
     return nr;
   }
 
-  const go = async (nr: NodeRedServer) => assert.equal((await request(`${nr.url}inject/go`, { method: 'POST' })).status, 200);
+  /** Presses "go": the inject node answers 404 until Node-RED has started the flows, which follows the editor's 200. */
+  async function go(nr: NodeRedServer): Promise<void> {
+    const deadline = Date.now() + 20000;
+    for (;;) {
+      const r = await request(`${nr.url}inject/go`, { method: 'POST' });
+      if (r.status === 200) return;
+      if (r.status !== 404 || Date.now() > deadline) assert.fail(`inject go: HTTP ${r.status} ${r.body}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
   const open = () => [...sim!.sessions.values()].filter((s) => s.ticketId === '1001' && (s.state === 'active' || s.state === 'available'));
   const active = () => open().filter((s) => s.state === 'active');
   /** The start's debug node wrote its message to the log. */
