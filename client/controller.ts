@@ -18,7 +18,7 @@ import { Secret } from './secret';
 import { isFinalState, sessionInfoFromWire, type SessionInfo } from './session-info';
 import { Session, type EndCause, type SessionOptions } from './session';
 import { FunctionBroker, type FunctionBrokerOptions } from './function-broker';
-import type { Authenticate, EmptyMessage, SessionInfoListMessage, SessionInfoMessage, TokenMessage } from '../protocol';
+import type { Authenticate, EmptyMessage, IdMessage, SessionInfoListMessage, SessionInfoMessage, TokenMessage } from '../protocol';
 
 /** Partner API credentials. Blank fields fall back to the official environment variables. */
 export interface PartnerCredentials {
@@ -256,20 +256,18 @@ export class SessionController extends EventEmitter {
   /** Starts a session on a ticket (billed, production use). Never retried: it may have reached the server. */
   async startSessionOnTicket(ticketId: string): Promise<SessionInfo> {
     const value = requireId(ticketId, 'ticket id');
-    return sessionInfoFromWire(await this.#call<{ value: string }, SessionInfoMessage>('startSessionOnTicket', { value }, false));
+    return sessionInfoFromWire(await this.#call<IdMessage, SessionInfoMessage>('startSessionOnTicket', { value }, false));
   }
 
   /** Starts a session on a connector (development only, not billed). Never retried. */
   async startSessionOnConnector(connectorId: string): Promise<SessionInfo> {
     const value = requireId(connectorId, 'connector id');
-    return sessionInfoFromWire(await this.#call<{ value: string }, SessionInfoMessage>('startSessionOnConnector', { value }, false));
+    return sessionInfoFromWire(await this.#call<IdMessage, SessionInfoMessage>('startSessionOnConnector', { value }, false));
   }
 
   async getSession(sessionId: string): Promise<SessionInfo> {
     const value = requireId(sessionId, 'session id');
-    return sessionInfoFromWire(
-      await this.#call<{ value: string }, SessionInfoMessage>('getSession', { value }, true).catch(forgotten(value)),
-    );
+    return sessionInfoFromWire(await this.#call<IdMessage, SessionInfoMessage>('getSession', { value }, true).catch(forgotten(value)));
   }
 
   /**
@@ -278,9 +276,7 @@ export class SessionController extends EventEmitter {
    */
   async sessionState(sessionId: string, timeoutMs: number): Promise<string> {
     const value = requireId(sessionId, 'session id');
-    const info = await this.#call<{ value: string }, SessionInfoMessage>('getSession', { value }, true, { timeoutMs }).catch(
-      forgotten(value),
-    );
+    const info = await this.#call<IdMessage, SessionInfoMessage>('getSession', { value }, true, { timeoutMs }).catch(forgotten(value));
     return info.state;
   }
 
@@ -300,7 +296,7 @@ export class SessionController extends EventEmitter {
     let info: SessionInfo;
     try {
       info = sessionInfoFromWire(
-        await this.#call<{ value: string }, SessionInfoMessage>('interruptSession', { value }, true).catch(forgotten(value)),
+        await this.#call<IdMessage, SessionInfoMessage>('interruptSession', { value }, true).catch(forgotten(value)),
       );
     } finally {
       for (const done of asked) done();

@@ -18,6 +18,7 @@ import type {
   FunctionRegistrationMessage,
   FunctionSignatureMessage,
   FunctionUpdateMessage,
+  IdMessage,
   SessionInfoMessage,
   TokenMessage,
   VariableListMessage,
@@ -293,7 +294,7 @@ export class FunctionBroker extends EventEmitter {
 
   /** What the broker knows of a function: its details, state and visibility. */
   async getRegistration(id: string): Promise<{ id: string; name: string; version: string; state: string; visibility: string }> {
-    const r = await this.#call<{ value: string }, FunctionRegistrationMessage>('getFunctionRegistration', { value: id });
+    const r = await this.#call<IdMessage, FunctionRegistrationMessage>('getFunctionRegistration', { value: id });
     return {
       id: r.details?.id ?? id,
       name: r.details?.name ?? '',

@@ -347,3 +347,82 @@ export interface FunctionSignatureMessage {
   id: string;
   signature: string;
 }
+
+/** The single `string value` of TicketId, ConnectorId, SessionId and FunctionId. */
+export interface IdMessage {
+  value: string;
+}
+
+/** One openOBD call: how it streams, the message it sends and the one it answers. */
+export interface OpenObdCall<Kind extends 'unary' | 'clientStream' | 'serverStream' | 'bidi', Request, Response> {
+  kind: Kind;
+  request: Request;
+  response: Response;
+}
+
+/**
+ * The calls this package makes, by service and method wire name (a unit test checks them, and the
+ * messages above, against proto/). The simulator serves every call of proto/.
+ */
+export interface OpenObdCalls {
+  sessionController: {
+    getSessionControllerToken: OpenObdCall<'unary', Authenticate, TokenMessage>;
+    startSessionOnTicket: OpenObdCall<'unary', IdMessage, SessionInfoMessage>;
+    startSessionOnConnector: OpenObdCall<'unary', IdMessage, SessionInfoMessage>;
+    getSession: OpenObdCall<'unary', IdMessage, SessionInfoMessage>;
+    interruptSession: OpenObdCall<'unary', IdMessage, SessionInfoMessage>;
+    getSessionList: OpenObdCall<'unary', EmptyMessage, SessionInfoListMessage>;
+  };
+  session: {
+    authenticate: OpenObdCall<'unary', EmptyMessage, TokenMessage>;
+    openSessionTokenStream: OpenObdCall<'serverStream', EmptyMessage, TokenMessage>;
+    finish: OpenObdCall<'unary', ServiceResultMessage, EmptyMessage>;
+  };
+  config: {
+    configureBus: OpenObdCall<'clientStream', BusConfigurationMessage, EmptyMessage>;
+    getConfiguration: OpenObdCall<'unary', EmptyMessage, ConfigurationMessage>;
+  };
+  can: {
+    openIsotpStream: OpenObdCall<'bidi', IsotpMessageMessage, IsotpMessageMessage>;
+    openRawStream: OpenObdCall<'bidi', RawFrameMessage, RawFrameMessage>;
+    openTp20Stream: OpenObdCall<'bidi', Tp20MessageMessage, Tp20MessageMessage>;
+  };
+  kline: {
+    openKlineStream: OpenObdCall<'bidi', KlineMessageMessage, KlineMessageMessage>;
+  };
+  doip: {
+    openDoipStream: OpenObdCall<'bidi', DoipMessageMessage, DoipMessageMessage>;
+  };
+  terminal15: {
+    openTerminal15Stream: OpenObdCall<'serverStream', EmptyMessage, Terminal15MessageMessage>;
+  };
+  connectionMonitor: {
+    getConnectorInformation: OpenObdCall<'unary', EmptyMessage, ConnectorInformationMessage>;
+    openConnectorInformationStream: OpenObdCall<'serverStream', EmptyMessage, ConnectorInformationMessage>;
+  };
+  vehicleInfo: {
+    getEcuList: OpenObdCall<'unary', EmptyMessage, EcuListMessage>;
+  };
+  userInterface: {
+    openControlStream: OpenObdCall<'bidi', ControlMessage, ControlMessage>;
+  };
+  function: {
+    startFunctionContext: OpenObdCall<'unary', EmptyMessage, FunctionContextMessage>;
+    monitorFunctionContext: OpenObdCall<'serverStream', FunctionContextMessage, FunctionContextMessage>;
+    setFunctionArgument: OpenObdCall<'unary', VariableMessage, EmptyMessage>;
+    getFunctionArgumentList: OpenObdCall<'unary', EmptyMessage, VariableListMessage>;
+    setFunctionResult: OpenObdCall<'unary', VariableMessage, EmptyMessage>;
+    getFunctionResultList: OpenObdCall<'unary', EmptyMessage, VariableListMessage>;
+    getVariableList: OpenObdCall<'unary', VariableSelectionMessage, VariableListMessage>;
+    setVariable: OpenObdCall<'unary', VariableMessage, EmptyMessage>;
+    getVariable: OpenObdCall<'unary', VariableMessage, VariableMessage>;
+    deleteVariable: OpenObdCall<'unary', VariableMessage, EmptyMessage>;
+  };
+  functionBroker: {
+    getFunctionBrokerToken: OpenObdCall<'unary', Authenticate, TokenMessage>;
+    openFunctionStream: OpenObdCall<'bidi', FunctionUpdateMessage, FunctionUpdateMessage>;
+    runFunction: OpenObdCall<'unary', FunctionCallMessage, FunctionUpdateMessage>;
+    getFunctionRegistration: OpenObdCall<'unary', IdMessage, FunctionRegistrationMessage>;
+    generateFunctionSignature: OpenObdCall<'unary', EmptyMessage, FunctionSignatureMessage>;
+  };
+}
