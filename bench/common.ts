@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { VehicleDefinition } from '../simulator/vehicle/types';
+import { account, custom, ecu, onTab, tab } from '../test/support/flow-builder';
 
 /** The package root (bench/ compiles into dist/bench/). */
 export const ROOT = findRoot();
@@ -286,40 +287,12 @@ export async function startNodeRed(flows: FlowNode[], extraSettings: Record<stri
 
 /** Account + ECU config nodes pointing at a simulator child, and the tab. */
 export function baseFlow(port: number): FlowNode[] {
-  return [
-    { id: 'tab', type: 'tab', label: 'bench' },
-    {
-      id: 'account',
-      type: 'openobd-account',
-      name: 'bench',
-      mode: 'custom',
-      host: '127.0.0.1',
-      port,
-      tls: false,
-      allowInsecure: false,
-      clusterId: '001',
-      closePolicy: 'interrupt',
-    },
-    {
-      id: 'engine',
-      type: 'openobd-ecu',
-      name: 'Engine',
-      busName: 'OBD-CAN',
-      pinPlus: 6,
-      pinMinus: 14,
-      bitRate: 500,
-      requestId: '7E0',
-      responseId: '7E8',
-      functional: false,
-      padding: 'default',
-      keepAlive: false,
-    },
-  ];
+  return [tab('bench'), account({ name: 'bench', ...custom(port) }), ecu()];
 }
 
 /** A flow node on the tab (x/y make it a flow node, not a config node). */
 export function flowNode(n: FlowNode): FlowNode {
-  return { z: 'tab', x: 100, y: 100, ...n };
+  return onTab(n, { x: 100, y: 100 });
 }
 
 /**

@@ -36,6 +36,7 @@ import {
   summarize,
   type Summary,
 } from './common';
+import { request as requestNode, startSession as startSessionNode } from '../test/support/flow-builder';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -185,31 +186,10 @@ export async function runLatency(options: { quick?: boolean; profileMode?: strin
     // (c)
     const red = await startNodeRed([
       ...baseFlow(sim.port),
-      flowNode({
-        id: 'start',
-        type: 'openobd-start-session',
-        account: 'account',
-        targetType: 'ticket',
-        target: 'payload',
-        targetSource: 'msg',
-        wires: [['started']],
-      }),
+      startSessionNode({ to: ['started'] }),
       flowNode({ id: 'started', type: 'junction', wires: [] }),
       flowNode({ id: 'in', type: 'junction', wires: [['req']] }),
-      flowNode({
-        id: 'req',
-        type: 'openobd-request',
-        ecu: 'engine',
-        request: '',
-        output: 'hex',
-        negative: 'error',
-        timeout: '',
-        pendingTimeout: '',
-        overallTimeout: '',
-        decode: true,
-        outputs: 1,
-        wires: [['out']],
-      }),
+      requestNode({ timeout: '', pendingTimeout: '', overallTimeout: '', to: ['out'] }),
       flowNode({ id: 'out', type: 'junction', wires: [] }),
       // Node-RED's own cost of the same two hops, without the wire: junction → junction → junction.
       flowNode({ id: 'hopIn', type: 'junction', wires: [['hopMid']] }),

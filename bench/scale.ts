@@ -23,6 +23,7 @@ import {
   startNodeRed,
   waitUntil,
 } from './common';
+import { request, startSession } from '../test/support/flow-builder';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -107,31 +108,10 @@ export async function runScale(options: {
     const red = await startNodeRed(
       [
         ...baseFlow(sim.port),
-        flowNode({
-          id: 'start',
-          type: 'openobd-start-session',
-          account: 'account',
-          targetType: 'ticket',
-          target: 'payload',
-          targetSource: 'msg',
-          wires: [['started']],
-        }),
+        startSession({ to: ['started'] }),
         flowNode({ id: 'started', type: 'junction', wires: [] }),
         flowNode({ id: 'in', type: 'junction', wires: [['req']] }),
-        flowNode({
-          id: 'req',
-          type: 'openobd-request',
-          ecu: 'engine',
-          request: '',
-          output: 'hex',
-          negative: 'error',
-          timeout: '',
-          pendingTimeout: '',
-          overallTimeout: '',
-          decode: true,
-          outputs: 1,
-          wires: [['out']],
-        }),
+        request({ timeout: '', pendingTimeout: '', overallTimeout: '', to: ['out'] }),
         flowNode({ id: 'out', type: 'junction', wires: [] }),
         flowNode({ id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }),
         flowNode({ id: 'caught', type: 'junction', wires: [] }),

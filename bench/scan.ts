@@ -16,6 +16,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { FlowSink, SIM_CREDENTIALS, SimChild, baseFlow, flowNode, median, runAsWorker, startNodeRed } from './common';
+import { startSession } from '../test/support/flow-builder';
 import { SessionController, detectedEcus, scanPlan, type Session } from '../client';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -80,16 +81,7 @@ export async function runScanBench(runs: number): Promise<ScanBenchResult> {
   try {
     const flow = [
       ...baseFlow(sim.port),
-      flowNode({
-        id: 'start',
-        type: 'openobd-start-session',
-        account: 'account',
-        targetType: 'ticket',
-        target: TICKET,
-        targetSource: 'str',
-        ifHeld: 'fail',
-        wires: [['started']],
-      }),
+      startSession({ target: TICKET, ifHeld: 'fail', to: ['started'] }),
       flowNode({ id: 'started', type: 'junction', wires: [[]] }),
       flowNode({
         id: 'scan',

@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { FlowSink, ROOT, SIM_CREDENTIALS, SimChild, baseFlow, flowNode, runAsWorker, startNodeRed } from './common';
+import { account, custom, startSession } from '../test/support/flow-builder';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -105,36 +106,9 @@ export async function runStartup(mode: 'library' | 'nodered'): Promise<StartupRe
     const t1 = performance.now();
     const flow = [
       ...baseFlow(sim.port),
-      {
-        id: 'account2',
-        type: 'openobd-account',
-        name: 'second',
-        mode: 'custom',
-        host: '127.0.0.1',
-        port: sim.port,
-        tls: false,
-        allowInsecure: false,
-        clusterId: '001',
-        closePolicy: 'interrupt',
-      },
-      flowNode({
-        id: 'start',
-        type: 'openobd-start-session',
-        account: 'account',
-        targetType: 'ticket',
-        target: '1001',
-        targetSource: 'str',
-        wires: [['started']],
-      }),
-      flowNode({
-        id: 'start2',
-        type: 'openobd-start-session',
-        account: 'account2',
-        targetType: 'ticket',
-        target: '1002',
-        targetSource: 'str',
-        wires: [['started']],
-      }),
+      account({ id: 'account2', name: 'second', ...custom(sim.port) }),
+      startSession({ id: 'start', account: 'account', target: '1001', to: ['started'] }),
+      startSession({ id: 'start2', account: 'account2', target: '1002', to: ['started'] }),
       flowNode({ id: 'started', type: 'junction', wires: [] }),
       flowNode({ id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }),
       flowNode({ id: 'caught', type: 'junction', wires: [] }),

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import helper = require('node-red-node-test-helper');
 import type { Node } from 'node-red';
 import { shown, translate } from './catalog';
+import { account, catchAll, ecu, obdEcus, onTab, sink, tab } from './flow-builder';
 import { nodeRedFolder } from './nodered-server';
 
 /**
@@ -93,54 +94,10 @@ export function recordStatus(node: Node): Status[] {
   return out;
 }
 
-/** A standard tab with an account on the built-in simulator, the engine ECU, and a Catch → helper. */
+/** A standard tab with an account on the built-in simulator, the engine ECU, every OBD ECU, and a Catch → helper. */
 export function baseFlow(
   extra: Array<Record<string, unknown>>,
   accountOverrides: Record<string, unknown> = {},
 ): Array<Record<string, unknown>> {
-  return [
-    { id: 'tab', type: 'tab', label: 'test' },
-    {
-      id: 'account',
-      type: 'openobd-account',
-      name: 'sim',
-      mode: 'simulator',
-      clusterId: '001',
-      closePolicy: 'interrupt',
-      ...accountOverrides,
-    },
-    {
-      id: 'engine',
-      type: 'openobd-ecu',
-      name: 'Engine',
-      busName: 'OBD-CAN',
-      pinPlus: 6,
-      pinMinus: 14,
-      bitRate: 500,
-      requestId: '7E0',
-      responseId: '7E8',
-      functional: false,
-      padding: 'default',
-      keepAlive: false,
-    },
-    {
-      id: 'obd',
-      type: 'openobd-ecu',
-      name: 'All OBD ECUs',
-      busName: 'OBD-CAN',
-      pinPlus: 6,
-      pinMinus: 14,
-      bitRate: 500,
-      requestId: '7DF',
-      responseId: '7E8',
-      functional: true,
-      responderIds: '7E8-7EF',
-      padding: 'default',
-      keepAlive: false,
-    },
-    { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, x: 0, y: 0, wires: [['caught']] },
-    { id: 'caught', z: 'tab', type: 'helper', x: 0, y: 0 },
-    // x/y make them flow nodes: Node-RED treats positionless nodes as config nodes.
-    ...extra.map((n) => ({ z: 'tab', x: 0, y: 0, ...n })),
-  ];
+  return [tab(), account(accountOverrides), ecu(), obdEcus(), catchAll('catcher', 'caught'), sink('caught'), ...extra.map((n) => onTab(n))];
 }

@@ -3,9 +3,25 @@
  * mode on an external simulator, one node of each kind, output helpers and a Catch), and a driver that
  * sends messages into it and resolves with what came of each.
  */
-import { baseFlow, helper, type AnyMsg } from '../../support/nodered';
+import {
+  account,
+  catchAll,
+  custom,
+  ecu,
+  finish,
+  interrupt,
+  obdEcus,
+  onTab,
+  request,
+  sessionInfo,
+  sink,
+  startSession,
+  tab,
+  type FlowNode,
+} from '../../support/flow-builder';
+import { helper, type AnyMsg } from '../../support/nodered';
 
-export type FlowNode = Record<string, unknown> & { id: string; type: string };
+export type { FlowNode };
 
 export const PARTNER = { clientId: 'simulator-partner', clientSecret: 'simulator-secret' };
 
@@ -15,85 +31,35 @@ export const OUTPUTS = ['started', 'answered', 'finished', 'interrupted', 'info'
 /**
  * The standard reliability tab: an account on the external simulator, start (ticket from msg.payload),
  * send request (payload from msg), finish, interrupt, session info (get, list), and a Catch for all.
+ * `extra` nodes join it (config nodes stay off the tab); `changes` overrides properties by node id.
  */
 export function reliabilityFlow(
   port: number,
-  account: Record<string, unknown> = {},
+  accountProps: Record<string, unknown> = {},
   extra: FlowNode[] = [],
   changes: Record<string, Record<string, unknown>> = {},
 ): FlowNode[] {
-  const nodes = baseFlow(
-    [
-      {
-        id: 'start',
-        type: 'openobd-start-session',
-        account: 'account',
-        targetType: 'ticket',
-        target: 'payload',
-        targetSource: 'msg',
-        // The scenarios start on a ticket they may already hold and end sessions by faults, not by finish.
-        ifHeld: 'share',
-        wires: [['started']],
-      },
-      {
-        id: 'req',
-        type: 'openobd-request',
-        ecu: 'engine',
-        request: '',
-        output: 'hex',
-        negative: 'error',
-        decode: true,
-        outputs: 1,
-        wires: [['answered']],
-      },
-      {
-        id: 'finish',
-        type: 'openobd-finish',
-        result: '',
-        userFeedback: '',
-        description: '',
-        descriptionSource: 'str',
-        wires: [['finished']],
-      },
-      { id: 'interrupt', type: 'openobd-interrupt', account: 'account', sessionId: '', sessionIdSource: 'str', wires: [['interrupted']] },
-      {
-        id: 'get',
-        type: 'openobd-session-info',
-        account: 'account',
-        action: 'get',
-        sessionId: '',
-        sessionIdSource: 'str',
-        wires: [['info']],
-      },
-      {
-        id: 'list',
-        type: 'openobd-session-info',
-        account: 'account',
-        action: 'list',
-        sessionId: '',
-        sessionIdSource: 'str',
-        wires: [['info']],
-      },
-      { id: 'started', type: 'helper' },
-      { id: 'answered', type: 'helper' },
-      { id: 'finished', type: 'helper' },
-      { id: 'interrupted', type: 'helper' },
-      { id: 'info', type: 'helper' },
-      ...extra,
-    ],
-    { mode: 'custom', host: '127.0.0.1', port, tls: false, allowInsecure: false, closePolicy: 'interrupt', ...account },
-  ) as FlowNode[];
-  return nodes.map((n) => {
-    const out: FlowNode = changes[n.id] ? { ...n, ...changes[n.id] } : { ...n };
-    // Config nodes have no position (baseFlow places every extra node on the tab).
-    if (out.type === 'openobd-ecu') {
-      delete out.x;
-      delete out.y;
-      delete out.z;
-    }
-    return out;
-  });
+  const nodes: FlowNode[] = [
+    tab(),
+    account(custom(port, { closePolicy: 'interrupt', ...accountProps })),
+    ecu(),
+    obdEcus(),
+    catchAll('catcher', 'caught'),
+    sink('caught'),
+    // The scenarios start on a ticket they may already hold and end sessions by faults, not by finish.
+    startSession({ ifHeld: 'share', to: ['started'] }),
+    request({ to: ['answered'] }),
+    finish({ to: ['finished'] }),
+    interrupt({ to: ['interrupted'] }),
+    sessionInfo({ id: 'get', to: ['info'] }),
+    sessionInfo({ id: 'list', action: 'list', to: ['info'] }),
+    ...['started', 'answered', 'finished', 'interrupted', 'info'].map((id) => sink(id)),
+    ...extra.map((n) => (CONFIG_TYPES.has(n.type) ? n : onTab(n))),
+  ];
+  return nodes.map((n) => (changes[n.id] ? { ...n, ...changes[n.id] } : n));
 }
+
+const CONFIG_TYPES = new Set(['openobd-account', 'openobd-ecu']);
 
 export interface Outcome {
   ok: boolean;

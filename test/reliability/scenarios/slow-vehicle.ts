@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { describeOutcome, type FlowNode, type Outcome } from '../harness/flow';
+import { ecu, request, sink, type FlowNode } from '../../support/flow-builder';
+import { describeOutcome, type Outcome } from '../harness/flow';
 import { FlowHarness } from '../harness/harness';
 import { figures, scenarioResult, type ScenarioResult } from '../harness/result';
 import { delay } from '../harness/wait';
@@ -16,58 +17,11 @@ function engineKey(seedHex: string): string {
 /** A transmission ECU, a request node with long pending timeouts, one with a short timeout, one for the transmission. */
 function slowVehicleNodes(timeoutMs: number): FlowNode[] {
   return [
-    {
-      id: 'trans',
-      type: 'openobd-ecu',
-      name: 'Transmission',
-      busName: 'OBD-CAN',
-      pinPlus: 6,
-      pinMinus: 14,
-      bitRate: 500,
-      requestId: '7E1',
-      responseId: '7E9',
-      functional: false,
-      padding: 'default',
-      keepAlive: false,
-    },
-    {
-      id: 'slow',
-      type: 'openobd-request',
-      ecu: 'engine',
-      request: '',
-      output: 'hex',
-      negative: 'error',
-      decode: true,
-      outputs: 1,
-      timeout: '1000',
-      pendingTimeout: '2500',
-      overallTimeout: '20000',
-      wires: [['slowOut']],
-    },
-    {
-      id: 'strict',
-      type: 'openobd-request',
-      ecu: 'engine',
-      request: '',
-      output: 'hex',
-      negative: 'error',
-      decode: true,
-      outputs: 1,
-      timeout: String(timeoutMs),
-      wires: [['answered']],
-    },
-    {
-      id: 'reqT',
-      type: 'openobd-request',
-      ecu: 'trans',
-      request: '',
-      output: 'hex',
-      negative: 'error',
-      decode: true,
-      outputs: 1,
-      wires: [['answered']],
-    },
-    { id: 'slowOut', type: 'helper' },
+    ecu({ id: 'trans', name: 'Transmission', requestId: '7E1', responseId: '7E9' }),
+    request({ id: 'slow', timeout: '1000', pendingTimeout: '2500', overallTimeout: '20000', to: ['slowOut'] }),
+    request({ id: 'strict', timeout: String(timeoutMs), to: ['answered'] }),
+    request({ id: 'reqT', ecu: 'trans', to: ['answered'] }),
+    sink('slowOut'),
   ];
 }
 
