@@ -51,6 +51,28 @@ export const FAST_SETTINGS = {
 
 export type AnyMsg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/**
+ * The usual hooks of a node test suite, registered in the `describe` that calls this: `settings` (the
+ * fast keepalive cadence unless told) before each test, everything unloaded after. `load` deploys a flow
+ * with this package's nodes, the Catch node and `nodes`.
+ */
+export function nodeSuite(settings: object = FAST_SETTINGS, nodes: unknown[] = []) {
+  beforeEach(function () {
+    helper.settings(settings as never);
+  });
+
+  afterEach(async function () {
+    await helper.unload();
+    helper.settings({});
+  });
+
+  return {
+    load(flow: Array<Record<string, unknown>>, credentials: Record<string, unknown> = {}) {
+      return helper.load([openobdNodes, catchNode, ...nodes] as never, flow as never, credentials as never);
+    },
+  };
+}
+
 /** Resolves with the next message a helper node receives. */
 export function nextMessage(node: Node, timeoutMs = 10000): Promise<AnyMsg> {
   return new Promise((resolve, reject) => {
