@@ -4,17 +4,9 @@ import { currentBuiltinSimulator } from '../../nodes/lib/builtin-simulator';
 import { OpenObdSimulator } from '../../simulator';
 import { translate } from '../support/catalog';
 import { controllerFor } from '../support/sim';
-import {
-  FAST_SETTINGS,
-  baseFlow,
-  catchNode,
-  helper,
-  nextMessage,
-  nodeRedVersion,
-  openobdNodes,
-  statusHistory,
-  type AnyMsg,
-} from '../support/nodered';
+import { FAST_SETTINGS, catchNode, helper, nextMessage, nodeRedVersion, openobdNodes, statusHistory } from '../support/nodered';
+import { caughtFrom, flow, session, warningsOf } from '../support/error-flows';
+import { ecu, request, startSession } from '../support/flow-builder';
 
 /**
  * Every failure goes through done(err): a Catch node receives the message that failed with
@@ -31,73 +23,6 @@ describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, f
     await helper.unload();
     helper.settings({});
   });
-
-  const flow = (extra: Array<Record<string, unknown>> = [], account: Record<string, unknown> = {}) =>
-    baseFlow(
-      [
-        {
-          id: 'start',
-          type: 'openobd-start-session',
-          account: 'account',
-          targetType: 'ticket',
-          target: 'payload',
-          targetSource: 'msg',
-          wires: [['started']],
-        },
-        {
-          id: 'req',
-          type: 'openobd-request',
-          ecu: 'engine',
-          request: '',
-          output: 'hex',
-          negative: 'error',
-          decode: true,
-          outputs: 1,
-          timeout: '300',
-          wires: [['answered']],
-        },
-        {
-          id: 'req2',
-          type: 'openobd-request',
-          ecu: 'engine',
-          request: '',
-          output: 'hex',
-          negative: 'output',
-          decode: true,
-          outputs: 2,
-          wires: [['answered'], ['refused']],
-        },
-        {
-          id: 'finish',
-          type: 'openobd-finish',
-          result: '',
-          userFeedback: '',
-          description: '',
-          descriptionSource: 'str',
-          wires: [['finished']],
-        },
-        { id: 'started', type: 'helper' },
-        { id: 'answered', type: 'helper' },
-        { id: 'refused', type: 'helper' },
-        { id: 'finished', type: 'helper' },
-        ...extra,
-      ],
-      account,
-    );
-
-  async function session(): Promise<AnyMsg> {
-    const started = nextMessage(helper.getNode('started'));
-    helper.getNode('start').receive({ payload: '1001' });
-    return started;
-  }
-
-  async function caughtFrom(nodeId: string, msg: AnyMsg): Promise<AnyMsg> {
-    const caught = nextMessage(helper.getNode('caught'));
-    helper.getNode(nodeId).receive(msg);
-    const c = await caught;
-    assert.equal(c.error.source.id, nodeId);
-    return c;
-  }
 
   it('NO_SESSION: a message without msg.openobd.sessionId', async function () {
     await helper.load([openobdNodes, catchNode] as never, flow() as never);
@@ -202,18 +127,6 @@ describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, f
     assert.equal((await ok).payload, '7E00');
   });
 
-  it('SESSION_ENDED: a request or a second finish after finish', async function () {
-    await helper.load([openobdNodes, catchNode] as never, flow() as never);
-    const s = await session();
-    const finished = nextMessage(helper.getNode('finished'));
-    helper.getNode('finish').receive({ openobd: s.openobd, result: 'success' });
-    assert.equal((await finished).openobd.state, 'finished');
-    const c = await caughtFrom('req', { payload: '3E00', openobd: s.openobd });
-    assert.equal(c.error.code, 'SESSION_ENDED');
-    assert.match(c.error.message, /^Start a new session: session .* is finished/);
-    assert.equal((await caughtFrom('finish', { openobd: s.openobd })).error.code, 'SESSION_ENDED');
-  });
-
   for (const [name, code] of [
     ['OK', 0],
     ['FAILED_PRECONDITION', 9],
@@ -251,67 +164,13 @@ describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, f
     });
   }
 
-  it('BAD_REQUEST: a service result or user feedback out of range; the session stays usable', async function () {
-    await helper.load([openobdNodes, catchNode] as never, flow() as never);
-    const s = await session();
-    const c = await caughtFrom('finish', { openobd: s.openobd, result: 'RESULT_MAYBE' });
-    assert.equal(c.error.code, 'BAD_REQUEST');
-    assert.match(c.error.message, /Unknown service result 'RESULT_MAYBE'/);
-    assert.equal((await caughtFrom('finish', { openobd: s.openobd, result: 7 })).error.code, 'BAD_REQUEST');
-    assert.equal((await caughtFrom('finish', { openobd: s.openobd, userFeedback: 'happy' })).error.code, 'BAD_REQUEST');
-    const finished = nextMessage(helper.getNode('finished'));
-    helper.getNode('finish').receive({
-      openobd: s.openobd,
-      result: 'failure_communication_error',
-      userFeedback: 'assistance requested',
-      description: 'ECU asleep',
-    });
-    const f = await finished;
-    assert.deepEqual(f.openobd.result, {
-      result: ['RESULT_FAILURE_COMMUNICATION_ERROR'],
-      userFeedback: 'USER_FEEDBACK_ASSISTANCE_REQUESTED',
-      description: 'ECU asleep',
-    });
-  });
-
   it('BAD_CONFIG: a start node without an account, a request node whose ECU is misconfigured', async function () {
     await helper.load(
       [openobdNodes, catchNode] as never,
       flow([
-        {
-          id: 'orphan',
-          type: 'openobd-start-session',
-          account: '',
-          targetType: 'ticket',
-          target: '1001',
-          targetSource: 'str',
-          wires: [[]],
-        },
-        {
-          id: 'badEcu',
-          type: 'openobd-ecu',
-          name: 'Broken',
-          busName: 'OBD-CAN',
-          pinPlus: 6,
-          pinMinus: 14,
-          bitRate: 500,
-          requestId: 'XYZ',
-          responseId: '7E8',
-          functional: false,
-          padding: 'default',
-          keepAlive: false,
-        },
-        {
-          id: 'reqBad',
-          type: 'openobd-request',
-          ecu: 'badEcu',
-          request: '3E00',
-          output: 'hex',
-          negative: 'error',
-          decode: true,
-          outputs: 1,
-          wires: [[]],
-        },
+        startSession({ id: 'orphan', account: '', target: '1001' }),
+        ecu({ id: 'badEcu', name: 'Broken', requestId: 'XYZ' }),
+        request({ id: 'reqBad', ecu: 'badEcu', request: '3E00' }),
       ]) as never,
     );
     const c = await caughtFrom('orphan', {});
@@ -331,30 +190,7 @@ describe(`Node-RED ${nodeRedVersion()}: errors reach Catch nodes with a code`, f
    * A node whose own settings cannot work says so at deploy (a red status, one warning in the debug
    * sidebar) and fails every message at once, before any session work, naming the field at fault.
    */
-  const fixedRequest = (id: string, ecu: string, request: string) => ({
-    id,
-    type: 'openobd-request',
-    ecu,
-    request,
-    output: 'hex',
-    negative: 'error',
-    decode: true,
-    outputs: 1,
-    wires: [['answered']],
-  });
-
-  /** The warnings a node logged with node.warn (Node-RED's debug sidebar shows them). */
-  function warningsOf(id: string): string[] {
-    const log = helper.log() as unknown as {
-      WARN: number;
-      getCalls(): Array<{ args: Array<{ level: number; id?: string; msg: unknown }> }>;
-    };
-    return log
-      .getCalls()
-      .map((c) => c.args[0]!)
-      .filter((e) => e.level === log.WARN && e.id === id)
-      .map((e) => String(e.msg));
-  }
+  const fixedRequest = (id: string, ecu: string, hex: string) => request({ id, ecu, request: hex, to: ['answered'] });
 
   it('BAD_PAYLOAD at deploy: malformed hex in the Request field turns red, warns once, and fails before any session work', async function () {
     await helper.load([openobdNodes, catchNode] as never, flow([fixedRequest('bad', 'engine', '22 G1 90')]) as never);

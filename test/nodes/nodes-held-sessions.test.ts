@@ -15,6 +15,7 @@ import {
   statusHistory,
   type AnyMsg,
 } from '../support/nodered';
+import { request, startSession } from '../support/flow-builder';
 
 /**
  * A run owns its session: a second message, or another flow, that wants the same ticket waits until the
@@ -32,27 +33,8 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
   const flow = (ifHeld: string | undefined, account: Record<string, unknown> = {}) =>
     baseFlow(
       [
-        {
-          id: 'start',
-          type: 'openobd-start-session',
-          account: 'account',
-          targetType: 'ticket',
-          target: '1001',
-          targetSource: 'str',
-          ifHeld,
-          wires: [['started']],
-        },
-        {
-          id: 'req',
-          type: 'openobd-request',
-          ecu: 'engine',
-          request: '3E 00',
-          output: 'hex',
-          negative: 'error',
-          decode: true,
-          outputs: 1,
-          wires: [['answered']],
-        },
+        startSession({ target: '1001', ifHeld, to: ['started'] }),
+        request({ request: '3E 00', to: ['answered'] }),
         { id: 'started', type: 'helper' },
         { id: 'answered', type: 'helper' },
       ],
@@ -209,19 +191,7 @@ describe(`Node-RED ${nodeRedVersion()}: sessions this Node-RED holds`, function 
     (f.find((n) => n.id === 'start') as Record<string, unknown>).waitSeconds = waitSeconds;
     f.push(
       { id: 'tab2', type: 'tab', label: 'Guided check' },
-      {
-        id: 'start2',
-        z: 'tab2',
-        x: 0,
-        y: 0,
-        type: 'openobd-start-session',
-        account: 'account',
-        targetType: 'ticket',
-        target: '1001',
-        targetSource: 'str',
-        ifHeld: 'wait',
-        wires: [['started2']],
-      },
+      startSession({ id: 'start2', z: 'tab2', target: '1001', ifHeld: 'wait', to: ['started2'] }),
       { id: 'started2', z: 'tab2', x: 0, y: 0, type: 'helper' },
       { id: 'fin', z: 'tab2', type: 'openobd-finish', x: 0, y: 0, result: 'RESULT_SUCCESS', wires: [['finished']] },
       { id: 'finished', z: 'tab2', type: 'helper', x: 0, y: 0 },

@@ -4,6 +4,7 @@ import { OpenObdSimulator } from '../../simulator';
 import { builtinSimulatorUsers, currentBuiltinSimulator } from '../../nodes/lib/builtin-simulator';
 import { registry } from '../../nodes/lib/registry';
 import { FAST_SETTINGS, baseFlow, catchNode, helper, nextMessage, nodeRedVersion, openobdNodes, type AnyMsg } from '../support/nodered';
+import { request, startSession } from '../support/flow-builder';
 
 /** Timers and sockets of this process, by kind (Node's own view of what keeps it busy). */
 function handles(): Record<string, number> {
@@ -37,32 +38,13 @@ describe(`Node-RED ${nodeRedVersion()}: deploys leave nothing behind`, function 
   });
 
   const flow = (ticket: string) =>
-    baseFlow(
-      [
-        {
-          id: 'start',
-          type: 'openobd-start-session',
-          account: 'account',
-          targetType: 'ticket',
-          target: ticket,
-          targetSource: 'str',
-          wires: [['req']],
-        },
-        {
-          id: 'req',
-          type: 'openobd-request',
-          ecu: 'engine',
-          request: '22F190',
-          output: 'hex',
-          negative: 'error',
-          decode: true,
-          outputs: 1,
-          wires: [['out']],
-        },
-        { id: 'out', type: 'helper' },
-      ],
-      { mode: 'custom', host: '127.0.0.1', port: sim.port, tls: false, closePolicy: 'interrupt' },
-    );
+    baseFlow([startSession({ target: ticket, to: ['req'] }), request({ request: '22F190', to: ['out'] }), { id: 'out', type: 'helper' }], {
+      mode: 'custom',
+      host: '127.0.0.1',
+      port: sim.port,
+      tls: false,
+      closePolicy: 'interrupt',
+    });
   // A fresh object each time: the runtime deletes entries of the credentials object it is given.
   const creds = () => ({ account: { clientId: 'simulator-partner', clientSecret: 'simulator-secret' } });
 

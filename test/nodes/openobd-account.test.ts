@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_SIMULATOR_CREDENTIALS, OpenObdSimulator } from '../../simulator';
 import { ACCOUNT_SETTINGS } from '../../nodes/10-openobd-account/openobd-account';
 import { FAST_SETTINGS, catchNode, helper, nextMessage, nodeRedDir, nodeRedVersion, openobdNodes, type AnyMsg } from '../support/nodered';
+import { startSession } from '../support/flow-builder';
 
 /** The account config node: where its credentials and settings come from, and what the editor is told. */
 describe(`Node-RED ${nodeRedVersion()}: the account config node`, function () {
@@ -30,18 +31,7 @@ describe(`Node-RED ${nodeRedVersion()}: the account config node`, function () {
         closePolicy: 'interrupt',
         ...account,
       },
-      {
-        id: 'start',
-        z: 'tab',
-        type: 'openobd-start-session',
-        account: 'account',
-        targetType: 'ticket',
-        target: '1001',
-        targetSource: 'str',
-        x: 0,
-        y: 0,
-        wires: [['out']],
-      },
+      startSession({ target: '1001', to: ['out'] }),
       { id: 'out', z: 'tab', type: 'helper', x: 0, y: 0 },
       { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, x: 0, y: 0, wires: [['caught']] },
       { id: 'caught', z: 'tab', type: 'helper', x: 0, y: 0 },

@@ -14,6 +14,7 @@ import {
   type AnyMsg,
 } from '../support/nodered';
 import { waitFor } from '../support/sim';
+import { startSession } from '../support/flow-builder';
 
 /*
  * "ask technician" on the built-in simulator: every control type, answered by the simulator's script or
@@ -69,15 +70,7 @@ describe(`Node-RED ${nodeRedVersion()}: ask technician`, function () {
     await helper.load(
       [openobdNodes, catchNode] as never,
       baseFlow([
-        {
-          id: 'start',
-          type: 'openobd-start-session',
-          account: 'account',
-          targetType: 'ticket',
-          target: '1001',
-          targetSource: 'str',
-          wires: [['ask']],
-        },
+        startSession({ target: '1001', to: ['ask'] }),
         askNode({ outputs, ...over, wires: outs.map((o) => [o]) }),
         ...outs.map((id) => ({ id, type: 'helper' })),
         ...extra,

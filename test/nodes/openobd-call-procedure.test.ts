@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { helper, nextMessage, nodeRedVersion, statusHistory } from '../support/nodered';
 import { finish, online, procedure, procedureSuite, variables } from '../support/procedure-flows';
+import { startSession } from '../support/flow-builder';
 
 describe(`Node-RED ${nodeRedVersion()}: call procedure on the built-in simulator`, function () {
   this.timeout(30000);
@@ -45,15 +46,7 @@ describe(`Node-RED ${nodeRedVersion()}: call procedure on the built-in simulator
 
   it('call procedure errors reach Catch: an unknown function (FUNCTION_REFUSED), a slow one (FUNCTION_TIMEOUT), no session', async function () {
     await load([
-      {
-        id: 'start',
-        type: 'openobd-start-session',
-        account: 'account',
-        targetType: 'ticket',
-        target: '1003',
-        targetSource: 'str',
-        wires: [['unknown']],
-      },
+      startSession({ target: '1003', to: ['unknown'] }),
       {
         id: 'unknown',
         type: 'openobd-call-procedure',

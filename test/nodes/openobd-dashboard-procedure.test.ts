@@ -3,6 +3,7 @@ import { baseFlow, helper, nextMessage, nodeRedVersion, statusHistory, type AnyM
 import { SETTINGS, VIN, finish, online, procedure, procedureSuite, simulator, variables } from '../support/procedure-flows';
 import { waitFor } from '../support/sim';
 import { request, signIn, startNodeRed, unsupportedNode, nodeRedPackage } from '../support/nodered-server';
+import { request as requestNode } from '../support/flow-builder';
 
 describe(`Node-RED ${nodeRedVersion()}: dashboard procedure on the built-in simulator`, function () {
   this.timeout(30000);
@@ -11,17 +12,7 @@ describe(`Node-RED ${nodeRedVersion()}: dashboard procedure on the built-in simu
   it('registers on deploy (registering → online); a run from the dashboard sends the handed-over session; finish ends only its context', async function () {
     await load([
       procedure('proc', 'Read VIN', [['vin', 'started']]),
-      {
-        id: 'vin',
-        type: 'openobd-request',
-        ecu: 'engine',
-        request: '22 F1 90',
-        output: 'hex',
-        negative: 'error',
-        decode: true,
-        outputs: 1,
-        wires: [['result']],
-      },
+      requestNode({ id: 'vin', request: '22 F1 90', to: ['result'] }),
       variables('result', 'result', 'vin', [['fin']], { value: 'openobd.response.decoded.vin' }),
       finish('fin', [['finished']], 'VIN read'),
       { id: 'started', type: 'helper' },

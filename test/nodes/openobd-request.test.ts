@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { dtcMeaning } from '../../client';
-import { ascii, busSuite, ecuRequest as request, lastStatus } from '../support/bus-cars';
-import { startSession } from '../support/flow-builder';
+import { ascii, busSuite, lastStatus } from '../support/bus-cars';
+import { request, startSession } from '../support/flow-builder';
 import {
   FAST_SETTINGS,
   baseFlow,
@@ -26,26 +26,8 @@ describe(`Node-RED ${nodeRedVersion()}: send request on the built-in simulator`,
   it("a functional OBD request gives every ECU's answer", async function () {
     await load(
       baseFlow([
-        {
-          id: 'start',
-          type: 'openobd-start-session',
-          account: 'account',
-          targetType: 'ticket',
-          target: '1002',
-          targetSource: 'str',
-          wires: [['pids']],
-        },
-        {
-          id: 'pids',
-          type: 'openobd-request',
-          ecu: 'obd',
-          request: '',
-          output: 'hex',
-          negative: 'error',
-          decode: true,
-          outputs: 1,
-          wires: [['out']],
-        },
+        startSession({ target: '1002', to: ['pids'] }),
+        request({ id: 'pids', ecu: 'obd', to: ['out'] }),
         { id: 'out', type: 'helper' },
       ]),
     );
@@ -61,26 +43,8 @@ describe(`Node-RED ${nodeRedVersion()}: send request on the built-in simulator`,
   it('a ticket from msg.payload; a request given as a byte array in msg.payload; a Buffer answer', async function () {
     await load(
       baseFlow([
-        {
-          id: 'start',
-          type: 'openobd-start-session',
-          account: 'account',
-          targetType: 'ticket',
-          target: 'payload',
-          targetSource: 'msg',
-          wires: [['started']],
-        },
-        {
-          id: 'req',
-          type: 'openobd-request',
-          ecu: 'engine',
-          request: '',
-          output: 'buffer',
-          negative: 'error',
-          decode: true,
-          outputs: 1,
-          wires: [['out']],
-        },
+        startSession({ to: ['started'] }),
+        request({ output: 'buffer', to: ['out'] }),
         { id: 'started', type: 'helper' },
         { id: 'out', type: 'helper' },
       ]),
@@ -106,9 +70,9 @@ describe(`Node-RED ${nodeRedVersion()}: send request on the K-Line, TP 2.0 and D
   it('send request on the K-Line and TP 2.0 (classic car) decodes KWP2000; on DoIP (fleet car) UDS', async function () {
     await load([
       starter,
-      request('kl', 'airbag', '1A 9B'),
-      request('tp', 'tp20engine', '18 02 FF 00'),
-      request('ip', 'adas', '22 F1 90'),
+      request({ id: 'kl', ecu: 'airbag', request: '1A 9B', to: ['out'] }),
+      request({ id: 'tp', ecu: 'tp20engine', request: '18 02 FF 00', to: ['out'] }),
+      request({ id: 'ip', ecu: 'adas', request: '22 F1 90', to: ['out'] }),
       { id: 'started', type: 'helper' },
       { id: 'out', type: 'helper' },
     ]);
@@ -146,9 +110,9 @@ describe(`Node-RED ${nodeRedVersion()}: send request on the K-Line, TP 2.0 and D
   it('bad input per transport reaches Catch with its code: a DoIP id over 16 bits, ISO-TP after TP 2.0 on pins 6/14', async function () {
     await load([
       starter,
-      request('bad', 'baddoip', '22 F1 90'),
-      request('tp', 'tp20engine', '3E 01'),
-      request('iso', 'engine', '3E 00'),
+      request({ id: 'bad', ecu: 'baddoip', request: '22 F1 90', to: ['out'] }),
+      request({ id: 'tp', ecu: 'tp20engine', request: '3E 01', to: ['out'] }),
+      request({ id: 'iso', ecu: 'engine', request: '3E 00', to: ['out'] }),
       { id: 'started', type: 'helper' },
       { id: 'out', type: 'helper' },
     ]);
@@ -178,29 +142,10 @@ describe(`Node-RED ${nodeRedVersion()}: send request's status in the car's words
     helper.settings({});
   });
 
-  const flow = (request: string, ecu = 'engine') =>
+  const flow = (hex: string, ecu = 'engine') =>
     baseFlow([
-      {
-        id: 'start',
-        type: 'openobd-start-session',
-        account: 'account',
-        targetType: 'ticket',
-        target: '1001',
-        targetSource: 'str',
-        ifHeld: 'share',
-        wires: [['req']],
-      },
-      {
-        id: 'req',
-        type: 'openobd-request',
-        ecu,
-        request,
-        output: 'hex',
-        negative: 'output',
-        decode: true,
-        outputs: 2,
-        wires: [['ok'], ['nrc']],
-      },
+      startSession({ target: '1001', ifHeld: 'share', to: ['req'] }),
+      request({ ecu, request: hex, negative: 'output', outputs: 2, to: [['ok'], ['nrc']] }),
       { id: 'ok', type: 'helper' },
       { id: 'nrc', type: 'helper' },
     ]);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { registry } from '../../nodes/lib/registry';
 import { baseFlow, helper, nextMessage, nodeRedVersion, nodeSuite, recordStatus, type AnyMsg } from '../support/nodered';
+import { startSession } from '../support/flow-builder';
 
 describe(`Node-RED ${nodeRedVersion()}: session info and interrupt on the built-in simulator`, function () {
   this.timeout(20000);
@@ -9,15 +10,7 @@ describe(`Node-RED ${nodeRedVersion()}: session info and interrupt on the built-
   it('session info lists and gets; interrupt ends a session and tells every node', async function () {
     await load(
       baseFlow([
-        {
-          id: 'start',
-          type: 'openobd-start-session',
-          account: 'account',
-          targetType: 'connector',
-          target: '00000000-0000-4000-8000-000000000001',
-          targetSource: 'str',
-          wires: [['started']],
-        },
+        startSession({ targetType: 'connector', target: '00000000-0000-4000-8000-000000000001', to: ['started'] }),
         { id: 'started', type: 'helper' },
         {
           id: 'list',

@@ -11,6 +11,7 @@ import {
   recordStatus,
   statusHistory,
 } from '../support/nodered';
+import { request, startSession } from '../support/flow-builder';
 
 const VIN = 'WVWZZZAU6KW204711';
 
@@ -21,26 +22,8 @@ describe(`Node-RED ${nodeRedVersion()}: start session on the built-in simulator`
   it('start session → read VIN → finish: msg carries plain session data, the VIN decoded, the final state', async function () {
     await load(
       baseFlow([
-        {
-          id: 'start',
-          type: 'openobd-start-session',
-          account: 'account',
-          targetType: 'ticket',
-          target: '1001',
-          targetSource: 'str',
-          wires: [['started', 'vin']],
-        },
-        {
-          id: 'vin',
-          type: 'openobd-request',
-          ecu: 'engine',
-          request: '22 F1 90',
-          output: 'hex',
-          negative: 'error',
-          decode: true,
-          outputs: 1,
-          wires: [['read', 'finish']],
-        },
+        startSession({ target: '1001', to: ['started', 'vin'] }),
+        request({ id: 'vin', request: '22 F1 90', to: ['read', 'finish'] }),
         {
           id: 'finish',
           type: 'openobd-finish',
@@ -96,19 +79,7 @@ describe(`Node-RED ${nodeRedVersion()}: start session on the built-in simulator`
   });
 
   it("the start node shows the account's state before any message", async function () {
-    await load(
-      baseFlow([
-        {
-          id: 'start',
-          type: 'openobd-start-session',
-          account: 'account',
-          targetType: 'ticket',
-          target: '1001',
-          targetSource: 'str',
-          wires: [[]],
-        },
-      ]),
-    );
+    await load(baseFlow([startSession({ target: '1001' })]));
     const node = helper.getNode('start');
     const deadline = Date.now() + 5000;
     while (!statusHistory(node).some((s) => s.fill === 'green') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { helper, nextMessage, nodeRedVersion, statusHistory } from '../support/nodered';
 import { VIN, procedureSuite, variables } from '../support/procedure-flows';
+import { startSession } from '../support/flow-builder';
 
 describe(`Node-RED ${nodeRedVersion()}: variables on the built-in simulator`, function () {
   this.timeout(30000);
@@ -8,15 +9,7 @@ describe(`Node-RED ${nodeRedVersion()}: variables on the built-in simulator`, fu
 
   it('variables: set, get, list and delete in the function, global and connection contexts; bad input reaches Catch', async function () {
     await load([
-      {
-        id: 'start',
-        type: 'openobd-start-session',
-        account: 'account',
-        targetType: 'ticket',
-        target: '1001',
-        targetSource: 'str',
-        wires: [['set']],
-      },
+      startSession({ target: '1001', to: ['set'] }),
       variables('set', 'set', 'result:check', [['setGlobal']]),
       variables('setGlobal', 'set', 'note', [['get']], { context: 'global', value: 'written by a test', valueSource: 'str' }),
       variables('get', 'get', 'result:check', [['got', 'list']]),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { currentBuiltinSimulator } from '../../nodes/lib/builtin-simulator';
 import { registry } from '../../nodes/lib/registry';
 import { ascii, busSuite, lastStatus } from '../support/bus-cars';
-import { startSession } from '../support/flow-builder';
+import { request, startSession } from '../support/flow-builder';
 import { collect, helper, nodeRedVersion, type AnyMsg } from '../support/nodered';
 import { waitFor } from '../support/sim';
 
@@ -19,16 +19,8 @@ describe(`Node-RED ${nodeRedVersion()}: terminal 15 and vehicle info on the buil
       { id: 'conn', type: 'openobd-vehicle-info', action: 'connector', wires: [['info']] },
       { id: 'stream', type: 'openobd-vehicle-info', action: 'connectorStream', wires: [['ticks']] },
       { id: 'config', type: 'openobd-vehicle-info', action: 'configuration', wires: [['info']] },
-      {
-        id: 'req',
-        type: 'openobd-request',
-        request: '22 F1 89',
-        output: 'hex',
-        negative: 'error',
-        decode: true,
-        outputs: 1,
-        wires: [['info']],
-      },
+      // No ECU selected: the node takes msg.openobd.ecu.
+      request({ ecu: '', request: '22 F1 89', to: ['info'] }),
       { id: 'started', type: 'helper' },
       { id: 'ignition', type: 'helper' },
       { id: 'info', type: 'helper' },

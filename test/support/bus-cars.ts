@@ -65,11 +65,6 @@ export function framesNode(id: string, fields: Record<string, unknown>) {
   return { id, type: 'openobd-can-frames', busName: 'CAN-FRAMES', pinPlus: 6, pinMinus: 14, bitRate: 500, ...fields };
 }
 
-/** Send request to `ecu` with a fixed request. */
-export function ecuRequest(id: string, ecu: string, hex: string, wires: string[][] = [['out']]) {
-  return { id, type: 'openobd-request', ecu, request: hex, output: 'hex', negative: 'error', decode: true, outputs: 1, wires };
-}
-
 /**
  * The hooks of a suite on these ECUs (see nodeSuite); `load` adds the standard tab and the ECUs, `start`
  * sends a ticket to the start node 'start' and resolves with the message at helper 'started'.
