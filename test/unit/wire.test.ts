@@ -67,12 +67,32 @@ function parse(file: string): { source: ts.SourceFile; decls: Map<string, Decl> 
   for (const s of source.statements) {
     if (ts.isInterfaceDeclaration(s)) decls.set(s.name.text, { kind: 'interface', members: s.members });
     else if (ts.isTypeAliasDeclaration(s)) decls.set(s.name.text, { kind: 'alias', type: s.type });
+    else if (ts.isVariableStatement(s))
+      for (const d of s.declarationList.declarations) {
+        const names = d.initializer && stringArray(d.initializer);
+        if (ts.isIdentifier(d.name) && names) STRING_ARRAYS.set(d.name.text, names);
+      }
   }
   return { source, decls };
 }
 
+/** `const X = ['A', 'B'] as const`: a type `(typeof X)[number]` stands for 'A' | 'B'. */
+const STRING_ARRAYS = new Map<string, string[]>();
+
+function stringArray(e: ts.Expression): string[] | undefined {
+  while (ts.isAsExpression(e) || ts.isParenthesizedExpression(e)) e = e.expression;
+  if (!ts.isArrayLiteralExpression(e) || !e.elements.every(ts.isStringLiteral)) return undefined;
+  return e.elements.map((x) => (x as ts.StringLiteral).text);
+}
+
 function unionMembers(node: ts.TypeNode): ts.TypeNode[] {
   while (ts.isParenthesizedTypeNode(node)) node = node.type;
+  if (ts.isIndexedAccessTypeNode(node) && node.indexType.kind === ts.SyntaxKind.NumberKeyword) {
+    let object = node.objectType;
+    while (ts.isParenthesizedTypeNode(object)) object = object.type;
+    const names = ts.isTypeQueryNode(object) && ts.isIdentifier(object.exprName) ? STRING_ARRAYS.get(object.exprName.text) : undefined;
+    if (names) return names.map((n) => ts.factory.createLiteralTypeNode(ts.factory.createStringLiteral(n)));
+  }
   return ts.isUnionTypeNode(node) ? node.types.flatMap(unionMembers) : [node];
 }
 
