@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { registry } from '../../nodes/lib/registry';
 import { baseFlow, helper, nextMessage, nodeRedVersion, nodeSuite, recordStatus, type AnyMsg } from '../support/nodered';
-import { startSession } from '../support/flow-builder';
+import { interrupt, sessionInfo, startSession } from '../support/flow-builder';
 
 describe(`Node-RED ${nodeRedVersion()}: session info and interrupt on the built-in simulator`, function () {
   this.timeout(20000);
@@ -12,25 +12,9 @@ describe(`Node-RED ${nodeRedVersion()}: session info and interrupt on the built-
       baseFlow([
         startSession({ targetType: 'connector', target: '00000000-0000-4000-8000-000000000001', to: ['started'] }),
         { id: 'started', type: 'helper' },
-        {
-          id: 'list',
-          type: 'openobd-session-info',
-          account: 'account',
-          action: 'list',
-          sessionId: '',
-          sessionIdSource: 'str',
-          wires: [['listed']],
-        },
-        {
-          id: 'get',
-          type: 'openobd-session-info',
-          account: 'account',
-          action: 'get',
-          sessionId: '',
-          sessionIdSource: 'str',
-          wires: [['got']],
-        },
-        { id: 'stop', type: 'openobd-interrupt', account: 'account', sessionId: '', sessionIdSource: 'str', wires: [['stopped']] },
+        sessionInfo({ id: 'list', action: 'list', to: ['listed'] }),
+        sessionInfo({ to: ['got'] }),
+        interrupt({ id: 'stop', to: ['stopped'] }),
         { id: 'listed', type: 'helper' },
         { id: 'got', type: 'helper' },
         { id: 'stopped', type: 'helper' },

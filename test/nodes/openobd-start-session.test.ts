@@ -11,7 +11,7 @@ import {
   recordStatus,
   statusHistory,
 } from '../support/nodered';
-import { request, startSession } from '../support/flow-builder';
+import { chain, finish, request, startSession } from '../support/flow-builder';
 
 const VIN = 'WVWZZZAU6KW204711';
 
@@ -22,17 +22,11 @@ describe(`Node-RED ${nodeRedVersion()}: start session on the built-in simulator`
   it('start session → read VIN → finish: msg carries plain session data, the VIN decoded, the final state', async function () {
     await load(
       baseFlow([
-        startSession({ target: '1001', to: ['started', 'vin'] }),
-        request({ id: 'vin', request: '22 F1 90', to: ['read', 'finish'] }),
-        {
-          id: 'finish',
-          type: 'openobd-finish',
-          result: 'RESULT_SUCCESS',
-          userFeedback: '',
-          description: 'VIN read',
-          descriptionSource: 'str',
-          wires: [['finished']],
-        },
+        ...chain(
+          startSession({ target: '1001', to: ['started'] }),
+          request({ id: 'vin', request: '22 F1 90', to: ['read'] }),
+          finish({ result: 'RESULT_SUCCESS', description: 'VIN read', to: ['finished'] }),
+        ),
         { id: 'started', type: 'helper' },
         { id: 'read', type: 'helper' },
         { id: 'finished', type: 'helper' },

@@ -66,88 +66,56 @@ function wires(to: string[] | Wires | undefined): Wires {
   return to.length > 0 && Array.isArray(to[0]) ? (to as Wires) : [to as string[]];
 }
 
-/** Start session on a ticket: `target` a fixed ticket number, or 'payload' (the default) for msg.payload. */
-export function startSession(props: Props & { id?: string; to?: string[] | Wires } = {}): FlowNode {
-  const { to, ...rest } = props;
-  const fromMsg = rest.target === undefined || rest.target === 'payload';
-  return onTab({
-    id: 'start',
-    type: 'openobd-start-session',
-    account: 'account',
-    targetType: 'ticket',
-    target: 'payload',
-    targetSource: fromMsg ? 'msg' : 'str',
-    ...rest,
-    wires: wires(to),
-  });
+type NodeProps = Props & { id?: string; to?: string[] | Wires };
+
+/** A builder of one node type: `defaults` as the editor saves them, then `props`; `to` becomes the wires. */
+function builder(defaults: Props & { id: string; type: string }, derived: (props: Props) => Props = () => ({})) {
+  return (props: NodeProps = {}): FlowNode => {
+    const { to, ...rest } = props;
+    return onTab({ ...defaults, ...derived(rest), ...rest, wires: wires(to) });
+  };
 }
+
+/** Start session on a ticket: `target` a fixed ticket number, or 'payload' (the default) for msg.payload. */
+export const startSession = builder(
+  { id: 'start', type: 'openobd-start-session', account: 'account', targetType: 'ticket', target: 'payload' },
+  (p) => ({ targetSource: p.target === undefined || p.target === 'payload' ? 'msg' : 'str' }),
+);
 
 /** Send request to the engine; `request` '' takes the request from msg.payload. */
-export function request(props: Props & { id?: string; to?: string[] | Wires } = {}): FlowNode {
-  const { to, ...rest } = props;
-  return onTab({
-    id: 'req',
-    type: 'openobd-request',
-    ecu: 'engine',
-    request: '',
-    output: 'hex',
-    negative: 'error',
-    decode: true,
-    outputs: 1,
-    ...rest,
-    wires: wires(to),
-  });
-}
+export const request = builder({
+  id: 'req',
+  type: 'openobd-request',
+  ecu: 'engine',
+  request: '',
+  output: 'hex',
+  negative: 'error',
+  decode: true,
+  outputs: 1,
+});
 
 /** Finish session, with the result, feedback and description the node's settings give. */
-export function finish(props: Props & { id?: string; to?: string[] | Wires } = {}): FlowNode {
-  const { to, ...rest } = props;
-  return onTab({
-    id: 'finish',
-    type: 'openobd-finish',
-    result: '',
-    userFeedback: '',
-    description: '',
-    descriptionSource: 'str',
-    ...rest,
-    wires: wires(to),
-  });
-}
+export const finish = builder({
+  id: 'finish',
+  type: 'openobd-finish',
+  result: '',
+  userFeedback: '',
+  description: '',
+  descriptionSource: 'str',
+});
 
 /** Interrupt session (the session of msg, or `sessionId`). */
-export function interrupt(props: Props & { id?: string; to?: string[] | Wires } = {}): FlowNode {
-  const { to, ...rest } = props;
-  return onTab({
-    id: 'interrupt',
-    type: 'openobd-interrupt',
-    account: 'account',
-    sessionId: '',
-    sessionIdSource: 'str',
-    ...rest,
-    wires: wires(to),
-  });
-}
+export const interrupt = builder({ id: 'interrupt', type: 'openobd-interrupt', account: 'account', sessionId: '', sessionIdSource: 'str' });
 
 /** Session info: `action` 'get' (the default) or 'list'. */
-export function sessionInfo(props: Props & { id?: string; to?: string[] | Wires } = {}): FlowNode {
-  const { to, ...rest } = props;
-  return onTab({
-    id: 'get',
-    type: 'openobd-session-info',
-    account: 'account',
-    action: 'get',
-    sessionId: '',
-    sessionIdSource: 'str',
-    ...rest,
-    wires: wires(to),
-  });
-}
-
-/** Any other node on the tab: `type`, its properties, and `to` for its wires. */
-export function node(type: string, props: Props & { id: string; to?: string[] | Wires }): FlowNode {
-  const { to, ...rest } = props;
-  return onTab({ type, ...rest, ...(to ? { wires: wires(to) } : {}) });
-}
+export const sessionInfo = builder({
+  id: 'get',
+  type: 'openobd-session-info',
+  account: 'account',
+  action: 'get',
+  sessionId: '',
+  sessionIdSource: 'str',
+});
 
 /** A catch-all Catch node wired to `to`. */
 export function catchAll(id: string, to: string, at?: { x: number; y: number }): FlowNode {
@@ -160,40 +128,15 @@ export function sink(id: string, type: 'helper' | 'junction' = 'helper', at?: { 
 }
 
 /**
- * A flow being put together: `config()` adds config nodes, `add()` flow nodes, `chain()` flow nodes each
- * wired (first output) to the next, `nodes` the result.
+ * The nodes, each one's first output wired to the next (after the targets it has already): a flow
+ * that reads in the order a message goes through it.
  */
-export class Flow {
-  readonly nodes: FlowNode[] = [];
-
-  constructor(label = 'test') {
-    this.nodes.push(tab(label));
-  }
-
-  config(...nodes: FlowNode[]): this {
-    this.nodes.push(...nodes);
-    return this;
-  }
-
-  add(...nodes: FlowNode[]): this {
-    this.nodes.push(...nodes.map((n) => onTab(n)));
-    return this;
-  }
-
-  /** Adds the nodes and wires each one's first output to the next node. */
-  chain(...nodes: FlowNode[]): this {
-    nodes.forEach((n, i) => {
-      const next = nodes[i + 1];
-      if (!next) return;
-      const w = ((n.wires as Wires | undefined) ?? [[]]).map((o) => [...o]);
-      w[0] = [...(w[0] ?? []), next.id];
-      n.wires = w;
-    });
-    return this.add(...nodes);
-  }
-
-  /** The ids of every node, for lookups. */
-  get ids(): string[] {
-    return this.nodes.map((n) => n.id);
-  }
+export function chain(...nodes: FlowNode[]): FlowNode[] {
+  return nodes.map((n, i) => {
+    const next = nodes[i + 1];
+    if (!next) return n;
+    const out = ((n.wires as Wires | undefined) ?? [[]]).map((o) => [...o]);
+    out[0] = [...(out[0] ?? []), next.id];
+    return { ...n, wires: out };
+  });
 }

@@ -328,15 +328,9 @@ const KINDS: Record<string, [boolean, boolean]> = {
   bidi: [true, true],
 };
 
-function sources(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
-    const rel = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...sources(rel));
-    else if (entry.name.endsWith('.ts')) out.push(rel);
-  }
-  return out;
-}
+/** The .ts files below a folder of the package, as repository paths. */
+const tsFilesIn = (dir: string): string[] =>
+  (fs.readdirSync(path.join(ROOT, dir), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f));
 
 /** Where the client and the nodes name each proto method as a quoted string (the wire name of a call). */
 function namedMethods(root: protobuf.Root): Map<string, string> {
@@ -346,7 +340,7 @@ function namedMethods(root: protobuf.Root): Map<string, string> {
   );
   for (const s of services) for (const m of s.methodsArray) names.add(m.name);
   const found = new Map<string, string>();
-  for (const file of ['client', 'nodes'].flatMap(sources)) {
+  for (const file of ['client', 'nodes'].flatMap(tsFilesIn)) {
     const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
     for (const match of text.matchAll(/'([A-Za-z0-9]+)'/g)) if (names.has(match[1]!) && !found.has(match[1]!)) found.set(match[1]!, file);
   }
