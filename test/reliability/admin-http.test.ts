@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { OpenObdSimulator } from '../../simulator';
+import { startSession } from '../support/flow-builder';
 import { delay, until } from './harness/wait';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -157,18 +158,7 @@ describe(`reliability (Node-RED ${NR_VERSION} process): exported flows, stored c
         y: 100,
         wires: [['start']],
       },
-      {
-        id: 'start',
-        type: 'openobd-start-session',
-        z: 'f1',
-        account: 'acc',
-        targetType: 'ticket',
-        target: 'payload',
-        targetSource: 'msg',
-        x: 300,
-        y: 100,
-        wires: [[]],
-      },
+      startSession({ z: 'f1', account: 'acc', x: 300, y: 100 }),
     ];
     const deploy = await fetch(`${base}/flows`, {
       method: 'POST',

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_SIMULATOR_CREDENTIALS, type OpenObdSimulator } from '../../simulator';
+import { startSession } from '../support/flow-builder';
 import { startSimulator, waitFor } from '../support/sim';
 import { request, startNodeRed, type NodeRedServer } from '../support/nodered-server';
 
@@ -39,20 +40,7 @@ describe('Sessions across crashes and Node-RED instances', function () {
         idleMinutes: 0,
       },
       { id: 'go', z: 'tab', type: 'inject', name: 'go', props: [], repeat: '', once: false, x: 100, y: 100, wires: [['start']] },
-      {
-        id: 'start',
-        z: 'tab',
-        type: 'openobd-start-session',
-        account: 'account',
-        targetType: 'ticket',
-        target: '1001',
-        targetSource: 'str',
-        ifHeld: 'wait',
-        waitSeconds: 5,
-        x: 300,
-        y: 100,
-        wires: [['started']],
-      },
+      startSession({ target: '1001', ifHeld: 'wait', waitSeconds: 5, x: 300, y: 100, to: ['started'] }),
       {
         id: 'started',
         z: 'tab',

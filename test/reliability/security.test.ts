@@ -10,6 +10,7 @@ import { OpenObdSimulator } from '../../simulator';
 import { currentBuiltinSimulator } from '../../nodes/lib/builtin-simulator';
 import { registry } from '../../nodes/lib/registry';
 import { FAST_SETTINGS, baseFlow, catchNode, helper, nodeRedVersion, openobdNodes } from '../support/nodered';
+import { startSession } from '../support/flow-builder';
 import type { FlowNode } from './harness/flow';
 import { FlowHarness } from './harness/harness';
 import { onLog, onSend, onStatus } from './harness/taps';
@@ -211,18 +212,7 @@ describe(`reliability (Node-RED ${nodeRedVersion()}): security`, function () {
           clusterId: '001',
           closePolicy: 'interrupt',
         });
-        nodes.push({
-          id: `start${i}`,
-          type: 'openobd-start-session',
-          z: 'tab',
-          x: 0,
-          y: 0,
-          account: `acc${i}`,
-          targetType: 'ticket',
-          target: String(1001 + (i % 3)),
-          targetSource: 'str',
-          wires: [['ok']],
-        });
+        nodes.push(startSession({ id: `start${i}`, account: `acc${i}`, target: String(1001 + (i % 3)), to: ['ok'] }));
         credentials[`acc${i}`] = { clientId: 'simulator-partner', clientSecret: 'simulator-secret' };
       });
       nodes.push({ id: 'ok', z: 'tab', type: 'helper', x: 0, y: 0 });
@@ -261,21 +251,13 @@ describe(`reliability (Node-RED ${nodeRedVersion()}): security`, function () {
         await exposed.start();
         try {
           const flow = (allowInsecure: boolean) =>
-            baseFlow(
-              [
-                {
-                  id: 'start',
-                  type: 'openobd-start-session',
-                  account: 'account',
-                  targetType: 'ticket',
-                  target: '1001',
-                  targetSource: 'str',
-                  wires: [['ok']],
-                },
-                { id: 'ok', type: 'helper' },
-              ],
-              { mode: 'custom', host: ip, port: exposed.port, tls: false, allowInsecure },
-            );
+            baseFlow([startSession({ target: '1001', to: ['ok'] }), { id: 'ok', type: 'helper' }], {
+              mode: 'custom',
+              host: ip,
+              port: exposed.port,
+              tls: false,
+              allowInsecure,
+            });
           helper.settings(FAST_SETTINGS as never);
           await helper.load(
             [openobdNodes, catchNode] as never,
@@ -309,21 +291,12 @@ describe(`reliability (Node-RED ${nodeRedVersion()}): security`, function () {
     const sim = new OpenObdSimulator({ advertisedHost: 'diag.example.com' });
     await sim.start();
     try {
-      const flow = baseFlow(
-        [
-          {
-            id: 'start',
-            type: 'openobd-start-session',
-            account: 'account',
-            targetType: 'ticket',
-            target: '1001',
-            targetSource: 'str',
-            wires: [['ok']],
-          },
-          { id: 'ok', type: 'helper' },
-        ],
-        { mode: 'custom', host: '127.0.0.1', port: sim.port, tls: false },
-      );
+      const flow = baseFlow([startSession({ target: '1001', to: ['ok'] }), { id: 'ok', type: 'helper' }], {
+        mode: 'custom',
+        host: '127.0.0.1',
+        port: sim.port,
+        tls: false,
+      });
       helper.settings(FAST_SETTINGS as never);
       await helper.load(
         [openobdNodes, catchNode] as never,
