@@ -1,6 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
 import { OpenObdError, fromGrpcError, grpcStatusName } from './errors';
-import type { FunctionBroker } from './function-broker';
 import type { Logger } from './logger';
 import { Secret } from './secret';
 import {
@@ -132,9 +131,20 @@ export interface FunctionCallResult {
   elapsedMs: number;
 }
 
+/** The answer of the broker to `runFunction`. */
+export interface RunAnswer {
+  response: 'success' | 'failed' | 'unavailable' | 'unauthorized' | 'undefined';
+  description: string;
+}
+
+/** What runs a called function on a session: the account's FunctionBroker. */
+export interface FunctionRunner {
+  runFunction(functionId: string, sessionInfo: SessionInfoMessage, callerId?: string): Promise<RunAnswer>;
+}
+
 export interface CallFunctionOptions {
   /** The broker through which the function is run (the account's). */
-  broker: FunctionBroker;
+  broker: FunctionRunner;
   arguments?: Record<string, unknown>;
   /** Told to the callee as its caller (default: the function this session runs, if any). */
   callerId?: string;
