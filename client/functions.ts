@@ -3,13 +3,17 @@ import { OpenObdError, fromGrpcError, grpcStatusName } from './errors';
 import type { Logger } from './logger';
 import { Secret } from './secret';
 import {
+  RESULT_NAMES,
   STRUCT_TYPE_URL,
+  USER_FEEDBACK_NAMES,
   decodeStruct,
   encodeStruct,
   type ContextTypeName,
   type EmptyMessage,
   type FunctionContextMessage,
   type JsonValue,
+  type ResultName,
+  type UserFeedbackName,
   type ServiceResultMessage,
   type SessionInfoMessage,
   type VariableListMessage,
@@ -117,6 +121,32 @@ export function summarizeResult(r: ServiceResultMessage | null | undefined): Ser
   if (r?.user_feedback !== undefined) out.userFeedback = String(r.user_feedback);
   if (r?.description !== undefined) out.description = r.description;
   return out;
+}
+
+/**
+ * The service result a session or function context finishes with: `result` (default RESULT_SUCCESS;
+ * one or several of openOBD's results), the technician's feedback and a description. Anything else
+ * throws BAD_REQUEST before anything is sent.
+ */
+export function serviceResultMessage(options: {
+  result?: ResultName | ResultName[];
+  userFeedback?: UserFeedbackName;
+  description?: string;
+}): ServiceResultMessage & { result: ResultName[] } {
+  const results: ResultName[] =
+    options.result === undefined ? ['RESULT_SUCCESS'] : Array.isArray(options.result) ? options.result : [options.result];
+  const known: readonly string[] = RESULT_NAMES;
+  // An empty list would finish the session with no result at all.
+  if (results.length === 0) throw bad(`The service result list is empty; give at least one of ${RESULT_NAMES.join(', ')}`);
+  for (const r of results)
+    if (!known.includes(r)) throw bad(`Unknown service result '${String(r)}'; use one of ${RESULT_NAMES.join(', ')}`);
+  const feedback: readonly string[] = USER_FEEDBACK_NAMES;
+  if (options.userFeedback !== undefined && !feedback.includes(options.userFeedback))
+    throw bad(`Unknown user feedback '${String(options.userFeedback)}'; use one of ${USER_FEEDBACK_NAMES.join(', ')}`);
+  const message: ServiceResultMessage & { result: ResultName[] } = { result: results };
+  if (options.userFeedback !== undefined) message.user_feedback = options.userFeedback;
+  if (options.description !== undefined) message.description = String(options.description);
+  return message;
 }
 
 /** What calling another function gave. */
