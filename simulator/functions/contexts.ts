@@ -122,6 +122,18 @@ export class ContextStacks {
       if (s.kind !== 'monitor') this.sim.closeStream(s, { code: GrpcStatus.FAILED_PRECONDITION, details });
   }
 
+  /** The session waits for its new top context to authenticate: a fresh one-time authentication token. */
+  #available(session: SessionRecord): void {
+    const now = Date.now();
+    session.state = 'available';
+    session.authToken = this.sim.issueToken({
+      kind: 'auth',
+      sessionId: session.id,
+      expiresAtMs: now + this.sim.options.authenticationTimeoutMs,
+    });
+    session.tokenExpiresAtMs = now + this.sim.options.authenticationTimeoutMs;
+  }
+
   /** `function/startFunctionContext`: pushes c^(n+1), available, and hands the session to it. */
   startContext(session: SessionRecord, parentState: 'available' | 'active'): FunctionContextMessage {
     const stack = this.#stack(session);
@@ -135,14 +147,7 @@ export class ContextStacks {
     if (parent.authTimer) clearTimeout(parent.authTimer);
     parent.authTimer = undefined;
     stack.push(child);
-    const now = Date.now();
-    session.state = 'available';
-    session.authToken = this.sim.issueToken({
-      kind: 'auth',
-      sessionId: session.id,
-      expiresAtMs: now + this.sim.options.authenticationTimeoutMs,
-    });
-    session.tokenExpiresAtMs = now + this.sim.options.authenticationTimeoutMs;
+    this.#available(session);
     child.monitorToken = this.#monitorToken(session.id, child.id);
     child.authTimer = setTimeout(() => {
       if (this.#stacks.get(session.id)?.at(-1) === child && session.state === 'available')
@@ -216,14 +221,7 @@ export class ContextStacks {
     this.#handOver(session, `Function context ${child.id} finished`);
     const parent = stack.at(-1)!;
     parent.lastChild = { id: child.id, results: child.results, serviceResult: result };
-    const now = Date.now();
-    session.state = 'available';
-    session.authToken = this.sim.issueToken({
-      kind: 'auth',
-      sessionId: session.id,
-      expiresAtMs: now + this.sim.options.authenticationTimeoutMs,
-    });
-    session.tokenExpiresAtMs = now + this.sim.options.authenticationTimeoutMs;
+    this.#available(session);
     // The parent has the authentication timeout to take the session back.
     parent.authTimer = setTimeout(() => {
       if (this.#stacks.get(session.id)?.at(-1) !== parent || session.state !== 'available' || isFinal(session.state)) return;
