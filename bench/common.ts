@@ -149,6 +149,10 @@ export interface SimChildOptions {
   maxConcurrentStreams?: number;
   /** The simulator's network profile (round trip and jitter to the J-Rex); default none. */
   network?: { roundTripMs: number; jitterMs?: number };
+  /** Host name the simulator puts in SessionInfo.grpc_endpoint (default its listening host). */
+  advertisedHost?: string;
+  /** TLS instead of plaintext: the server's certificate and key (PEM). */
+  tls?: { cert: string; key: string };
 }
 
 export interface SimProcessStats {
