@@ -3,7 +3,8 @@
  *
  * A TCP proxy in this process delays every chunk 30 ms in each direction (order kept), so the link has a
  * 60 ms round trip; everything between here and the simulator child goes through it, the sessions' own
- * connections too (the simulator advertises the proxy's address in SessionInfo.grpc_endpoint). With the
+ * connections too (the simulator advertises the proxy's address in SessionInfo.grpc_endpoint). The proxy
+ * is a child process of its own (delay-proxy.ts), as is the simulator. With the
  * controller's token already held, one run is: start a session on a ticket, claim it (authenticate; the
  * token stream opens as the library does), and read the VIN (UDS 22 F190 over ISO-TP, which configures
  * the bus first). Elapsed ÷ 60 ms is the number of round trips. openOBD's floor is 4: startSessionOnTicket,
@@ -12,11 +13,12 @@
  * Sessions run one after another, each finished before the next starts (a workshop running one procedure
  * at a time); the first run of each variant is reported apart (no earlier session has used the link).
  * Variants: the client library in plaintext and over TLS, and a Node-RED flow (start session → send
- * request). The proxy also counts the TCP connections opened through it during the runs.
+ * request). The proxy also counts the TCP connections opened through it during each run.
  *
  * Run by bench.ts; standalone: `node dist/bench/round-trips.js [--quick]` prints JSON.
  */
-import * as net from 'node:net';
+import { fork, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
 import { SessionController, type EcuSpec } from '../client';
 import { registry } from '../nodes/lib/registry';
 import { selfSignedCertificate } from '../simulator/tls';
@@ -53,48 +55,36 @@ export interface RoundTripResult {
   variants: RoundTripVariant[];
 }
 
-/** A TCP proxy that delays every chunk `oneWayMs` each way, in order; counts the connections it carries. */
+/** The proxy child (delay-proxy.ts): every chunk delayed `oneWayMs` each way, in order. */
 class DelayProxy {
-  connections = 0;
-  readonly #sockets = new Set<net.Socket>();
-
-  private constructor(private readonly server: net.Server) {}
+  private constructor(private readonly child: ChildProcess) {}
 
   static async start(listen: { host: string; port: number }, target: { host: string; port: number }, oneWayMs: number): Promise<DelayProxy> {
-    const server = net.createServer();
-    const proxy = new DelayProxy(server);
-    server.on('connection', (client) => proxy.#carry(client, target, oneWayMs));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(listen.port, listen.host, () => resolve());
+    const child = fork(path.join(__dirname, 'delay-proxy.js'), [JSON.stringify({ listen, target, oneWayMs })], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [],
     });
-    return proxy;
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`bench: the delay proxy exited with ${code}`)));
+      child.once('message', () => resolve());
+    });
+    child.removeAllListeners('exit');
+    return new DelayProxy(child);
   }
 
-  #carry(client: net.Socket, target: { host: string; port: number }, oneWayMs: number): void {
-    this.connections += 1;
-    const upstream = net.connect(target.port, target.host);
-    for (const s of [client, upstream]) {
-      s.setNoDelay(true);
-      this.#sockets.add(s);
-      s.on('close', () => this.#sockets.delete(s));
-      s.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    // Timers of the same duration fire in the order they were set: chunks arrive in the order they left.
-    const pipe = (from: net.Socket, to: net.Socket) => {
-      from.on('data', (chunk) => setTimeout(() => to.writable && to.write(chunk), oneWayMs));
-      from.on('end', () => setTimeout(() => to.end(), oneWayMs));
-    };
-    pipe(client, upstream);
-    pipe(upstream, client);
+  /** How many TCP connections it has carried. */
+  connections(): Promise<number> {
+    return new Promise((resolve) => {
+      this.child.once('message', (m: { connections: number }) => resolve(m.connections));
+      this.child.send({ type: 'connections' });
+    });
   }
 
   async stop(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+    this.child.disconnect();
+    await exited;
   }
 }
 
@@ -144,7 +134,7 @@ async function libraryVariant(tls: boolean, runs: number): Promise<RoundTripVari
     const connections: number[] = [];
     let errors = 0;
     for (let i = 0; i < runs; i++) {
-      const c0 = link.proxy.connections;
+      const c0 = await link.proxy.connections();
       const t0 = nowUs();
       const session = await controller.startSession({ ticketId: '1001' });
       const t1 = nowUs();
@@ -153,7 +143,7 @@ async function libraryVariant(tls: boolean, runs: number): Promise<RoundTripVari
       if (!answer.responses[0]?.hex.startsWith('62F190')) errors += 1;
       runsMs.push((t2 - t0) / 1000);
       claimMs.push((t1 - t0) / 1000);
-      connections.push(link.proxy.connections - c0);
+      connections.push((await link.proxy.connections()) - c0);
       await session.finish();
     }
     return summarizeRuns(`client library, ${tls ? 'TLS' : 'plaintext'}`, runsMs, connections, errors, claimMs);
@@ -206,14 +196,14 @@ async function flowVariant(runs: number): Promise<RoundTripVariant> {
     for (let i = 0; i < runs; i++) {
       const key = `r${i}`;
       const out = sink.next(key);
-      const c0 = link.proxy.connections;
+      const c0 = await link.proxy.connections();
       const t0 = nowUs();
       red.getNode('start').receive({ payload: '1001', benchKey: key });
       const msg = await out;
       const t1 = nowUs();
       if (!String(msg.payload).startsWith('62F190')) errors += 1;
       runsMs.push((t1 - t0) / 1000);
-      connections.push(link.proxy.connections - c0);
+      connections.push((await link.proxy.connections()) - c0);
       await registry.get(String(msg.openobd.sessionId))!.session.finish();
     }
     return summarizeRuns('Node-RED flow (start session → send request), plaintext', runsMs, connections, errors);
