@@ -7,6 +7,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import type { VehicleDefinition } from '../simulator/vehicle/types';
 
 /** The package root (bench/ compiles into dist/bench/). */
@@ -47,6 +49,46 @@ export const INSTANT_VEHICLE: VehicleDefinition = {
 /** The request every section sends: TesterPresent, answered `7E 00`. */
 export const REQUEST_HEX = '3E00';
 export const ANSWER_HEX = '7E00';
+
+// ---------------------------------------------------------------- raw grpc-js (no code from client/)
+
+function protoFiles(dir: string, root: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...protoFiles(full, root));
+    else if (entry.name.endsWith('.proto')) out.push(path.relative(root, full));
+  }
+  return out.sort();
+}
+
+/** The openOBD v1 services as plain grpc-js client constructors, built from proto/ with @grpc/proto-loader. */
+export function rawOpenObd(): Any {
+  const protoDir = path.join(ROOT, 'proto');
+  const definition = protoLoader.loadSync(protoFiles(protoDir, protoDir), {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+    includeDirs: [protoDir],
+  });
+  return (grpc.loadPackageDefinition(definition) as Any).openOBD.v1;
+}
+
+export function bearer(token: string): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set('authorization', `Bearer ${token}`);
+  return md;
+}
+
+export function unary<T = Any>(client: Any, method: string, request: unknown, metadata = new grpc.Metadata()): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    client[method](request, metadata, { deadline: Date.now() + 10000 }, (err: grpc.ServiceError | null, reply: T) =>
+      err ? reject(err) : resolve(reply),
+    );
+  });
+}
 
 // ---------------------------------------------------------------- statistics
 

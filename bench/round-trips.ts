@@ -12,17 +12,35 @@
  *
  * Sessions run one after another, each finished before the next starts (a workshop running one procedure
  * at a time); the first run of each variant is reported apart (no earlier session has used the link).
- * Variants: the client library in plaintext and over TLS, and a Node-RED flow (start session → send
- * request). The proxy also counts the TCP connections opened through it during each run.
+ * Variants: the client library in plaintext and over TLS, a Node-RED flow (start session → send
+ * request), and the library again with each session after a pause longer than the pool keeps an idle
+ * connection. Each run follows a run of the measured floor on the same link (a plain grpc-js client making
+ * the same four calls on an open connection), so the load of the machine shows in both alike. The proxy also counts the TCP connections opened through it during each run.
  *
- * Run by bench.ts; standalone: `node dist/bench/round-trips.js [--quick]` prints JSON.
+ * Run by bench.ts; standalone: `node dist/bench/round-trips.js [--quick] [--variants plaintext,tls,flow,after-linger]`
+ * prints JSON.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { SessionController, type EcuSpec } from '../client';
+import * as grpc from '@grpc/grpc-js';
+import { SessionController, defaultChannelPool, type EcuSpec } from '../client';
 import { registry } from '../nodes/lib/registry';
 import { selfSignedCertificate } from '../simulator/tls';
-import { FlowSink, SIM_CREDENTIALS, SimChild, baseFlow, flowNode, median, nowUs, runAsWorker, startNodeRed, waitUntil } from './common';
+import {
+  FlowSink,
+  SIM_CREDENTIALS,
+  SimChild,
+  baseFlow,
+  bearer,
+  flowNode,
+  median,
+  nowUs,
+  rawOpenObd,
+  runAsWorker,
+  startNodeRed,
+  unary,
+  waitUntil,
+} from './common';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -35,6 +53,7 @@ const VIN_REQUEST = '22F190';
 const ENGINE: EcuSpec = { bus: { name: 'OBD-CAN', pinPlus: 6, pinMinus: 14, bitRateKbps: 500 }, requestId: 0x7e0, responseId: 0x7e8 };
 
 export interface RoundTripVariant {
+  key: 'plaintext' | 'tls' | 'flow' | 'after-linger';
   name: string;
   /** Every run's time from the start to the VIN, ms. */
   runsMs: number[];
@@ -44,6 +63,10 @@ export interface RoundTripVariant {
   firstRoundTrips: number;
   /** Median of the runs after the first: until the session was claimed, in round trips (library only). */
   claimRoundTrips?: number;
+  /** The measured floor (a plain grpc-js client, the same four calls on an open connection), median, in round trips. */
+  floorRoundTrips: number;
+  /** The median of the runs after the first against the measured floor, the floor counted as 4 round trips. */
+  againstFloor: number;
   /** TCP connections opened through the proxy per run after the first (median). */
   connectionsPerRun: number;
   errors: number;
@@ -106,21 +129,124 @@ async function stopLink(link: Link): Promise<void> {
   await link.sim.stop();
 }
 
-function summarizeRuns(name: string, runsMs: number[], connections: number[], errors: number, claimMs?: number[]): RoundTripVariant {
-  const rest = runsMs.slice(1);
+/** One session's first answer, timed; `finish` ends the session after the clock. */
+interface Attempt {
+  ms: number;
+  claimMs?: number;
+  ok: boolean;
+  finish(): Promise<unknown>;
+}
+
+/**
+ * The protocol's floor, measured on the same link: the same four calls, one after another, from a plain
+ * grpc-js client built from proto/ (no code from client/) on a connection it already holds.
+ */
+async function rawFloor(link: Link, tls: boolean): Promise<{ attempt(): Promise<Attempt>; close(): void }> {
+  const v1 = rawOpenObd();
+  const creds = tls ? grpc.credentials.createSsl(Buffer.from(link.ca!)) : grpc.credentials.createInsecure();
+  const target = `${PROXY_HOST}:${link.sim.port}`;
+  // Clients of one target and credentials share grpc-js' subchannel: one connection for all four services.
+  const controller = new v1.sessionController(target, creds);
+  const session = new v1.session(target, creds);
+  const config = new v1.config(target, creds);
+  const can = new v1.can(target, creds);
+  const { value: controllerToken } = await unary(controller, 'getSessionControllerToken', {
+    client_id: SIM_CREDENTIALS.clientId,
+    client_secret: SIM_CREDENTIALS.clientSecret,
+    cluster_id: SIM_CREDENTIALS.clusterId,
+  });
+  const attempt = async (): Promise<Attempt> => {
+    const t0 = nowUs();
+    const info = await unary(controller, 'startSessionOnTicket', { value: '1001' }, bearer(controllerToken));
+    if (info.grpc_endpoint !== target) throw new Error(`bench: the session endpoint ${info.grpc_endpoint} is not the proxy`);
+    const { value: token } = await unary(session, 'authenticate', {}, bearer(info.authentication_token));
+    await new Promise((resolve, reject) => {
+      const call = config.configureBus(bearer(token), { deadline: Date.now() + 10000 }, (err: Error | null, r: unknown) =>
+        err ? reject(err) : resolve(r),
+      );
+      call.write({
+        bus_name: 'OBD-CAN',
+        can_bus: { pin_plus: 6, pin_min: 14, can_protocol: 'CAN_PROTOCOL_ISOTP', can_bit_rate: 'CAN_BIT_RATE_500' },
+      });
+      call.end();
+    });
+    const isotp = can.openIsotpStream(bearer(token)) as grpc.ClientDuplexStream<Any, Any>;
+    isotp.on('error', () => undefined);
+    const channel = { bus_name: 'OBD-CAN', request_id: 0x7e0, response_id: 0x7e8 };
+    const answer = new Promise<{ payload: string }>((resolve) => isotp.once('data', resolve));
+    isotp.write({ channel, payload: '' });
+    isotp.write({ channel, payload: VIN_REQUEST });
+    const ok = (await answer).payload.toUpperCase().startsWith('62F190');
+    const ms = (nowUs() - t0) / 1000;
+    return {
+      ms,
+      ok,
+      finish: async () => {
+        isotp.cancel();
+        await unary(session, 'finish', { result: ['RESULT_SUCCESS'] }, bearer(token));
+      },
+    };
+  };
+  return { attempt, close: () => [controller, session, config, can].forEach((c) => c.close()) };
+}
+
+/**
+ * Runs `runs` sessions of `subject`, each after a session of the measured floor on the same link, so that
+ * both see the same load of the machine; each session is finished before the next starts.
+ */
+async function measure(
+  link: Link,
+  tls: boolean,
+  key: RoundTripVariant['key'],
+  name: string,
+  runs: number,
+  subject: () => Promise<Attempt>,
+): Promise<RoundTripVariant> {
+  const floor = await rawFloor(link, tls);
+  const runsMs: number[] = [];
+  const claimMs: number[] = [];
+  const floorMs: number[] = [];
+  const connections: number[] = [];
+  let errors = 0;
+  try {
+    for (let i = 0; i < runs; i++) {
+      const f = await floor.attempt();
+      await f.finish();
+      if (!f.ok) errors += 1;
+      floorMs.push(f.ms);
+      const c0 = await link.proxy.connections();
+      const a = await subject();
+      connections.push((await link.proxy.connections()) - c0);
+      await a.finish();
+      if (!a.ok) errors += 1;
+      runsMs.push(a.ms);
+      if (a.claimMs !== undefined) claimMs.push(a.claimMs);
+    }
+  } finally {
+    floor.close();
+  }
+  const rest = median(runsMs.slice(1));
+  const floorMedian = median(floorMs);
   return {
+    key,
     name,
     runsMs: runsMs.map((x) => Math.round(x * 10) / 10),
-    roundTrips: median(rest) / ROUND_TRIP_MS,
+    roundTrips: rest / ROUND_TRIP_MS,
     firstRoundTrips: runsMs[0] / ROUND_TRIP_MS,
-    claimRoundTrips: claimMs ? median(claimMs.slice(1)) / ROUND_TRIP_MS : undefined,
+    claimRoundTrips: claimMs.length > 0 ? median(claimMs.slice(1)) / ROUND_TRIP_MS : undefined,
+    floorRoundTrips: floorMedian / ROUND_TRIP_MS,
+    againstFloor: (4 * rest) / floorMedian,
     connectionsPerRun: median(connections.slice(1)),
     errors,
   };
 }
 
-/** The client library: controller.startSession, then session.request (which configures the bus first). */
-async function libraryVariant(tls: boolean, runs: number): Promise<RoundTripVariant> {
+/**
+ * The client library: controller.startSession, then session.request (which configures the bus first).
+ * `afterLinger`: the idle connection the last session left is closed before each run, as after a pause
+ * longer than the pool keeps it.
+ */
+async function libraryVariant(tls: boolean, runs: number, afterLinger = false): Promise<RoundTripVariant> {
   const link = await startLink(tls);
   const controller = new SessionController({
     endpoint: { host: PROXY_HOST, port: link.sim.port, tls, ca: link.ca },
@@ -129,24 +255,22 @@ async function libraryVariant(tls: boolean, runs: number): Promise<RoundTripVari
   });
   try {
     await controller.token(); // the controller's token is held before the clock, as the issue measures
-    const runsMs: number[] = [];
-    const claimMs: number[] = [];
-    const connections: number[] = [];
-    let errors = 0;
-    for (let i = 0; i < runs; i++) {
-      const c0 = await link.proxy.connections();
+    const key = afterLinger ? 'after-linger' : tls ? 'tls' : 'plaintext';
+    const name = `client library, ${tls ? 'TLS' : 'plaintext'}${afterLinger ? ', each session after a pause (no idle connection left)' : ''}`;
+    return await measure(link, tls, key, name, runs, async () => {
+      if (afterLinger) defaultChannelPool.closeIdle();
       const t0 = nowUs();
       const session = await controller.startSession({ ticketId: '1001' });
       const t1 = nowUs();
       const answer = await session.request(ENGINE, VIN_REQUEST);
       const t2 = nowUs();
-      if (!answer.responses[0]?.hex.startsWith('62F190')) errors += 1;
-      runsMs.push((t2 - t0) / 1000);
-      claimMs.push((t1 - t0) / 1000);
-      connections.push((await link.proxy.connections()) - c0);
-      await session.finish();
-    }
-    return summarizeRuns(`client library, ${tls ? 'TLS' : 'plaintext'}`, runsMs, connections, errors, claimMs);
+      return {
+        ms: (t2 - t0) / 1000,
+        claimMs: (t1 - t0) / 1000,
+        ok: answer.responses[0]?.hex.startsWith('62F190') === true,
+        finish: () => session.finish(),
+      };
+    });
   } finally {
     controller.close();
     await stopLink(link);
@@ -190,38 +314,39 @@ async function flowVariant(runs: number): Promise<RoundTripVariant> {
     // The account checks its credentials on deploy (fetching the controller token): wait for that.
     await waitUntil(() => red.getNode('account').runtime.status.state === 'ready', 10000, 'the account to be ready');
     const sink = new FlowSink(red.getNode('out'), red.getNode('caught'), (m: Any) => String(m.benchKey));
-    const runsMs: number[] = [];
-    const connections: number[] = [];
-    let errors = 0;
-    for (let i = 0; i < runs; i++) {
-      const key = `r${i}`;
+    let n = 0;
+    return await measure(link, false, 'flow', 'Node-RED flow (start session → send request), plaintext', runs, async () => {
+      const key = `r${n++}`;
       const out = sink.next(key);
-      const c0 = await link.proxy.connections();
       const t0 = nowUs();
       red.getNode('start').receive({ payload: '1001', benchKey: key });
       const msg = await out;
       const t1 = nowUs();
-      if (!String(msg.payload).startsWith('62F190')) errors += 1;
-      runsMs.push((t1 - t0) / 1000);
-      connections.push((await link.proxy.connections()) - c0);
-      await registry.get(String(msg.openobd.sessionId))!.session.finish();
-    }
-    return summarizeRuns('Node-RED flow (start session → send request), plaintext', runsMs, connections, errors);
+      return {
+        ms: (t1 - t0) / 1000,
+        ok: String(msg.payload).startsWith('62F190'),
+        finish: () => registry.get(String(msg.openobd.sessionId))!.session.finish(),
+      };
+    });
   } finally {
     await red.stop();
     await stopLink(link);
   }
 }
 
-export async function runRoundTrips(options: { quick?: boolean } = {}): Promise<RoundTripResult> {
+export async function runRoundTrips(options: { quick?: boolean; only?: string[] } = {}): Promise<RoundTripResult> {
   const runs = options.quick ? 4 : 11;
+  const want = (name: string) => !options.only || options.only.includes(name);
   const variants: RoundTripVariant[] = [];
-  variants.push(await libraryVariant(false, runs));
-  variants.push(await libraryVariant(true, runs));
-  variants.push(await flowVariant(runs));
+  if (want('plaintext')) variants.push(await libraryVariant(false, runs));
+  if (want('tls')) variants.push(await libraryVariant(true, runs));
+  if (want('flow')) variants.push(await flowVariant(runs));
+  if (want('after-linger')) variants.push(await libraryVariant(false, runs, true));
   return { roundTripMs: ROUND_TRIP_MS, runs, variants };
 }
 
 if (require.main === module) {
-  runAsWorker('round-trips', runRoundTrips({ quick: process.argv.includes('--quick') }));
+  const args = process.argv.slice(2);
+  const only = args.includes('--variants') ? args[args.indexOf('--variants') + 1].split(',') : undefined;
+  runAsWorker('round-trips', runRoundTrips({ quick: args.includes('--quick'), only }));
 }
