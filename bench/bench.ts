@@ -35,7 +35,14 @@ const profile = args.includes('--cpu-prof');
 const jsonOut = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
 const profileDir = path.join(ROOT, 'bench-profiles');
 
-const GOALS = { libraryRatio: 1.15, nodeRatio: 1.5, scaleSessions: 1000, scanToBound: 1.2, sequentialToScan: 5, firstAnswerRoundTrips: 4.2 };
+const GOALS = {
+  libraryRatio: 1.15,
+  nodeRatio: 1.5,
+  scaleSessions: 1000,
+  scanToBound: 1.2,
+  sequentialToScan: 5,
+  firstAnswerRoundTrips: 4.2,
+};
 
 function progress(text: string): void {
   process.stderr.write(`bench: ${text}\n`);

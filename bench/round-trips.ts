@@ -82,7 +82,11 @@ export interface RoundTripResult {
 class DelayProxy {
   private constructor(private readonly child: ChildProcess) {}
 
-  static async start(listen: { host: string; port: number }, target: { host: string; port: number }, oneWayMs: number): Promise<DelayProxy> {
+  static async start(
+    listen: { host: string; port: number },
+    target: { host: string; port: number },
+    oneWayMs: number,
+  ): Promise<DelayProxy> {
     const child = fork(path.join(__dirname, 'delay-proxy.js'), [JSON.stringify({ listen, target, oneWayMs })], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       execArgv: [],
