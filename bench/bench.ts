@@ -280,7 +280,7 @@ function table(r: Results): string {
   const plain = R?.variants.find((v) => v.key === 'plaintext');
   if (plain) {
     out.push(
-      `| first answer of a fresh session (${plain.name}) | ≤ ${GOALS.firstAnswerRoundTrips} round trips | ${ratio(plain.roundTrips)} (against the measured floor ${ratio(plain.againstFloor)}) | ${verdict(plain.roundTrips <= GOALS.firstAnswerRoundTrips)} |`,
+      `| first answer of a fresh session (${plain.name}), the measured floor counted as 4 | ≤ ${GOALS.firstAnswerRoundTrips} round trips | ${ratio(plain.againstFloor)} (${ratio(plain.roundTrips)} ÷ ${fmt(R!.roundTripMs)} ms, the floor itself ${ratio(plain.floorRoundTrips)}) | ${verdict(plain.againstFloor <= GOALS.firstAnswerRoundTrips)} |`,
     );
   }
   if (nr.length > 0) {
