@@ -90,6 +90,20 @@ export function unary<T = Any>(client: Any, method: string, request: unknown, me
   });
 }
 
+/** configureBus on a raw `config` client: the OBD-II CAN bus (pins 6/14, ISO-TP, 500 kbit/s). */
+export function rawConfigureObdCan(config: Any, token: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const call = config.configureBus(bearer(token), { deadline: Date.now() + 10000 }, (err: Error | null, r: unknown) =>
+      err ? reject(err) : resolve(r),
+    );
+    call.write({
+      bus_name: 'OBD-CAN',
+      can_bus: { pin_plus: 6, pin_min: 14, can_protocol: 'CAN_PROTOCOL_ISOTP', can_bit_rate: 'CAN_BIT_RATE_500' },
+    });
+    call.end();
+  });
+}
+
 // ---------------------------------------------------------------- statistics
 
 export function percentile(sorted: number[], p: number): number {
@@ -366,6 +380,37 @@ export function baseFlow(port: number): FlowNode[] {
 /** A flow node on the tab (x/y make it a flow node, not a config node). */
 export function flowNode(n: FlowNode): FlowNode {
   return { z: 'tab', x: 100, y: 100, ...n };
+}
+
+/** A start session node 'start' on the account, its ticket from msg.payload. */
+export function startSessionNode(wire: string): FlowNode {
+  return flowNode({
+    id: 'start',
+    type: 'openobd-start-session',
+    account: 'account',
+    targetType: 'ticket',
+    target: 'payload',
+    targetSource: 'msg',
+    wires: [[wire]],
+  });
+}
+
+/** A send request node 'req' to the engine ECU, the answer as hex; `request` '' sends msg.payload. */
+export function requestNode(wire: string, request = ''): FlowNode {
+  return flowNode({
+    id: 'req',
+    type: 'openobd-request',
+    ecu: 'engine',
+    request,
+    output: 'hex',
+    negative: 'error',
+    timeout: '',
+    pendingTimeout: '',
+    overallTimeout: '',
+    decode: true,
+    outputs: 1,
+    wires: [[wire]],
+  });
 }
 
 /**

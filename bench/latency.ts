@@ -26,8 +26,11 @@ import {
   cpuMs,
   delay,
   flowNode,
+  requestNode,
+  startSessionNode,
   gc,
   nowUs,
+  rawConfigureObdCan,
   rawOpenObd,
   runAsWorker,
   startNodeRed,
@@ -86,16 +89,7 @@ async function rawSession(endpoint: string, ticket: string) {
   const session = new v1.session(info.grpc_endpoint, creds);
   const { value: token } = await unary(session, 'authenticate', {}, bearer(info.authentication_token));
   const config = new v1.config(info.grpc_endpoint, creds);
-  await new Promise((resolve, reject) => {
-    const call = config.configureBus(bearer(token), { deadline: Date.now() + 10000 }, (err: Error | null, r: unknown) =>
-      err ? reject(err) : resolve(r),
-    );
-    call.write({
-      bus_name: 'OBD-CAN',
-      can_bus: { pin_plus: 6, pin_min: 14, can_protocol: 'CAN_PROTOCOL_ISOTP', can_bit_rate: 'CAN_BIT_RATE_500' },
-    });
-    call.end();
-  });
+  await rawConfigureObdCan(config, token);
   const can = new v1.can(info.grpc_endpoint, creds);
   const isotp = can.openIsotpStream(bearer(token)) as grpc.ClientDuplexStream<Any, Any>;
   const channel = { bus_name: 'OBD-CAN', request_id: 0x7e0, response_id: 0x7e8 };
@@ -151,31 +145,10 @@ export async function runLatency(options: { quick?: boolean; profileMode?: strin
     // (c)
     const red = await startNodeRed([
       ...baseFlow(sim.port),
-      flowNode({
-        id: 'start',
-        type: 'openobd-start-session',
-        account: 'account',
-        targetType: 'ticket',
-        target: 'payload',
-        targetSource: 'msg',
-        wires: [['started']],
-      }),
+      startSessionNode('started'),
       flowNode({ id: 'started', type: 'junction', wires: [] }),
       flowNode({ id: 'in', type: 'junction', wires: [['req']] }),
-      flowNode({
-        id: 'req',
-        type: 'openobd-request',
-        ecu: 'engine',
-        request: '',
-        output: 'hex',
-        negative: 'error',
-        timeout: '',
-        pendingTimeout: '',
-        overallTimeout: '',
-        decode: true,
-        outputs: 1,
-        wires: [['out']],
-      }),
+      requestNode('out'),
       flowNode({ id: 'out', type: 'junction', wires: [] }),
       // Node-RED's own cost of the same two hops, without the wire: junction → junction → junction.
       flowNode({ id: 'hopIn', type: 'junction', wires: [['hopMid']] }),

@@ -33,8 +33,11 @@ import {
   baseFlow,
   bearer,
   flowNode,
+  requestNode,
+  startSessionNode,
   median,
   nowUs,
+  rawConfigureObdCan,
   rawOpenObd,
   runAsWorker,
   startNodeRed,
@@ -164,16 +167,7 @@ async function rawFloor(link: Link, tls: boolean): Promise<{ attempt(): Promise<
     const info = await unary(controller, 'startSessionOnTicket', { value: '1001' }, bearer(controllerToken));
     if (info.grpc_endpoint !== target) throw new Error(`bench: the session endpoint ${info.grpc_endpoint} is not the proxy`);
     const { value: token } = await unary(session, 'authenticate', {}, bearer(info.authentication_token));
-    await new Promise((resolve, reject) => {
-      const call = config.configureBus(bearer(token), { deadline: Date.now() + 10000 }, (err: Error | null, r: unknown) =>
-        err ? reject(err) : resolve(r),
-      );
-      call.write({
-        bus_name: 'OBD-CAN',
-        can_bus: { pin_plus: 6, pin_min: 14, can_protocol: 'CAN_PROTOCOL_ISOTP', can_bit_rate: 'CAN_BIT_RATE_500' },
-      });
-      call.end();
-    });
+    await rawConfigureObdCan(config, token);
     const isotp = can.openIsotpStream(bearer(token)) as grpc.ClientDuplexStream<Any, Any>;
     isotp.on('error', () => undefined);
     const channel = { bus_name: 'OBD-CAN', request_id: 0x7e0, response_id: 0x7e8 };
@@ -287,29 +281,8 @@ async function flowVariant(runs: number): Promise<RoundTripVariant> {
   const flow = baseFlow(link.sim.port).map((n) => (n.id === 'account' ? { ...n, host: PROXY_HOST } : n));
   const red = await startNodeRed([
     ...flow,
-    flowNode({
-      id: 'start',
-      type: 'openobd-start-session',
-      account: 'account',
-      targetType: 'ticket',
-      target: 'payload',
-      targetSource: 'msg',
-      wires: [['req']],
-    }),
-    flowNode({
-      id: 'req',
-      type: 'openobd-request',
-      ecu: 'engine',
-      request: VIN_REQUEST,
-      output: 'hex',
-      negative: 'error',
-      timeout: '',
-      pendingTimeout: '',
-      overallTimeout: '',
-      decode: true,
-      outputs: 1,
-      wires: [['out']],
-    }),
+    startSessionNode('req'),
+    requestNode('out', VIN_REQUEST),
     flowNode({ id: 'out', type: 'junction', wires: [] }),
     flowNode({ id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }),
     flowNode({ id: 'caught', type: 'junction', wires: [] }),
