@@ -610,7 +610,8 @@ export class FunctionBroker extends EventEmitter {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.#graceTimer) clearTimeout(this.#graceTimer);
     this.#dropStreams();
-    this.#lease.release();
+    // Its connection carried the function stream only: nothing would come to use it idle.
+    this.#lease.release({ linger: false });
     this.removeAllListeners();
   }
 
