@@ -7,8 +7,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import type { VehicleDefinition } from '../simulator/vehicle/types';
-import { account, custom, ecu, onTab, tab } from '../test/support/flow-builder';
+import { account, custom, ecu, onTab, request, startSession, tab } from '../test/support/flow-builder';
 
 /** The package root (bench/ compiles into dist/bench/). */
 export const ROOT = findRoot();
@@ -48,6 +50,60 @@ export const INSTANT_VEHICLE: VehicleDefinition = {
 /** The request every section sends: TesterPresent, answered `7E 00`. */
 export const REQUEST_HEX = '3E00';
 export const ANSWER_HEX = '7E00';
+
+// ---------------------------------------------------------------- raw grpc-js (no code from client/)
+
+function protoFiles(dir: string, root: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...protoFiles(full, root));
+    else if (entry.name.endsWith('.proto')) out.push(path.relative(root, full));
+  }
+  return out.sort();
+}
+
+/** The openOBD v1 services as plain grpc-js client constructors, built from proto/ with @grpc/proto-loader. */
+export function rawOpenObd(): Any {
+  const protoDir = path.join(ROOT, 'proto');
+  const definition = protoLoader.loadSync(protoFiles(protoDir, protoDir), {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+    includeDirs: [protoDir],
+  });
+  return (grpc.loadPackageDefinition(definition) as Any).openOBD.v1;
+}
+
+export function bearer(token: string): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set('authorization', `Bearer ${token}`);
+  return md;
+}
+
+export function unary<T = Any>(client: Any, method: string, request: unknown, metadata = new grpc.Metadata()): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    client[method](request, metadata, { deadline: Date.now() + 10000 }, (err: grpc.ServiceError | null, reply: T) =>
+      err ? reject(err) : resolve(reply),
+    );
+  });
+}
+
+/** configureBus on a raw `config` client: the OBD-II CAN bus (pins 6/14, ISO-TP, 500 kbit/s). */
+export function rawConfigureObdCan(config: Any, token: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const call = config.configureBus(bearer(token), { deadline: Date.now() + 10000 }, (err: Error | null, r: unknown) =>
+      err ? reject(err) : resolve(r),
+    );
+    call.write({
+      bus_name: 'OBD-CAN',
+      can_bus: { pin_plus: 6, pin_min: 14, can_protocol: 'CAN_PROTOCOL_ISOTP', can_bit_rate: 'CAN_BIT_RATE_500' },
+    });
+    call.end();
+  });
+}
 
 // ---------------------------------------------------------------- statistics
 
@@ -150,6 +206,10 @@ export interface SimChildOptions {
   maxConcurrentStreams?: number;
   /** The simulator's network profile (round trip and jitter to the J-Rex); default none. */
   network?: { roundTripMs: number; jitterMs?: number };
+  /** Host name the simulator puts in SessionInfo.grpc_endpoint (default its listening host). */
+  advertisedHost?: string;
+  /** TLS instead of plaintext: the server's certificate and key (PEM). */
+  tls?: { cert: string; key: string };
 }
 
 export interface SimProcessStats {
@@ -293,6 +353,16 @@ export function baseFlow(port: number): FlowNode[] {
 /** A flow node on the tab (x/y make it a flow node, not a config node). */
 export function flowNode(n: FlowNode): FlowNode {
   return onTab(n, { x: 100, y: 100 });
+}
+
+/** A start session node 'start' on the account, its ticket from msg.payload. */
+export function startSessionNode(wire: string): FlowNode {
+  return flowNode(startSession({ to: [wire] }));
+}
+
+/** A send request node 'req' to the engine ECU, the answer as hex; `hex` '' sends msg.payload. */
+export function requestNode(wire: string, hex = ''): FlowNode {
+  return flowNode(request({ request: hex, timeout: '', pendingTimeout: '', overallTimeout: '', to: [wire] }));
 }
 
 /**

@@ -12,31 +12,32 @@
  * Run by bench.ts; standalone: `node --expose-gc dist/bench/latency.js [--quick]` prints JSON;
  * `--profile-mode <raw|library|node|minimal|hops>` runs one path for a --cpu-prof profile.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { SessionController, type EcuSpec, type Session } from '../client';
 import { registry } from '../nodes/lib/registry';
 import {
   ANSWER_HEX,
   FlowSink,
   REQUEST_HEX,
-  ROOT,
   SIM_CREDENTIALS,
   SimChild,
   baseFlow,
+  bearer,
   cpuMs,
   delay,
   flowNode,
+  requestNode,
+  startSessionNode,
   gc,
   nowUs,
+  rawConfigureObdCan,
+  rawOpenObd,
   runAsWorker,
   startNodeRed,
   summarize,
   type Summary,
+  unary,
 } from './common';
-import { request as requestNode, startSession as startSessionNode } from '../test/support/flow-builder';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -74,42 +75,9 @@ const ENGINE: EcuSpec = { bus: { name: 'OBD-CAN', pinPlus: 6, pinMinus: 14, bitR
 
 // ---------------------------------------------------------------- (a) raw grpc-js
 
-function protoFiles(dir: string, root: string): string[] {
-  const out: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...protoFiles(full, root));
-    else if (entry.name.endsWith('.proto')) out.push(path.relative(root, full));
-  }
-  return out.sort();
-}
-
-function bearer(token: string): grpc.Metadata {
-  const md = new grpc.Metadata();
-  md.set('authorization', `Bearer ${token}`);
-  return md;
-}
-
-function unary<T = Any>(client: Any, method: string, request: unknown, metadata = new grpc.Metadata()): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    client[method](request, metadata, { deadline: Date.now() + 10000 }, (err: grpc.ServiceError | null, reply: T) =>
-      err ? reject(err) : resolve(reply),
-    );
-  });
-}
-
 /** A session claimed by a plain grpc-js client (no code from client/), with its ISO-TP stream open and the channel announced. */
 async function rawSession(endpoint: string, ticket: string) {
-  const protoDir = path.join(ROOT, 'proto');
-  const definition = protoLoader.loadSync(protoFiles(protoDir, protoDir), {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-    includeDirs: [protoDir],
-  });
-  const v1 = (grpc.loadPackageDefinition(definition) as Any).openOBD.v1;
+  const v1 = rawOpenObd();
   const creds = grpc.credentials.createInsecure();
   const controller = new v1.sessionController(endpoint, creds);
   const { value: ctoken } = await unary(controller, 'getSessionControllerToken', {
@@ -121,16 +89,7 @@ async function rawSession(endpoint: string, ticket: string) {
   const session = new v1.session(info.grpc_endpoint, creds);
   const { value: token } = await unary(session, 'authenticate', {}, bearer(info.authentication_token));
   const config = new v1.config(info.grpc_endpoint, creds);
-  await new Promise((resolve, reject) => {
-    const call = config.configureBus(bearer(token), { deadline: Date.now() + 10000 }, (err: Error | null, r: unknown) =>
-      err ? reject(err) : resolve(r),
-    );
-    call.write({
-      bus_name: 'OBD-CAN',
-      can_bus: { pin_plus: 6, pin_min: 14, can_protocol: 'CAN_PROTOCOL_ISOTP', can_bit_rate: 'CAN_BIT_RATE_500' },
-    });
-    call.end();
-  });
+  await rawConfigureObdCan(config, token);
   const can = new v1.can(info.grpc_endpoint, creds);
   const isotp = can.openIsotpStream(bearer(token)) as grpc.ClientDuplexStream<Any, Any>;
   const channel = { bus_name: 'OBD-CAN', request_id: 0x7e0, response_id: 0x7e8 };
@@ -186,10 +145,10 @@ export async function runLatency(options: { quick?: boolean; profileMode?: strin
     // (c)
     const red = await startNodeRed([
       ...baseFlow(sim.port),
-      startSessionNode({ to: ['started'] }),
+      startSessionNode('started'),
       flowNode({ id: 'started', type: 'junction', wires: [] }),
       flowNode({ id: 'in', type: 'junction', wires: [['req']] }),
-      requestNode({ timeout: '', pendingTimeout: '', overallTimeout: '', to: ['out'] }),
+      requestNode('out'),
       flowNode({ id: 'out', type: 'junction', wires: [] }),
       // Node-RED's own cost of the same two hops, without the wire: junction → junction → junction.
       flowNode({ id: 'hopIn', type: 'junction', wires: [['hopMid']] }),

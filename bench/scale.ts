@@ -17,13 +17,14 @@ import {
   cpuMs,
   delay,
   flowNode,
+  requestNode,
+  startSessionNode,
   gc,
   nowUs,
   runAsWorker,
   startNodeRed,
   waitUntil,
 } from './common';
-import { request, startSession } from '../test/support/flow-builder';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -108,10 +109,10 @@ export async function runScale(options: {
     const red = await startNodeRed(
       [
         ...baseFlow(sim.port),
-        startSession({ to: ['started'] }),
+        startSessionNode('started'),
         flowNode({ id: 'started', type: 'junction', wires: [] }),
         flowNode({ id: 'in', type: 'junction', wires: [['req']] }),
-        request({ timeout: '', pendingTimeout: '', overallTimeout: '', to: ['out'] }),
+        requestNode('out'),
         flowNode({ id: 'out', type: 'junction', wires: [] }),
         flowNode({ id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }),
         flowNode({ id: 'caught', type: 'junction', wires: [] }),

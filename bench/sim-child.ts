@@ -17,6 +17,8 @@ async function main(): Promise<void> {
     tokenValidityMs: options.tokenValidityMs,
     maxConcurrentStreams: options.maxConcurrentStreams,
     network: options.network,
+    advertisedHost: options.advertisedHost,
+    tls: options.tls,
     // Sessions of the benchmark are claimed at once; a long queue of 1,000 must not fail them.
     authenticationTimeoutMs: 600_000,
   });

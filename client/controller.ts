@@ -94,6 +94,8 @@ export class SessionController extends EventEmitter {
   readonly #sessionEndpoint?: EndpointOptions | string;
   readonly #sessionDefaults: SessionOptions;
   readonly #sessions = new Set<Session>();
+  /** Where this controller's sessions connected, newest last: a new session likely goes there too. */
+  readonly #sessionEndpoints = new Map<string, ResolvedEndpoint>();
   #broker?: FunctionBroker;
   #token?: { value: Secret; fetchedAt: number };
   #tokenFlight?: Promise<Secret>;
@@ -326,10 +328,13 @@ export class SessionController extends EventEmitter {
    */
   async openSession(info: SessionInfo, options: SessionOptions = {}): Promise<Session> {
     this.#assertOpen();
+    const endpoint = this.sessionEndpointFor(info);
+    this.#sessionEndpoints.delete(endpoint.key);
+    this.#sessionEndpoints.set(endpoint.key, endpoint);
     const session = new Session(info, {
       ...this.#sessionDefaults,
       ...options,
-      endpoint: this.sessionEndpointFor(info),
+      endpoint,
       channelPool: this.#pool,
       logger: options.logger ?? this.#sessionDefaults.logger ?? this.#log,
       stateLookup: (id, timeoutMs) => this.sessionState(id, timeoutMs),
@@ -350,6 +355,7 @@ export class SessionController extends EventEmitter {
    * ticket or connector is not blocked until openOBD's 60-second authentication timeout.
    */
   async startSession(target: StartTarget, options: SessionOptions = {}): Promise<Session> {
+    this.#warmSessionConnection();
     const info =
       'ticketId' in target ? await this.startSessionOnTicket(target.ticketId) : await this.startSessionOnConnector(target.connectorId);
     try {
@@ -362,6 +368,23 @@ export class SessionController extends EventEmitter {
       }
       throw err;
     }
+  }
+
+  /**
+   * A session is being started: its connection starts connecting now, alongside the start call, when
+   * its endpoint can be known before the answer (a configured session endpoint, or where this
+   * controller's last session went). Usually a connection is still there from the last session.
+   */
+  #warmSessionConnection(): void {
+    let endpoint: ResolvedEndpoint | undefined;
+    try {
+      endpoint = this.#sessionEndpoint ? resolveEndpoint(this.#sessionEndpoint) : [...this.#sessionEndpoints.values()].pop();
+    } catch {
+      return; // a bad session endpoint: openSession reports it
+    }
+    if (!endpoint) return;
+    this.#sessionEndpoints.set(endpoint.key, endpoint);
+    this.#pool.warm(endpoint);
   }
 
   /**
@@ -394,6 +417,9 @@ export class SessionController extends EventEmitter {
     for (const s of [...this.#sessions]) s.close();
     this.#sessions.clear();
     this.#lease.release();
+    // Connections kept idle for this controller's next session: there is none.
+    for (const endpoint of this.#sessionEndpoints.values()) this.#pool.closeIdle(endpoint);
+    this.#sessionEndpoints.clear();
     this.#state = 'closed';
     this.emit('state', 'closed');
     this.removeAllListeners();

@@ -117,16 +117,30 @@ export interface ChannelPoolOptions {
    * fleet locks up. 30 sessions leave room for their other streams and their unary calls.
    */
   sessionsPerConnection?: number;
+  /**
+   * How long a sessions connection stays open after its last session ended, for the next session to the
+   * same endpoint (default 30 s; 0: it closes with its last session). A new HTTP/2 connection costs round
+   * trips before its first call can go out (TCP, TLS, and grpc-js waits for the server's SETTINGS frame,
+   * RFC 9113 3.4), so a workshop running one procedure after another would pay them again for every
+   * session. One such idle connection per endpoint at most, without HTTP/2 pings (servers punish pings they
+   * did not allow), and kept shorter than the idle timeouts of common load balancers (60 s and longer), so
+   * the server side does not close it under a new session. `closeIdle` closes it earlier.
+   */
+  idleLingerMs?: number;
 }
 
 interface Connection {
   readonly channel: grpc.Channel;
   readonly client: grpc.Client;
   readonly purpose: ConnectionPurpose;
+  /** The endpoint's key. */
+  readonly key: string;
   /** Leases on it. */
   users: number;
   /** The server refused a stream on it: no new sessions go here. */
   full: boolean;
+  /** Set while it has no users and waits for a next session (idleLingerMs), closing when it fires. */
+  idle?: NodeJS.Timeout;
 }
 
 /** An endpoint's connections by purpose; connections that refused a stream stay until their users leave. */
@@ -138,15 +152,18 @@ type EndpointConnections = Record<ConnectionPurpose, Connection[]>;
  *
  * Per endpoint, controllers share one connection for their calls, which no session stream can starve,
  * and sessions are spread over as many connections as they need, `sessionsPerConnection` each; a
- * connection closes when its last session ends. Each connection has its own subchannel pool: grpc-js
+ * connection closes when its last session ends, but for one per endpoint that stays idle for
+ * `idleLingerMs`, ready for the next session. Each connection has its own subchannel pool: grpc-js
  * otherwise shares one subchannel (one TCP connection) between channels with the same options.
  */
 export class ChannelPool {
   readonly #endpoints = new Map<string, EndpointConnections>();
   readonly #perConnection: number;
+  readonly #lingerMs: number;
 
   constructor(options: ChannelPoolOptions = {}) {
     this.#perConnection = Math.max(1, options.sessionsPerConnection ?? 30);
+    this.#lingerMs = Math.max(0, options.idleLingerMs ?? 30_000);
   }
 
   /** A lease on a connection to `endpoint`: the controllers' one, or one with room for another session. */
@@ -167,13 +184,50 @@ export class ChannelPool {
     const list = this.#group(endpoint)[purpose];
     // Controllers all share one connection; sessions fill connections up to sessionsPerConnection.
     const room = purpose === 'calls' ? Infinity : this.#perConnection;
-    let connection = list.find((c) => c !== avoid && !c.full && c.users < room);
+    const fits = (c: Connection) => c !== avoid && !c.full && c.users < room;
+    // Fill the connections in use first; an idle one comes next, a new one last.
+    let connection = list.find((c) => fits(c) && !c.idle) ?? list.find(fits);
     if (!connection) {
       connection = this.#open(endpoint, purpose);
       list.push(connection);
     }
+    clearTimeout(connection.idle);
+    connection.idle = undefined;
     connection.users += 1;
     return connection;
+  }
+
+  /**
+   * A session to `endpoint` is on its way (its start call is out): a connection for it starts connecting
+   * now, so the round trips of a new connection overlap with that call. Nothing happens when a connection
+   * with room is there already (it only reconnects if it had gone idle), or when idle connections are not
+   * kept (`idleLingerMs` 0). A connection opened here is idle until a session takes it.
+   */
+  warm(endpoint: ResolvedEndpoint): void {
+    if (this.#lingerMs === 0) return;
+    const list = this.#group(endpoint).sessions;
+    let connection = list.find((c) => !c.full && c.users < this.#perConnection);
+    if (!connection) {
+      connection = this.#open(endpoint, 'sessions');
+      list.push(connection);
+      this.#park(connection);
+    }
+    try {
+      connection.channel.getConnectivityState(true);
+    } catch {
+      // closed meanwhile: the session opens its own
+    }
+  }
+
+  /** Closes the idle connections (no session on them) to `endpoint`, or to every endpoint. */
+  closeIdle(endpoint?: ResolvedEndpoint): void {
+    const groups = endpoint ? [this.#endpoints.get(endpoint.key)] : [...this.#endpoints.values()];
+    for (const group of groups) for (const c of group ? [...group.calls, ...group.sessions] : []) if (c.idle) this.#close(c);
+  }
+
+  #park(connection: Connection): void {
+    connection.idle = setTimeout(() => this.#close(connection), this.#lingerMs);
+    connection.idle.unref();
   }
 
   #open(endpoint: ResolvedEndpoint, purpose: ConnectionPurpose): Connection {
@@ -193,17 +247,29 @@ export class ChannelPool {
     };
     const channel = new grpc.Channel(endpoint.target, credentials, options);
     const client = new grpc.Client(endpoint.target, credentials, { channelOverride: channel });
-    return { channel, client, purpose, users: 0, full: false };
+    return { channel, client, purpose, key: endpoint.key, users: 0, full: false };
   }
 
-  /** @internal ChannelLease.release */
-  release(endpoint: ResolvedEndpoint, connection: Connection): void {
+  /**
+   * @internal ChannelLease.release. A sessions connection left without users stays idle for the next
+   * session (`linger`), unless it is full or another idle one to the endpoint is there already.
+   */
+  release(endpoint: ResolvedEndpoint, connection: Connection, linger = true): void {
     connection.users -= 1;
     if (connection.users > 0) return;
-    const group = this.#endpoints.get(endpoint.key);
+    const others = this.#endpoints.get(endpoint.key)?.sessions ?? [];
+    if (linger && this.#lingerMs > 0 && connection.purpose === 'sessions' && !connection.full && !others.some((c) => c.idle))
+      this.#park(connection);
+    else this.#close(connection);
+  }
+
+  #close(connection: Connection): void {
+    clearTimeout(connection.idle);
+    connection.idle = undefined;
+    const group = this.#endpoints.get(connection.key);
     if (group) {
       group[connection.purpose] = group[connection.purpose].filter((c) => c !== connection);
-      if (group.calls.length === 0 && group.sessions.length === 0) this.#endpoints.delete(endpoint.key);
+      if (group.calls.length === 0 && group.sessions.length === 0) this.#endpoints.delete(connection.key);
     }
     connection.client.close();
     connection.channel.close();
@@ -220,22 +286,29 @@ export class ChannelPool {
     return next;
   }
 
-  /** How many connections are open (for leak checks and statistics). */
+  /** How many connections are open and in use (for leak checks and statistics); idle ones are `idle`. */
   get size(): number {
     let n = 0;
-    for (const g of this.#endpoints.values()) n += g.calls.length + g.sessions.length;
+    for (const g of this.#endpoints.values()) n += g.calls.length + g.sessions.filter((c) => !c.idle).length;
     return n;
   }
 
-  /** Connections and leases by purpose (for statistics). */
-  stats(): { connections: number; sessionConnections: number; sessions: number } {
+  /** How many connections are open without a user, waiting for a next session (see `idleLingerMs`). */
+  get idle(): number {
+    let n = 0;
+    for (const g of this.#endpoints.values()) n += g.sessions.filter((c) => c.idle).length;
+    return n;
+  }
+
+  /** Connections in use and leases by purpose, and the idle connections (for statistics). */
+  stats(): { connections: number; sessionConnections: number; sessions: number; idleConnections: number } {
     let sessionConnections = 0;
     let sessions = 0;
     for (const g of this.#endpoints.values()) {
-      sessionConnections += g.sessions.length;
+      sessionConnections += g.sessions.filter((c) => !c.idle).length;
       for (const c of g.sessions) sessions += c.users;
     }
-    return { connections: this.size, sessionConnections, sessions };
+    return { connections: this.size, sessionConnections, sessions, idleConnections: this.idle };
   }
 }
 
@@ -267,10 +340,11 @@ export class ChannelLease {
     this.#connection = this.pool.moveOn(this.endpoint, this.#connection);
   }
 
-  release(): void {
+  /** `linger: false` closes a sessions connection left without users at once (see `idleLingerMs`). */
+  release(options: { linger?: boolean } = {}): void {
     if (this.#released) return;
     this.#released = true;
-    this.pool.release(this.endpoint, this.#connection);
+    this.pool.release(this.endpoint, this.#connection, options.linger ?? true);
   }
 }
 

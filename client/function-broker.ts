@@ -10,7 +10,7 @@ import { Rpc } from './rpc';
 import { Secret } from './secret';
 import { sessionInfoFromWire, type SessionInfo } from './session-info';
 import type { Session } from './session';
-import { variablesToRecord, type VariableValue } from './functions';
+import { variablesToRecord, type RunAnswer, type VariableValue } from './functions';
 import type {
   Authenticate,
   EmptyMessage,
@@ -143,11 +143,7 @@ export class HostedFunction extends EventEmitter {
   }
 }
 
-/** The answer of the broker to `runFunction`. */
-export interface RunAnswer {
-  response: 'success' | 'failed' | 'unavailable' | 'unauthorized' | 'undefined';
-  description: string;
-}
+export type { RunAnswer } from './functions';
 
 function responseName(r: unknown): RunAnswer['response'] {
   switch (r) {
@@ -615,7 +611,8 @@ export class FunctionBroker extends EventEmitter {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.#graceTimer) clearTimeout(this.#graceTimer);
     this.#dropStreams();
-    this.#lease.release();
+    // Its connection carried the function stream only: nothing would come to use it idle.
+    this.#lease.release({ linger: false });
     this.removeAllListeners();
   }
 

@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspect } from 'node:util';
-import { OpenObdError, SessionController, defaultChannelPool, resolveEndpoint } from '../../client';
+import { ChannelPool, OpenObdError, SessionController, defaultChannelPool, resolveEndpoint } from '../../client';
 import { DEFAULT_SIMULATOR_CREDENTIALS, OpenObdSimulator } from '../../simulator';
-import { ENGINE, controllerFor, startSimulator } from '../support/sim';
+import { ENGINE, controllerFor, delay, startSimulator } from '../support/sim';
 
 const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'tls');
 const read = (f: string) => fs.readFileSync(path.join(FIXTURES, f));
@@ -93,6 +93,7 @@ describe('client library: transport, credentials and secrets', function () {
       const sim = await startSimulator();
       try {
         const before = defaultChannelPool.size;
+        const idleBefore = defaultChannelPool.idle;
         const a = controllerFor(sim);
         const b = controllerFor(sim);
         assert.equal(defaultChannelPool.size, before + 1, 'the controllers share one connection');
@@ -105,12 +106,56 @@ describe('client library: transport, credentials and secrets', function () {
         );
         s.close();
         t.close();
-        assert.equal(defaultChannelPool.size, before + 1, 'the sessions connection closed with its last session');
+        assert.equal(defaultChannelPool.size, before + 1, 'the sessions connection is out of use with its last session');
+        assert.equal(defaultChannelPool.idle, idleBefore + 1, '... and waits idle for the next session');
         a.close();
+        assert.equal(defaultChannelPool.idle, idleBefore, 'closed with a controller whose sessions used it');
         assert.equal(defaultChannelPool.size, before + 1, 'still used by b');
         b.close();
         assert.equal(defaultChannelPool.size, before);
       } finally {
+        await sim.stop();
+      }
+    });
+
+    it('a sessions connection waits idle for the next session: taken again, closed after idleLingerMs or with the controller', async function () {
+      const sim = await startSimulator();
+      const pool = new ChannelPool({ idleLingerMs: 300 });
+      const controller = controllerFor(sim, { channelPool: pool });
+      const idle = { connections: 1, sessionConnections: 0, sessions: 0, idleConnections: 1 };
+      const inUse = { connections: 2, sessionConnections: 1, sessions: 1, idleConnections: 0 };
+      try {
+        const first = await controller.startSession({ ticketId: '1001' });
+        await first.finish();
+        assert.deepEqual(pool.stats(), idle, 'its last session ended: the connection stays, idle');
+        const second = await controller.startSession({ ticketId: '1001' });
+        assert.deepEqual(pool.stats(), inUse, 'the next session took the idle connection (no second one)');
+        await second.finish();
+        await delay(450);
+        assert.deepEqual(pool.stats(), { ...idle, idleConnections: 0 }, 'closed after idleLingerMs');
+        // After the pause the start warms a connection to where the last session went; the session takes it.
+        const third = await controller.startSession({ ticketId: '1001' });
+        assert.deepEqual(pool.stats(), inUse);
+        assert.equal((await third.request(ENGINE, '3E00')).responses[0].hex, '7E00');
+        await third.finish();
+        assert.equal(pool.idle, 1);
+        controller.close();
+        assert.deepEqual(pool.stats(), { ...idle, connections: 0, idleConnections: 0 }, 'closed with the controller');
+      } finally {
+        controller.close();
+        await sim.stop();
+      }
+    });
+
+    it('with idleLingerMs 0 a sessions connection closes with its last session', async function () {
+      const sim = await startSimulator();
+      const pool = new ChannelPool({ idleLingerMs: 0 });
+      const controller = controllerFor(sim, { channelPool: pool });
+      try {
+        await (await controller.startSession({ ticketId: '1001' })).finish();
+        assert.deepEqual(pool.stats(), { connections: 1, sessionConnections: 0, sessions: 0, idleConnections: 0 });
+      } finally {
+        controller.close();
         await sim.stop();
       }
     });

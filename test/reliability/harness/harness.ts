@@ -144,7 +144,8 @@ export class FlowHarness {
     await until(() => this.sim.stats().openStreams === 0, 5000);
     const serverStreams = this.sim.stats().openStreams;
     const liveSessions = registry.size;
-    const channels = defaultChannelPool.size;
+    // In use or idle (kept for a next session): after Node-RED stopped, neither may be left.
+    const channels = defaultChannelPool.size + defaultChannelPool.idle;
     const subscribers = Math.max(0, registry.subscriberCount - this.#subscribers);
     await this.sim.stop();
     this.rss.stop();
