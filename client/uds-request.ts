@@ -1,6 +1,6 @@
 import { OpenObdError } from './errors';
 import { classifyResponse, kwpSuppressesResponse, nrcName, suppressesPositiveResponse, toHex } from './codec';
-import type { FailureListener, PayloadListener } from './isotp-link';
+import type { FailureListener, PayloadListener } from './transports/stream-link';
 import { canIdText, type IsotpChannelMessage } from '../protocol';
 
 /**

@@ -2,7 +2,11 @@ import { OpenObdError } from '../errors';
 import type { UdsTarget } from '../uds-request';
 import { busConfiguration, type DoipEcuSpec } from '../vehicle-spec';
 import { hexNumber, type DoipChannelMessage } from '../../protocol';
+import { transportModule } from './module';
 import type { ChannelKind } from './stream-link';
+
+/** DoIP diagnostic messages (ISO 13400-2) are not bound by ISO-TP; this client caps them at 64 KiB. */
+export const DOIP_MAX_PAYLOAD = 65535;
 
 export const DOIP_CHANNEL: ChannelKind<DoipChannelMessage> = {
   operation: 'doip.openDoipStream',
@@ -42,3 +46,16 @@ export function doipTarget(spec: DoipEcuSpec): UdsTarget<DoipChannelMessage> {
     dialect: spec.protocol === 'kwp2000' ? 'kwp2000' : 'uds',
   };
 }
+
+/** Diagnostics over IP (ISO 13400) on the connector's Ethernet pins. */
+export const DOIP = transportModule<DoipEcuSpec, DoipChannelMessage>({
+  id: 'doip',
+  channel: DOIP_CHANNEL,
+  service: 'doip',
+  method: 'openDoipStream',
+  maxPayload: DOIP_MAX_PAYLOAD,
+  ecuFields: ['protocol', 'gatewayId', 'testerId', 'ecuId'] satisfies ReadonlyArray<keyof DoipEcuSpec>,
+  busFields: ['kind', 'name', 'option', 'networkConfiguration'] satisfies ReadonlyArray<keyof DoipEcuSpec['bus']>,
+  prepare: (spec) => ({ target: doipTarget(spec), bus: busConfiguration(spec.bus) }),
+  queueKey: (t) => `doip|${t.send.bus_name}|${t.send.gateway_id}|${t.send.ecu_id}`,
+});

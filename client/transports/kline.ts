@@ -2,7 +2,11 @@ import { OpenObdError } from '../errors';
 import type { UdsTarget } from '../uds-request';
 import { busConfiguration, type KlineEcuSpec } from '../vehicle-spec';
 import { hexByte, type KlineChannelMessage } from '../../protocol';
+import { transportModule } from './module';
 import type { ChannelKind } from './stream-link';
+
+/** An ISO 14230-2 message carries at most 255 data bytes (with the separate length byte). */
+export const KLINE_MAX_PAYLOAD = 255;
 
 /** K-Line channels are told apart by bus and ECU address (the key bytes are a check, not an address). */
 export const KLINE_CHANNEL: ChannelKind<KlineChannelMessage> = {
@@ -39,3 +43,16 @@ export function klineTarget(spec: KlineEcuSpec): UdsTarget<KlineChannelMessage> 
     dialect: spec.protocol === 'uds' ? 'uds' : 'kwp2000',
   };
 }
+
+/** KWP2000 (or UDS) over the K-Line (ISO 14230). */
+export const KLINE = transportModule<KlineEcuSpec, KlineChannelMessage>({
+  id: 'kline',
+  channel: KLINE_CHANNEL,
+  service: 'kline',
+  method: 'openKlineStream',
+  maxPayload: KLINE_MAX_PAYLOAD,
+  ecuFields: ['protocol', 'ecuId', 'keyBytes'] satisfies ReadonlyArray<keyof KlineEcuSpec>,
+  busFields: ['kind', 'name', 'pin', 'init', 'baud'] satisfies ReadonlyArray<keyof KlineEcuSpec['bus']>,
+  prepare: (spec) => ({ target: klineTarget(spec), bus: busConfiguration(spec.bus) }),
+  queueKey: (t) => `kline|${t.send.bus_name}|${t.send.ecu_id}`,
+});

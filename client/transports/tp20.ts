@@ -2,6 +2,8 @@ import { OpenObdError } from '../errors';
 import type { UdsTarget } from '../uds-request';
 import { busConfiguration, type CanBusSpec, type Tp20EcuSpec } from '../vehicle-spec';
 import { hexByte, type BusConfigurationMessage, type Tp20ChannelMessage } from '../../protocol';
+import { ISOTP_MAX_PAYLOAD } from '../input-rules';
+import { transportModule } from './module';
 import type { ChannelKind } from './stream-link';
 
 export const TP20_CHANNEL: ChannelKind<Tp20ChannelMessage> = {
@@ -41,3 +43,18 @@ export function tp20Target(spec: Tp20EcuSpec): UdsTarget<Tp20ChannelMessage> {
     dialect: spec.protocol === 'uds' ? 'uds' : 'kwp2000',
   };
 }
+
+/** VW's TP 2.0 on CAN; taken to carry what ISO-TP does. */
+export const TP20 = transportModule<Tp20EcuSpec, Tp20ChannelMessage>({
+  id: 'tp20',
+  channel: TP20_CHANNEL,
+  service: 'can',
+  method: 'openTp20Stream',
+  maxPayload: ISOTP_MAX_PAYLOAD,
+  ecuFields: ['protocol', 'logicalAddress'] satisfies ReadonlyArray<keyof Tp20EcuSpec>,
+  busFields: ['kind', 'name', 'pinPlus', 'pinMinus', 'bitRateKbps', 'protocol', 'transceiver'] satisfies ReadonlyArray<
+    keyof Tp20EcuSpec['bus']
+  >,
+  prepare: (spec) => ({ target: tp20Target(spec), bus: tp20Bus(spec.bus) }),
+  queueKey: (t) => `tp20|${t.send.bus_name}|${t.send.logical_address}`,
+});

@@ -1,0 +1,47 @@
+import type { UdsTarget } from '../uds-request';
+import type { EcuSpec, Transport } from '../vehicle-spec';
+import type { BusConfigurationMessage } from '../../protocol';
+import type { ChannelKind } from './stream-link';
+
+/**
+ * One transport of diagnostic requests (ISO-TP, K-Line, TP 2.0, DoIP): everything the engine needs to
+ * reach an ECU over it. The table of them is transports/table.ts; a new transport is one such module
+ * (and its simulator service), see CONTRIBUTING.md.
+ */
+export interface TransportModule<S extends EcuSpec = EcuSpec, C extends object = object> {
+  /** The ECU spec's `transport` ('isotp' also stands for a spec without one). */
+  readonly id: Transport;
+  /** How its channels are told apart on its stream. */
+  readonly channel: ChannelKind<C>;
+  /** The openOBD service and method of its bidirectional stream. */
+  readonly service: 'can' | 'kline' | 'doip';
+  readonly method: string;
+  /** The longest request it carries, in bytes. */
+  readonly maxPayload: number;
+  /**
+   * The spec's own fields and its bus's fields that decide the channels and the bus: a prepared spec is
+   * reused while they keep their values (a spec is a plain object a flow may change). Adding a field to
+   * a spec means adding it here.
+   */
+  readonly ecuFields: readonly string[];
+  readonly busFields: readonly string[];
+  /** The bus message and the channels of a spec; a malformed spec throws BAD_CONFIG. */
+  prepare(spec: S): { target: UdsTarget<C>; bus: BusConfigurationMessage };
+  /** Requests with the same key wait for each other (answers are told apart by their content only). */
+  queueKey(target: UdsTarget<C>): string;
+  /** A check of the request bytes besides their length (ISO-TP: a functional request fits one frame). */
+  checkRequest?(target: UdsTarget<C>, bytes: Buffer): void;
+}
+
+/** A spec worked out once: its transport, channels, bus message and queue. */
+export interface PreparedEcu {
+  readonly module: TransportModule;
+  readonly target: UdsTarget<object>;
+  readonly bus: BusConfigurationMessage;
+  readonly queueKey: string;
+}
+
+/** A module as the table holds it (each is typed by its own spec and channel). */
+export function transportModule<S extends EcuSpec, C extends object>(m: TransportModule<S, C>): TransportModule {
+  return m as unknown as TransportModule;
+}
