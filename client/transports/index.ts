@@ -3,7 +3,14 @@
  * (table.ts), and raw CAN frames. Every one runs on the same stream link (stream-link.ts) and through
  * the same request engine (engine.ts).
  */
-export { StreamLink, type ChannelKind, type ChannelMessage, type ChannelStream, type PayloadListener, type FailureListener } from './stream-link';
+export {
+  StreamLink,
+  type ChannelKind,
+  type ChannelMessage,
+  type ChannelStream,
+  type PayloadListener,
+  type FailureListener,
+} from './stream-link';
 export { TransportEngine, type EngineHost, type StreamOpener } from './engine';
 export { TRANSPORT_TABLE, transportOf, prepareEcu, maxPayloadOf } from './table';
 export type { TransportModule, PreparedEcu } from './module';

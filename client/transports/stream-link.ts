@@ -57,6 +57,8 @@ export class StreamLink<C extends object> implements RequestLink<C>, ChannelHold
    * does not build the same text twice per request.
    */
   readonly #keys = new WeakMap<C, string>();
+  #lastChannel?: C;
+  #lastKey = '';
   readonly #incomingKey: (channel: C) => string;
   #idleTimer?: NodeJS.Timeout;
   /** When the last request was written; the idle timer checks it instead of being re-armed on every send. */
@@ -109,12 +111,16 @@ export class StreamLink<C extends object> implements RequestLink<C>, ChannelHold
   }
 
   #keyOf(channel: C): string {
+    // A request looks its channel up twice (to listen, then to send): the last frozen one is at hand.
+    if (channel === this.#lastChannel) return this.#lastKey;
     if (!Object.isFrozen(channel)) return this.kind.key(channel);
     let key = this.#keys.get(channel);
     if (key === undefined) {
       key = this.kind.key(channel);
       this.#keys.set(channel, key);
     }
+    this.#lastChannel = channel;
+    this.#lastKey = key;
     return key;
   }
 

@@ -1,16 +1,22 @@
 import type { Node, NodeAPI } from 'node-red';
 import {
   OBD_RESPONDER_IDS,
+  diagnosticProtocolOf,
   checkAddress,
   checkCanId,
   checkKeyBytes,
   checkResponderIds,
+  TRANSPORT_FIELDS,
   type CanBusSpec,
   type DiagnosticProtocol,
+  type DoipEcuSpec,
   type EcuSpec,
   type IsotpEcuSpec,
+  type KlineEcuSpec,
+  type Tp20EcuSpec,
   type PaddingMode,
   type Problem,
+  type Transport,
 } from '../../client';
 import { FlowError } from './flow';
 
@@ -53,14 +59,30 @@ export interface EcuNode extends Node {
   spec?: EcuSpec;
   problem?: string;
   label: string;
-  /** Worked out by the first request node that uses it (transport and protocol for its answers). */
-  kind?: { transport?: 'isotp' | 'tp20' | 'kline' | 'doip'; dialect?: 'uds' | 'kwp2000' };
+  /** How the ECU is reached and what it speaks (for its answers), worked out with the spec. */
+  reach?: EcuReach;
+}
+
+/** How an ECU is reached and what it speaks; empty for UDS over ISO-TP (answers named by CAN ids, decoded as UDS). */
+export interface EcuReach {
+  transport?: Transport;
+  protocol?: DiagnosticProtocol;
+}
+
+const ISOTP_UDS: EcuReach = Object.freeze({});
+
+export function reachOf(spec: EcuSpec): EcuReach {
+  const protocol = diagnosticProtocolOf(spec);
+  if ((spec.transport === undefined || spec.transport === 'isotp') && protocol === 'uds') return ISOTP_UDS;
+  return { transport: spec.transport ?? 'isotp', protocol };
 }
 
 const PADDING_MODES: readonly string[] = ['enabled', 'disabled', 'detection', 'from-ecu', 'towards-ecu'];
-export const TRANSPORTS: readonly string[] = ['isotp', 'tp20', 'kline', 'doip'];
+export const TRANSPORTS: readonly string[] = Object.keys(TRANSPORT_FIELDS);
 /** The bus name an ECU node uses when none is given: one per transport, so they never clash by name. */
-export const DEFAULT_BUS_NAMES: Readonly<Record<string, string>> = { isotp: 'OBD-CAN', tp20: 'TP20', kline: 'K-LINE', doip: 'DOIP' };
+export const DEFAULT_BUS_NAMES: Readonly<Record<string, string>> = Object.fromEntries(
+  TRANSPORTS.map((t) => [t, TRANSPORT_FIELDS[t]!.busName]),
+);
 
 /** The runtime's sentence for a broken input rule (the dialogs show their own, translated). */
 function explain(what: string, problem: Problem): string {
@@ -113,14 +135,69 @@ function canBus(settings: EcuSettings, name: string): CanBusSpec {
   };
 }
 
-/** The addressing an ECU node (or msg.openobd.ecu) describes; a mistake is a BAD_CONFIG error naming the field. */
-export function ecuSpecFrom(settings: EcuSettings): EcuSpec {
-  const transport = settings.transport || 'isotp';
-  if (!TRANSPORTS.includes(transport))
-    throw new FlowError('BAD_CONFIG', `Unknown transport '${String(transport)}'; use isotp, tp20, kline or doip`);
-  const name = (settings.busName || DEFAULT_BUS_NAMES[transport]!).trim();
-  const protocol = protocolOf(settings);
-  if (transport === 'kline') {
+/** How node settings become a spec of one transport and back (the dialog's fields: TRANSPORT_FIELDS, client/input-rules.ts). */
+interface SettingsOfTransport<S extends EcuSpec> {
+  /** The spec the settings describe; `name` is the bus name (given, or the transport's default). */
+  toSpec(settings: EcuSettings, name: string, protocol: DiagnosticProtocol | undefined): S;
+  toSettings(spec: S): EcuSettings;
+}
+
+const hex = (value: number, digits: number) => value.toString(16).toUpperCase().padStart(digits, '0');
+
+const ISOTP_SETTINGS: SettingsOfTransport<IsotpEcuSpec> = {
+  toSpec(settings, name, protocol) {
+    const spec: IsotpEcuSpec = {
+      bus: canBus(settings, name),
+      requestId: canId(settings.requestId, 'Request id'),
+      responseId: canId(settings.responseId, 'Response id'),
+      functional: settings.functional === true,
+    };
+    if (protocol) spec.protocol = protocol;
+    if (spec.functional) {
+      const r = checkResponderIds(settings.responderIds);
+      if (!r.ok) throw new FlowError('BAD_CONFIG', explain('Responder id', r.problem));
+      spec.responderIds = r.value.length ? r.value : [...OBD_RESPONDER_IDS];
+    }
+    if (settings.padding && settings.padding !== 'default') {
+      if (!PADDING_MODES.includes(settings.padding)) throw new FlowError('BAD_CONFIG', `Unknown padding mode '${settings.padding}'`);
+      spec.padding = settings.padding as PaddingMode;
+    }
+    if (settings.keepAlive) spec.keepAlive = true;
+    return spec;
+  },
+  toSettings(spec) {
+    const id = (v: number) => hex(v, v > 0x7ff ? 8 : 3);
+    return {
+      transport: 'isotp',
+      busName: spec.bus.name,
+      pinPlus: spec.bus.pinPlus ?? 6,
+      pinMinus: spec.bus.pinMinus ?? 14,
+      bitRate: spec.bus.bitRateKbps ?? 500,
+      requestId: id(spec.requestId),
+      responseId: id(spec.responseId),
+    };
+  },
+};
+
+const TP20_SETTINGS: SettingsOfTransport<Tp20EcuSpec> = {
+  toSpec: (settings, name, protocol) => ({
+    transport: 'tp20',
+    ...(protocol ? { protocol } : {}),
+    bus: canBus(settings, name),
+    logicalAddress: address(settings.logicalAddress, 1, 'TP 2.0 logical address'),
+  }),
+  toSettings: (spec) => ({
+    transport: 'tp20',
+    busName: spec.bus.name,
+    pinPlus: spec.bus.pinPlus ?? 6,
+    pinMinus: spec.bus.pinMinus ?? 14,
+    bitRate: spec.bus.bitRateKbps ?? 500,
+    logicalAddress: hex(spec.logicalAddress, 2),
+  }),
+};
+
+const KLINE_SETTINGS: SettingsOfTransport<KlineEcuSpec> = {
+  toSpec(settings, name, protocol) {
     const keys = checkKeyBytes(settings.keyBytes);
     if (!keys.ok) throw new FlowError('BAD_CONFIG', explain('Key bytes', keys.problem));
     return {
@@ -136,16 +213,19 @@ export function ecuSpecFrom(settings: EcuSettings): EcuSpec {
       ecuId: address(settings.klineAddress, 1, 'K-Line address'),
       ...(keys.value ? { keyBytes: keys.value } : {}),
     };
-  }
-  if (transport === 'tp20') {
-    return {
-      transport: 'tp20',
-      ...(protocol ? { protocol } : {}),
-      bus: canBus(settings, name),
-      logicalAddress: address(settings.logicalAddress, 1, 'TP 2.0 logical address'),
-    };
-  }
-  if (transport === 'doip') {
+  },
+  toSettings: (spec) => ({
+    transport: 'kline',
+    busName: spec.bus.name,
+    klinePin: spec.bus.pin ?? 7,
+    klineInit: spec.bus.init ?? 'fast',
+    klineBaud: spec.bus.baud ?? 10400,
+    klineAddress: hex(spec.ecuId, 2),
+  }),
+};
+
+const DOIP_SETTINGS: SettingsOfTransport<DoipEcuSpec> = {
+  toSpec(settings, name, protocol) {
     const option = Number(settings.doipOption ?? 1);
     return {
       transport: 'doip',
@@ -155,25 +235,39 @@ export function ecuSpecFrom(settings: EcuSettings): EcuSpec {
       testerId: address(settings.testerId ?? '0E80', 2, 'DoIP tester id'),
       ecuId: address(settings.doipEcuId, 2, 'DoIP ECU id'),
     };
-  }
-  const spec: IsotpEcuSpec = {
-    bus: canBus(settings, name),
-    requestId: canId(settings.requestId, 'Request id'),
-    responseId: canId(settings.responseId, 'Response id'),
-    functional: settings.functional === true,
+  },
+  toSettings: (spec) => ({
+    transport: 'doip',
+    busName: spec.bus.name,
+    doipOption: spec.bus.option ?? 1,
+    doipNetwork: spec.bus.networkConfiguration ?? 1,
+    gatewayId: hex(spec.gatewayId, 4),
+    testerId: hex(spec.testerId, 4),
+    doipEcuId: hex(spec.ecuId, 4),
+  }),
+};
+
+/** Node settings <-> spec, one entry per transport (the transports of client/transports/table.ts). */
+const SETTINGS: { readonly [T in Transport]: SettingsOfTransport<T extends 'isotp' ? IsotpEcuSpec : Extract<EcuSpec, { transport: T }>> } =
+  {
+    isotp: ISOTP_SETTINGS,
+    tp20: TP20_SETTINGS,
+    kline: KLINE_SETTINGS,
+    doip: DOIP_SETTINGS,
   };
-  if (protocol) spec.protocol = protocol;
-  if (spec.functional) {
-    const r = checkResponderIds(settings.responderIds);
-    if (!r.ok) throw new FlowError('BAD_CONFIG', explain('Responder id', r.problem));
-    spec.responderIds = r.value.length ? r.value : [...OBD_RESPONDER_IDS];
-  }
-  if (settings.padding && settings.padding !== 'default') {
-    if (!PADDING_MODES.includes(settings.padding)) throw new FlowError('BAD_CONFIG', `Unknown padding mode '${settings.padding}'`);
-    spec.padding = settings.padding as PaddingMode;
-  }
-  if (settings.keepAlive) spec.keepAlive = true;
-  return spec;
+
+function settingsOf(spec: EcuSpec | { transport: string }): SettingsOfTransport<EcuSpec> {
+  const t = spec.transport ?? 'isotp';
+  return (Object.prototype.hasOwnProperty.call(SETTINGS, t) ? SETTINGS[t as Transport] : ISOTP_SETTINGS) as SettingsOfTransport<EcuSpec>;
+}
+
+/** The addressing an ECU node (or msg.openobd.ecu) describes; a mistake is a BAD_CONFIG error naming the field. */
+export function ecuSpecFrom(settings: EcuSettings): EcuSpec {
+  const transport = settings.transport || 'isotp';
+  if (!TRANSPORTS.includes(transport))
+    throw new FlowError('BAD_CONFIG', `Unknown transport '${String(transport)}'; use isotp, tp20, kline or doip`);
+  const name = (settings.busName || DEFAULT_BUS_NAMES[transport]!).trim();
+  return settingsOf({ transport }).toSpec(settings, name, protocolOf(settings));
 }
 
 /** The ECU config node behind a request node's `ecu` property, if it is deployed. */
@@ -187,50 +281,7 @@ export function canBusFrom(settings: Pick<EcuSettings, 'busName' | 'pinPlus' | '
   return canBus(settings, (settings.busName || fallbackName).trim());
 }
 
-const hex = (value: number, digits: number) => value.toString(16).toUpperCase().padStart(digits, '0');
-
 /** The ECU-node settings of a spec (what msg.openobd.ecu takes), e.g. for an ECU the connector detected. */
 export function settingsOfSpec(spec: EcuSpec): EcuSettings {
-  switch (spec.transport) {
-    case 'kline':
-      return {
-        transport: 'kline',
-        busName: spec.bus.name,
-        klinePin: spec.bus.pin ?? 7,
-        klineInit: spec.bus.init ?? 'fast',
-        klineBaud: spec.bus.baud ?? 10400,
-        klineAddress: hex(spec.ecuId, 2),
-      };
-    case 'tp20':
-      return {
-        transport: 'tp20',
-        busName: spec.bus.name,
-        pinPlus: spec.bus.pinPlus ?? 6,
-        pinMinus: spec.bus.pinMinus ?? 14,
-        bitRate: spec.bus.bitRateKbps ?? 500,
-        logicalAddress: hex(spec.logicalAddress, 2),
-      };
-    case 'doip':
-      return {
-        transport: 'doip',
-        busName: spec.bus.name,
-        doipOption: spec.bus.option ?? 1,
-        doipNetwork: spec.bus.networkConfiguration ?? 1,
-        gatewayId: hex(spec.gatewayId, 4),
-        testerId: hex(spec.testerId, 4),
-        doipEcuId: hex(spec.ecuId, 4),
-      };
-    default: {
-      const id = (v: number) => hex(v, v > 0x7ff ? 8 : 3);
-      return {
-        transport: 'isotp',
-        busName: spec.bus.name,
-        pinPlus: spec.bus.pinPlus ?? 6,
-        pinMinus: spec.bus.pinMinus ?? 14,
-        bitRate: spec.bus.bitRateKbps ?? 500,
-        requestId: id(spec.requestId),
-        responseId: id(spec.responseId),
-      };
-    }
-  }
+  return settingsOf(spec).toSettings(spec);
 }
