@@ -144,6 +144,14 @@ interface SettingsOfTransport<S extends EcuSpec> {
 
 const hex = (value: number, digits: number) => value.toString(16).toUpperCase().padStart(digits, '0');
 
+/** The node settings of a CAN bus (ISO-TP and TP 2.0). */
+const canBusSettings = (bus: CanBusSpec): EcuSettings => ({
+  busName: bus.name,
+  pinPlus: bus.pinPlus ?? 6,
+  pinMinus: bus.pinMinus ?? 14,
+  bitRate: bus.bitRateKbps ?? 500,
+});
+
 const ISOTP_SETTINGS: SettingsOfTransport<IsotpEcuSpec> = {
   toSpec(settings, name, protocol) {
     const spec: IsotpEcuSpec = {
@@ -169,10 +177,7 @@ const ISOTP_SETTINGS: SettingsOfTransport<IsotpEcuSpec> = {
     const id = (v: number) => hex(v, v > 0x7ff ? 8 : 3);
     return {
       transport: 'isotp',
-      busName: spec.bus.name,
-      pinPlus: spec.bus.pinPlus ?? 6,
-      pinMinus: spec.bus.pinMinus ?? 14,
-      bitRate: spec.bus.bitRateKbps ?? 500,
+      ...canBusSettings(spec.bus),
       requestId: id(spec.requestId),
       responseId: id(spec.responseId),
     };
@@ -188,10 +193,7 @@ const TP20_SETTINGS: SettingsOfTransport<Tp20EcuSpec> = {
   }),
   toSettings: (spec) => ({
     transport: 'tp20',
-    busName: spec.bus.name,
-    pinPlus: spec.bus.pinPlus ?? 6,
-    pinMinus: spec.bus.pinMinus ?? 14,
-    bitRate: spec.bus.bitRateKbps ?? 500,
+    ...canBusSettings(spec.bus),
     logicalAddress: hex(spec.logicalAddress, 2),
   }),
 };
