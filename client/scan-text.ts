@@ -1,7 +1,6 @@
 import { dtcMeaning } from './codec';
 import type { ScanEcu, ScanReport } from './scan';
-
-const TRANSPORT_NAMES: Record<ScanEcu['transport'], string> = { isotp: 'ISO-TP', tp20: 'TP 2.0', kline: 'K-Line', doip: 'DoIP' };
+import { TRANSPORT_TABLE } from './transports/table';
 
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -10,7 +9,7 @@ function plural(n: number, one: string, many: string): string {
 /** One ECU's head line: its address, protocol and transport, its own name and part number. */
 function ecuLine(e: ScanEcu): string {
   const what = [e.name, e.identification.partNumber].filter(Boolean).join(' · ');
-  const head = `${e.address} (${e.protocol === 'kwp2000' ? 'KWP2000' : 'UDS'}, ${TRANSPORT_NAMES[e.transport]})`;
+  const head = `${e.address} (${e.protocol === 'kwp2000' ? 'KWP2000' : 'UDS'}, ${TRANSPORT_TABLE[e.transport].name})`;
   const codes = e.dtcs.length ? plural(e.dtcs.length, 'fault code', 'fault codes') : 'no fault codes';
   return `${head.padEnd(22)} ${what ? `${what}: ` : ''}${codes}`;
 }

@@ -12,7 +12,7 @@ import { decodeResponse, type DecodedResponse } from './codec';
 import { detectedEcus, ecuAddressText, prepareEcu } from './transports';
 import type { Session } from './session';
 import type { UdsExchange, UdsTiming } from './uds-request';
-import { diagnosticProtocolOf, type CanBusSpec, type EcuSpec, type IsotpEcuSpec } from './vehicle-spec';
+import { diagnosticProtocolOf, type CanBusSpec, type EcuSpec, type IsotpEcuSpec, type Transport } from './vehicle-spec';
 import { canIdText, type BusConfigurationMessage } from '../protocol';
 
 /** The J-Rex handles 32 channels at a time (openOBD documentation, "Limitations"). */
@@ -64,7 +64,7 @@ export interface ScanDtc {
 }
 
 export interface ScanEcu {
-  transport: 'isotp' | 'tp20' | 'kline' | 'doip';
+  transport: Transport;
   address: string;
   protocol: 'uds' | 'kwp2000';
   /** The ECU's own name for itself (systemNameOrEngineType), if it gives one. */

@@ -12,14 +12,14 @@ import { OpenObdError } from '../errors';
 import type { Logger } from '../logger';
 import { udsRequest, type UdsExchange, type UdsTiming } from '../uds-request';
 import { busConfiguration, sameBus, type BusSpec, type EcuSpec } from '../vehicle-spec';
-import { pinClash, type BusConfigurationMessage, type RawChannelMessage } from '../../protocol';
+import { pinClash, type BusConfigurationMessage, type RawChannelMessage, type ServiceName } from '../../protocol';
 import type { TransportModule } from './module';
 import { FrameRouter, RAW_CHANNEL } from './raw-frames';
 import { StreamLink, type ChannelKind, type ChannelStream } from './stream-link';
 import { TRANSPORT_TABLE, prepareEcu } from './table';
 
 /** Opens a session's bidirectional stream of one of these services with the newest token. */
-export type StreamOpener = (service: 'kline' | 'doip' | 'can', method: string) => ChannelStream<object>;
+export type StreamOpener = (service: ServiceName, method: string) => ChannelStream<object>;
 
 /** What the engine needs from its session. */
 export interface EngineHost {
@@ -59,7 +59,7 @@ export class TransportEngine {
 
   constructor(private readonly host: EngineHost) {}
 
-  #make<C extends object>(kind: ChannelKind<C>, service: 'kline' | 'doip' | 'can', method: string): StreamLink<C> {
+  #make<C extends object>(kind: ChannelKind<C>, service: ServiceName, method: string): StreamLink<C> {
     const h = this.host;
     return new StreamLink<C>(
       kind,

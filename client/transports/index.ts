@@ -14,6 +14,7 @@ export {
 export { TransportEngine, type EngineHost, type StreamOpener } from './engine';
 export { TRANSPORT_TABLE, transportOf, prepareEcu, maxPayloadOf } from './table';
 export type { TransportModule, PreparedEcu } from './module';
+export { canBus, type EcuSettings, type SettingsOfTransport } from './settings';
 export { ISOTP, ISOTP_CHANNEL, MAX_FUNCTIONAL_BYTES, channelKey } from './isotp';
 export { KLINE, klineTarget, KLINE_CHANNEL, KLINE_MAX_PAYLOAD } from './kline';
 export { TP20, tp20Target, tp20Bus, TP20_CHANNEL } from './tp20';

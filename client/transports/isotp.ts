@@ -1,8 +1,9 @@
 import { OpenObdError } from '../errors';
-import { ISOTP_MAX_PAYLOAD } from '../input-rules';
-import { busConfiguration, udsTarget, type IsotpEcuSpec } from '../vehicle-spec';
+import { ISOTP_MAX_PAYLOAD, TRANSPORT_FIELDS, checkResponderIds } from '../input-rules';
+import { OBD_RESPONDER_IDS, busConfiguration, udsTarget, type IsotpEcuSpec, type PaddingMode } from '../vehicle-spec';
 import { canIdText, type IsotpChannelMessage } from '../../protocol';
 import { transportModule } from './module';
+import { canBus, canBusSettings, canId, explain, hex, type SettingsOfTransport } from './settings';
 import type { ChannelKind } from './stream-link';
 
 /** A functional request is a single ISO-TP frame: 7 data bytes on classic CAN with normal addressing. */
@@ -54,9 +55,46 @@ export const ISOTP_CHANNEL: ChannelKind<IsotpChannelMessage> = {
   incomingKeys: lastKeyMemo,
 };
 
+const PADDING_MODES: readonly string[] = ['enabled', 'disabled', 'detection', 'from-ecu', 'towards-ecu'];
+
+/** The ECU node's settings of this transport <-> its spec. */
+const ISOTP_SETTINGS: SettingsOfTransport<IsotpEcuSpec> = {
+  toSpec(settings, name, protocol) {
+    const spec: IsotpEcuSpec = {
+      bus: canBus(settings, name),
+      requestId: canId(settings.requestId, 'Request id'),
+      responseId: canId(settings.responseId, 'Response id'),
+      functional: settings.functional === true,
+    };
+    if (protocol) spec.protocol = protocol;
+    if (spec.functional) {
+      const r = checkResponderIds(settings.responderIds);
+      if (!r.ok) throw new OpenObdError('BAD_CONFIG', explain('Responder id', r.problem));
+      spec.responderIds = r.value.length ? r.value : [...OBD_RESPONDER_IDS];
+    }
+    if (settings.padding && settings.padding !== 'default') {
+      if (!PADDING_MODES.includes(settings.padding)) throw new OpenObdError('BAD_CONFIG', `Unknown padding mode '${settings.padding}'`);
+      spec.padding = settings.padding as PaddingMode;
+    }
+    if (settings.keepAlive) spec.keepAlive = true;
+    return spec;
+  },
+  toSettings(spec) {
+    const id = (v: number) => hex(v, v > 0x7ff ? 8 : 3);
+    return {
+      transport: 'isotp',
+      ...canBusSettings(spec.bus),
+      requestId: id(spec.requestId),
+      responseId: id(spec.responseId),
+    };
+  },
+};
+
 /** UDS and OBD-II over ISO-TP on CAN (ISO 15765-2): openOBD segments and does flow control on its side. */
 export const ISOTP = transportModule<IsotpEcuSpec, IsotpChannelMessage>({
   id: 'isotp',
+  name: 'ISO-TP',
+  idText: canIdText,
   channel: ISOTP_CHANNEL,
   service: 'can',
   method: 'openIsotpStream',
@@ -76,6 +114,8 @@ export const ISOTP = transportModule<IsotpEcuSpec, IsotpChannelMessage>({
     keyof IsotpEcuSpec['bus']
   >,
   prepare: (spec) => ({ target: udsTarget(spec), bus: busConfiguration(spec.bus) }),
+  settings: ISOTP_SETTINGS,
+  fields: TRANSPORT_FIELDS.isotp!,
   queueKey: (t) => `${t.send.bus_name}|${t.send.request_id}`,
   checkRequest(target, bytes) {
     if (target.functional && bytes.length > MAX_FUNCTIONAL_BYTES) {

@@ -1,6 +1,8 @@
 import type { UdsTarget } from '../uds-request';
 import type { EcuSpec, Transport } from '../vehicle-spec';
-import type { BusConfigurationMessage } from '../../protocol';
+import type { TransportFields } from '../input-rules';
+import type { BusConfigurationMessage, ServiceName } from '../../protocol';
+import type { SettingsOfTransport } from './settings';
 import type { ChannelKind } from './stream-link';
 
 /**
@@ -11,10 +13,14 @@ import type { ChannelKind } from './stream-link';
 export interface TransportModule<S extends EcuSpec = EcuSpec, C extends object = object> {
   /** The ECU spec's `transport` ('isotp' also stands for a spec without one). */
   readonly id: Transport;
+  /** Its name as people write it ("DoIP"), e.g. in scan reports. */
+  readonly name: string;
+  /** An ECU's address (the id an answer is reported from or sent to) as people write it on this transport. */
+  idText(id: number): string;
   /** How its channels are told apart on its stream. */
   readonly channel: ChannelKind<C>;
   /** The openOBD service and method of its bidirectional stream. */
-  readonly service: 'can' | 'kline' | 'doip';
+  readonly service: ServiceName;
   readonly method: string;
   /** The longest request it carries, in bytes. */
   readonly maxPayload: number;
@@ -31,6 +37,10 @@ export interface TransportModule<S extends EcuSpec = EcuSpec, C extends object =
   queueKey(target: UdsTarget<C>): string;
   /** A check of the request bytes besides their length (ISO-TP: a functional request fits one frame). */
   checkRequest?(target: UdsTarget<C>, bytes: Buffer): void;
+  /** Node settings (the ECU dialog, msg.openobd.ecu) to spec and back. */
+  readonly settings: SettingsOfTransport<S>;
+  /** What its ECU dialog shows: its entry in TRANSPORT_FIELDS (client/input-rules.ts, shipped to the editor). */
+  readonly fields: TransportFields;
 }
 
 /** A spec worked out once: its transport, channels, bus message and queue. */

@@ -1,4 +1,4 @@
-import { canIdText, codec, hexByte, hexNumber, type Transport, type UdsResponse } from '../../client';
+import { TRANSPORT_TABLE, canIdText, codec, hexByte, type Transport, type UdsResponse } from '../../client';
 import type { EcuReach } from '../lib/ecu-spec';
 
 /** Plain-data description of one ECU answer, for msg.openobd.response. */
@@ -30,9 +30,7 @@ export function canIdOnce(id: number): string {
 }
 
 function idText(id: number, transport: Transport | undefined): string {
-  if (transport === 'kline' || transport === 'tp20') return hexByte(id);
-  if (transport === 'doip') return hexNumber(id, 4);
-  return canIdOnce(id);
+  return transport === undefined || transport === 'isotp' ? canIdOnce(id) : TRANSPORT_TABLE[transport].idText(id);
 }
 
 export function responseDetails(
