@@ -1,8 +1,9 @@
 /**
  * TypeScript shapes of the openOBD messages this package sends and receives, as @grpc/proto-loader
  * decodes them with `LOADER_OPTIONS` (snake_case names, enums as names, defaults filled in, the name of
- * the set member of each oneof in a property named after the oneof). Only what the code touches is
- * typed; proto/ stays the source of truth.
+ * the set member of each oneof in a property named after the oneof), and the names of the two enums a
+ * flow chooses from (service results, user feedback). Only what the code touches is typed; proto/ stays
+ * the source of truth.
  */
 
 export type EmptyMessage = Record<string, never>;
@@ -29,22 +30,33 @@ export interface SessionInfoListMessage {
   sessions: SessionInfoMessage[];
 }
 
-export type ResultName =
-  | 'RESULT_UNDEFINED'
-  | 'RESULT_SUCCESS'
-  | 'RESULT_INVALID_PRECONDITIONS'
-  | 'RESULT_NEEDS_VALIDATION'
-  | 'RESULT_NEEDS_COMPLETION'
-  | 'RESULT_FAILURE_AUTHENTICATION_ERROR'
-  | 'RESULT_FAILURE_MISSING_CODING_INFORMATION'
-  | 'RESULT_FAILURE_NOT_COMPATIBLE'
-  | 'RESULT_FAILURE_COMMUNICATION_ERROR'
-  | 'RESULT_FAILURE_RUNTIME_ERROR'
-  | 'RESULT_FAILURE_EXTERNAL_SERVICE_ERROR'
-  | 'RESULT_FAILURE';
+/** The service results of openOBD's Result enum (a session or function context ends with one or more). */
+export const RESULT_NAMES = [
+  'RESULT_UNDEFINED',
+  'RESULT_SUCCESS',
+  'RESULT_INVALID_PRECONDITIONS',
+  'RESULT_NEEDS_VALIDATION',
+  'RESULT_NEEDS_COMPLETION',
+  'RESULT_FAILURE_AUTHENTICATION_ERROR',
+  'RESULT_FAILURE_MISSING_CODING_INFORMATION',
+  'RESULT_FAILURE_NOT_COMPATIBLE',
+  'RESULT_FAILURE_COMMUNICATION_ERROR',
+  'RESULT_FAILURE_RUNTIME_ERROR',
+  'RESULT_FAILURE_EXTERNAL_SERVICE_ERROR',
+  'RESULT_FAILURE',
+] as const;
 
-export type UserFeedbackName =
-  'USER_FEEDBACK_NOTHING' | 'USER_FEEDBACK_SUCCESS' | 'USER_FEEDBACK_FAILURE' | 'USER_FEEDBACK_ASSISTANCE_REQUESTED';
+export type ResultName = (typeof RESULT_NAMES)[number];
+
+/** The technician's feedback of openOBD's UserFeedback enum, sent with a service result. */
+export const USER_FEEDBACK_NAMES = [
+  'USER_FEEDBACK_NOTHING',
+  'USER_FEEDBACK_SUCCESS',
+  'USER_FEEDBACK_FAILURE',
+  'USER_FEEDBACK_ASSISTANCE_REQUESTED',
+] as const;
+
+export type UserFeedbackName = (typeof USER_FEEDBACK_NAMES)[number];
 
 export interface ServiceResultMessage {
   result: Array<ResultName | number>;

@@ -128,11 +128,6 @@ export class TransportEngine {
     return have !== undefined && sameBus(have, wanted);
   }
 
-  /** Configures a bus unless openOBD has it already (for the streams a session follows). */
-  async ensureBus(message: BusConfigurationMessage): Promise<void> {
-    if (!this.busReady(message)) await this.configureBusMessages([message]);
-  }
-
   /** Bus specs as configureBusMessages takes them. */
   configureBuses(buses: BusSpec[]): Promise<void> {
     let wanted: BusConfigurationMessage[];
