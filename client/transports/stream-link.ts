@@ -2,11 +2,9 @@ import type * as grpc from '@grpc/grpc-js';
 import { OpenObdError, fromGrpcError, isStreamRefusal } from '../errors';
 import { ChannelBudget, busyChannels, retireIdle, type ChannelHolder } from '../channel-budget';
 import type { Logger } from '../logger';
-import type { RequestLink } from '../uds-request';
+import type { FailureListener, PayloadListener, RequestLink } from '../uds-request';
 
-/** `hex` is the payload as it came off the wire, in upper case; `responseId` the id it came from. */
-export type PayloadListener = (payload: Buffer, hex: string, responseId: number) => void;
-export type FailureListener = (error: OpenObdError) => void;
+export type { FailureListener, PayloadListener } from '../uds-request';
 
 /** A message of openOBD's vehicle streams: a channel and a hex payload (Isotp, Kline, Tp20, Doip, Raw). */
 export interface ChannelMessage<C> {
