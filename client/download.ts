@@ -7,7 +7,7 @@
 import { OpenObdError } from './errors';
 import { nrcName } from './codec';
 import type { UdsExchange, UdsTiming } from './uds-request';
-import { maxPayloadOf } from './transports/limits';
+import { maxPayloadOf } from './transports/table';
 import type { EcuSpec } from './vehicle-spec';
 import { hexByte, hexNumber, toHex } from '../protocol';
 

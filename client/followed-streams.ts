@@ -10,7 +10,7 @@ import {
   listenChannels,
   type CanFrame,
   type FrameFilter,
-  type TransportLinks,
+  type TransportEngine,
 } from './transports';
 import { terminal15State, type Terminal15State } from './transports/terminal15';
 import type { BusConfigurationMessage, ConnectorInformationMessage, Terminal15MessageMessage } from '../protocol';
@@ -36,7 +36,7 @@ export interface FollowedStreamHooks {
   /** Configures `bus` on openOBD unless the session already has it so (then undefined). */
   ensureBus(bus: BusConfigurationMessage): Promise<void> | undefined;
   /** The session's raw CAN stream and the listeners of its frames. */
-  transports: TransportLinks;
+  transports: Pick<TransportEngine, 'raw' | 'frames'>;
   /** Opens a server stream of the session with its newest token. */
   open<T>(service: 'terminal15' | 'connectionMonitor', method: string): grpc.ClientReadableStream<T>;
   /** What to report when a followed stream ended with `error` (the session's fate, when it is over). */

@@ -178,3 +178,31 @@ export function checkFrameFilters(text: unknown): Checked<Array<{ id: number; ma
   }
   return { ok: true, value: out };
 }
+
+/**
+ * What the ECU dialog shows of each transport: the bus name it defaults to (one per transport, so two
+ * transports never share a bus by name), the dialog's row groups (`openobd-ecu-<row>`) and the node
+ * settings it asks for. The transport modules (client/transports/table.ts) hold the same entries, so
+ * a new transport adds its entry here and its module, and the dialog follows.
+ */
+export interface TransportFields {
+  readonly busName: string;
+  readonly rows: readonly string[];
+  readonly fields: readonly string[];
+}
+
+export const TRANSPORT_FIELDS: { readonly [transport: string]: TransportFields } = {
+  isotp: {
+    busName: 'OBD-CAN',
+    rows: ['isotp', 'can'],
+    fields: ['pinPlus', 'pinMinus', 'bitRate', 'requestId', 'responseId', 'functional', 'responderIds', 'padding', 'keepAlive'],
+  },
+  tp20: { busName: 'TP20', rows: ['tp20', 'can'], fields: ['pinPlus', 'pinMinus', 'bitRate', 'logicalAddress'] },
+  kline: { busName: 'K-LINE', rows: ['kline'], fields: ['klineAddress', 'klinePin', 'klineInit', 'klineBaud', 'keyBytes'] },
+  doip: { busName: 'DOIP', rows: ['doip'], fields: ['doipOption', 'doipNetwork', 'gatewayId', 'testerId', 'doipEcuId'] },
+};
+
+/** The transports whose dialog asks for a node setting (for validators that apply only there). */
+export function transportsWith(field: string): string[] {
+  return Object.keys(TRANSPORT_FIELDS).filter((t) => TRANSPORT_FIELDS[t]!.fields.includes(field));
+}

@@ -2,6 +2,8 @@
  * The report of a full-system scan (scan.ts), and the same as a short text for people without a dashboard.
  */
 import { dtcMeaning } from './codec';
+import { TRANSPORT_TABLE } from './transports/table';
+import type { Transport } from './vehicle-spec';
 
 export interface ScanDtc {
   code: string;
@@ -13,7 +15,7 @@ export interface ScanDtc {
 }
 
 export interface ScanEcu {
-  transport: 'isotp' | 'tp20' | 'kline' | 'doip';
+  transport: Transport;
   address: string;
   protocol: 'uds' | 'kwp2000';
   /** The ECU's own name for itself (systemNameOrEngineType), if it gives one. */
@@ -38,8 +40,6 @@ export interface ScanReport {
   text: string;
 }
 
-const TRANSPORT_NAMES: Record<ScanEcu['transport'], string> = { isotp: 'ISO-TP', tp20: 'TP 2.0', kline: 'K-Line', doip: 'DoIP' };
-
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
@@ -47,7 +47,7 @@ function plural(n: number, one: string, many: string): string {
 /** One ECU's head line: its address, protocol and transport, its own name and part number. */
 function ecuLine(e: ScanEcu): string {
   const what = [e.name, e.identification.partNumber].filter(Boolean).join(' · ');
-  const head = `${e.address} (${e.protocol === 'kwp2000' ? 'KWP2000' : 'UDS'}, ${TRANSPORT_NAMES[e.transport]})`;
+  const head = `${e.address} (${e.protocol === 'kwp2000' ? 'KWP2000' : 'UDS'}, ${TRANSPORT_TABLE[e.transport].name})`;
   const codes = e.dtcs.length ? plural(e.dtcs.length, 'fault code', 'fault codes') : 'no fault codes';
   return `${head.padEnd(22)} ${what ? `${what}: ` : ''}${codes}`;
 }

@@ -9,8 +9,7 @@ import { scanReportText, type ScanDtc, type ScanEcu, type ScanReport } from './s
 import { MAX_CHANNELS } from './channel-budget';
 import { OpenObdError, isOpenObdError } from './errors';
 import { decodeResponse, type DecodedResponse } from './codec';
-import { prepareEcu } from './prepared-ecu';
-import { detectedEcus, ecuAddressText, isOtherTransport, prepareTransportEcu } from './transports';
+import { detectedEcus, ecuAddressText, prepareEcu } from './transports';
 import type { Session } from './session';
 import type { UdsExchange, UdsTiming } from './uds-request';
 import { diagnosticProtocolOf, type CanBusSpec, type EcuSpec, type IsotpEcuSpec } from './vehicle-spec';
@@ -97,7 +96,7 @@ export function scanPlan(spec: EcuSpec, options: Pick<ScanOptions, 'identificati
 }
 
 function busOf(spec: EcuSpec): BusConfigurationMessage {
-  return isOtherTransport(spec) ? prepareTransportEcu(spec).bus : prepareEcu(spec as IsotpEcuSpec).bus;
+  return prepareEcu(spec).bus;
 }
 
 function textOf(decoded: DecodedResponse | undefined): string | undefined {

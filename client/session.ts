@@ -1,11 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { ChannelBudget } from './channel-budget';
-import { toPayloadBytes } from './codec';
 import { OpenObdError, fromGrpcError, isStreamRefusal } from './errors';
 import type { ChannelLease, ChannelPool, ResolvedEndpoint } from './endpoint';
 import { defaultChannelPool } from './endpoint';
-import { IsotpLink, type IsotpStream } from './isotp-link';
 import { Keepalive } from './keepalive';
 import { safeLogger, type Logger } from './logger';
 import type { BackoffPolicy } from './retry';
@@ -15,20 +12,9 @@ import { SessionFate, sessionEndedError, type AskedEnd, type EndCause } from './
 import { SessionUi, type UiOptions } from './ui';
 import { SessionFunctions, serviceResultMessage } from './functions';
 import { isFinalState, summarize, type SessionInfo, type SessionSummary } from './session-info';
-import { DEFAULT_UDS_TIMING, udsRequest, type UdsExchange, type UdsTarget, type UdsTiming } from './uds-request';
-import { ChannelQueues } from './channel-queue';
-import { prepareEcu, type PreparedEcu } from './prepared-ecu';
-import {
-  busConfiguration,
-  sameBus,
-  type BusSpec,
-  type CanBusSpec,
-  type EcuSpec,
-  type IsotpEcuSpec,
-  type Terminal15BusSpec,
-} from './vehicle-spec';
-import { TransportLinks, isOtherTransport, prepareTransportEcu, type OtherEcuSpec } from './transports';
-import { maxPayloadOf } from './transports/limits';
+import { DEFAULT_UDS_TIMING, type UdsExchange, type UdsTiming } from './uds-request';
+import type { BusSpec, CanBusSpec, EcuSpec, Terminal15BusSpec } from './vehicle-spec';
+import { TransportEngine } from './transports';
 import type { Terminal15State } from './transports/terminal15';
 import { FollowedStreams, type WatchFramesOptions } from './followed-streams';
 import type {
@@ -43,7 +29,6 @@ import type {
   TokenMessage,
   UserFeedbackName,
 } from '../protocol';
-import { pinClash } from '../protocol';
 
 export interface SessionOptions {
   /** Assumed validity of each session token (default 300 s, as openOBD documents). */
@@ -105,8 +90,7 @@ export interface FinishOptions {
   cause?: EndCause;
 }
 
-/** A functional request is a single ISO-TP frame: 7 data bytes on classic CAN with normal addressing. */
-export const MAX_FUNCTIONAL_BYTES = 7;
+export { MAX_FUNCTIONAL_BYTES } from './transports';
 
 /** openOBD's maximum session duration (openOBD documentation, "Limitations": 14,400 s). */
 export const MAX_SESSION_DURATION_MS = 4 * 60 * 60_000;
@@ -123,11 +107,6 @@ const SESSION_STATUSES: ReadonlySet<number> = new Set([
   GrpcStatus.CANCELLED,
   GrpcStatus.UNAVAILABLE,
 ]);
-
-function hasOwnKeys(o: object): boolean {
-  for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) return true;
-  return false;
-}
 
 export { RESULT_NAMES, USER_FEEDBACK_NAMES } from '../protocol';
 
@@ -157,15 +136,9 @@ export class Session extends EventEmitter {
   readonly #rpc: Rpc;
   readonly #log: Logger;
   readonly #keepalive: Keepalive;
-  /** The J-ReX's 32 channels, shared by all the session's streams. */
-  readonly #channels = new ChannelBudget();
-  readonly #isotp: IsotpLink;
   readonly #fate: SessionFate;
-  /** K-Line, TP 2.0, DoIP and raw CAN streams, opened on first use (client/transports). */
-  readonly #transports: TransportLinks;
-  readonly #buses = new Map<string, BusConfigurationMessage>();
-  #busChain: Promise<unknown> = Promise.resolve();
-  readonly #queues = new ChannelQueues();
+  /** The buses, the vehicle streams and the request path of every transport (client/transports/engine.ts). */
+  readonly #engine: TransportEngine;
   #ended?: SessionEnd;
   /** Ends asked of openOBD here whose answers are still on their way (finish, an interrupt): see expectEnd. */
   readonly #askedEnds: Array<{ end: AskedEnd; taken: boolean }> = [];
@@ -225,22 +198,25 @@ export class Session extends EventEmitter {
       },
       this.#log,
     );
-    this.#isotp = new IsotpLink(
-      () => this.#rpc.bidi('can', 'openIsotpStream', { token: this.#token }) as IsotpStream,
-      this.#log,
-      this.#opts.isotpIdleCloseMs,
-      (error) => this.#fate.explain(error, 'can.openIsotpStream', 'the request'),
-      () => this.#moveOn(),
-      this.#channels,
-    );
-    this.#transports = new TransportLinks(
-      (service, method) => this.#rpc.bidi(service, method, { token: this.#token }),
-      this.#log,
-      this.#opts.isotpIdleCloseMs,
-      (error, operation) => this.#fate.explain(error, operation, 'the request'),
-      () => this.#moveOn(),
-      this.#channels,
-    );
+    this.#engine = new TransportEngine({
+      open: (service, method) => this.#rpc.bidi(service, method, { token: this.#token }),
+      sendBuses: (buses) =>
+        this.#onAnotherConnectionIfRefused(
+          () =>
+            this.#rpc.clientStream<BusConfigurationMessage, EmptyMessage>('config', 'configureBus', buses, {
+              token: this.#token,
+              timeoutMs: this.#opts.callTimeoutMs,
+            }),
+          'config.configureBus',
+        ).then(() => undefined),
+      assertActive: (operation) => this.#assertActive(operation),
+      explainEnd: (error, operation) => this.#fate.explain(error, operation, 'the request'),
+      explainFailure: this.#explainFailure,
+      refused: () => this.#moveOn(),
+      log: this.#log,
+      idleCloseMs: this.#opts.isotpIdleCloseMs,
+      uds: this.#opts.uds,
+    });
   }
 
   get state(): SessionState {
@@ -354,21 +330,22 @@ export class Session extends EventEmitter {
     }
     this.#handedOver = undefined;
     // The callee may have configured the buses its own way: configure them again on the next request.
-    this.#buses.clear();
+    this.#engine.forgetBuses();
     if (!this.#closed) this.#keepalive.start();
   }
 
   /** Counters for statistics and leak checks. */
   get stats() {
+    const transports = this.#engine.stats();
     return {
       tokens: this.#tokenCount,
       keepalive: { ...this.#keepalive.stats },
-      isotpStreams: this.#isotp.opens,
-      isotpOpen: this.#isotp.isOpen,
-      channels: this.#channels.inUse,
-      busyChannels: this.#channels.busy,
-      transports: this.#transports.stats(),
-      frames: this.#transports.frameCounts,
+      isotpStreams: transports.isotp!.opens,
+      isotpOpen: transports.isotp!.open,
+      channels: this.#engine.budget.inUse,
+      busyChannels: this.#engine.budget.busy,
+      transports,
+      frames: this.#engine.frameCounts,
     };
   }
 
@@ -566,108 +543,21 @@ export class Session extends EventEmitter {
    * session keeps the union of every bus asked for and sends the union whenever a bus is new or changed.
    */
   configureBuses(buses: BusSpec[]): Promise<void> {
-    let wanted: BusConfigurationMessage[];
-    try {
-      wanted = buses.map(busConfiguration);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.configureBusMessages(wanted);
+    return this.#engine.configureBuses(buses);
   }
 
-  /**
-   * configureBuses for bus messages already built (a TP 2.0 or raw-frames bus is a CAN bus with its
-   * protocol set). Two different definitions under one name in one call, or two buses of the union on
-   * the same connector pins, are refused before anything is sent: openOBD does not allow two buses on
-   * the same pins (openOBD documentation, "Vehicle communication"), and a session that configured one
-   * anyway would silently lose the other.
-   */
+  /** configureBuses for bus messages already built (a TP 2.0 or raw-frames bus is a CAN bus with its protocol set). */
   configureBusMessages(wanted: BusConfigurationMessage[]): Promise<void> {
-    for (let i = 0; i < wanted.length; i++) {
-      for (let j = i + 1; j < wanted.length; j++) {
-        if (wanted[i]!.bus_name === wanted[j]!.bus_name && !sameBus(wanted[i]!, wanted[j]!))
-          return Promise.reject(
-            new OpenObdError(
-              'BAD_CONFIG',
-              `Bus '${wanted[i]!.bus_name}' is given twice with different settings; give each bus its own name`,
-            ),
-          );
-      }
-    }
-    const run = async () => {
-      const changed = wanted.filter((b) => {
-        const have = this.#buses.get(b.bus_name);
-        return !have || !sameBus(have, b);
-      });
-      if (changed.length === 0) return;
-      const next = new Map(this.#buses);
-      for (const b of changed) next.set(b.bus_name, b);
-      const clash = pinClash([...next.values()]);
-      if (clash) {
-        throw new OpenObdError(
-          'PIN_CONFLICT',
-          `Use one bus (one name and definition) for these pins in this session, or a session of its own: buses '${clash.first}' and ` +
-            `'${clash.second}' would both use connector pin ${clash.pin}, and openOBD allows no two buses on the same pins`,
-          { operation: 'config.configureBus' },
-        );
-      }
-      this.#assertActive('config.configureBus');
-      await this.#onAnotherConnectionIfRefused(
-        () =>
-          this.#rpc.clientStream<BusConfigurationMessage, EmptyMessage>('config', 'configureBus', [...next.values()], {
-            token: this.#token,
-            timeoutMs: this.#opts.callTimeoutMs,
-          }),
-        'config.configureBus',
-      );
-      this.#buses.clear();
-      for (const [k, v] of next) this.#buses.set(k, v);
-    };
-    // One configureBus at a time: two concurrent ones would each replace the other's set.
-    const result = this.#busChain.then(run, run);
-    this.#busChain = result.catch(() => undefined);
-    return result;
+    return this.#engine.configureBusMessages(wanted);
   }
 
   /**
-   * Sends one diagnostic request (UDS or OBD-II) to an ECU over ISO-TP and waits for the answer(s).
-   * The bus is configured on first use. Requests to the same channel run one after another, because
-   * answers can only be told apart by their content.
-   *
-   * This is the hot path of a tester looping live data, so it stays synchronous up to the write when it
-   * can: a bus that is already configured skips the configureBus chain, and a channel with nothing in
-   * flight starts the request at once.
+   * Sends one diagnostic request (UDS, KWP2000 or OBD-II) to an ECU over its transport (ISO-TP, K-Line,
+   * TP 2.0, DoIP) and waits for the answer(s); see TransportEngine.request.
    */
   request(ecu: EcuSpec, payload: unknown, timing: Partial<UdsTiming> = {}, signal?: AbortSignal): Promise<UdsExchange> {
     this.#lastUsedAt = Date.now();
-    if (isOtherTransport(ecu)) return this.#transportRequest(ecu, payload, timing, signal);
-    return this.#isotpRequest(ecu as IsotpEcuSpec, payload, timing, signal);
-  }
-
-  #isotpRequest(ecu: IsotpEcuSpec, payload: unknown, timing: Partial<UdsTiming>, signal: AbortSignal | undefined): Promise<UdsExchange> {
-    let bytes: Buffer;
-    let target: UdsTarget;
-    let ready: PreparedEcu;
-    try {
-      bytes = toPayloadBytes(payload);
-      ready = prepareEcu(ecu);
-      target = ready.target;
-      if (target.functional && bytes.length > MAX_FUNCTIONAL_BYTES) {
-        // ECUs ignore a functional first frame (ISO 15765-4: functional requests are single frames): it would only ever time out.
-        throw new OpenObdError(
-          'BAD_PAYLOAD',
-          `A functional request must fit in one CAN frame (at most ${MAX_FUNCTIONAL_BYTES} bytes); this one has ${bytes.length}`,
-        );
-      }
-      this.#assertActive('uds.request');
-      if (!this.#busReady(ready.bus)) {
-        const queueKey = ready.queueKey;
-        return this.configureBuses([ecu.bus]).then(() => this.#enqueue(queueKey, target, bytes, timing, signal));
-      }
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.#enqueue(ready.queueKey, target, bytes, timing, signal);
+    return this.#engine.request(ecu, payload, timing, signal);
   }
 
   /**
@@ -679,72 +569,12 @@ export class Session extends EventEmitter {
     return error.code === 'CLOSED' && ended ? sessionEndedError(this.id, ended, 'uds.request', 'the request') : error;
   };
 
-  /** Whether openOBD already has this bus exactly so (no configureBus needed). */
-  #busReady(wanted: BusConfigurationMessage): boolean {
-    const have = this.#buses.get(wanted.bus_name);
-    return have !== undefined && sameBus(have, wanted);
-  }
-
-  #enqueue(
-    queueKey: string,
-    target: UdsTarget,
-    bytes: Buffer,
-    timing: Partial<UdsTiming>,
-    signal: AbortSignal | undefined,
-  ): Promise<UdsExchange> {
-    const effective = hasOwnKeys(timing) ? { ...this.#opts.uds, ...timing } : this.#opts.uds;
-    // Closing the session closes the link, which cancels the requests in flight (no signal needed here).
-    return this.#queues.enqueue(queueKey, (settled) => {
-      try {
-        this.#assertActive('uds.request');
-      } catch (err) {
-        settled();
-        throw err;
-      }
-      return udsRequest(this.#isotp, target, bytes, effective, { signal, explainFailure: this.#explainFailure, onSettled: settled });
-    });
-  }
-
-  /** A request over K-Line, TP 2.0 or DoIP: the same engine as ISO-TP on the transport's own stream. */
-  #transportRequest(
-    ecu: OtherEcuSpec,
-    payload: unknown,
-    timing: Partial<UdsTiming>,
-    signal: AbortSignal | undefined,
-  ): Promise<UdsExchange> {
-    let bytes: Buffer;
-    let ready: ReturnType<typeof prepareTransportEcu>;
-    try {
-      ready = prepareTransportEcu(ecu);
-      bytes = toPayloadBytes(payload, { maxLength: maxPayloadOf(ready.transport) });
-      this.#assertActive('uds.request');
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const effective = hasOwnKeys(timing) ? { ...this.#opts.uds, ...timing } : this.#opts.uds;
-    const go = () =>
-      this.#queues.enqueue(ready.queueKey, (settled) => {
-        try {
-          this.#assertActive('uds.request');
-        } catch (err) {
-          settled();
-          throw err;
-        }
-        return udsRequest(this.#transports.link(ready.transport), ready.target, bytes, effective, {
-          signal,
-          explainFailure: this.#explainFailure,
-          onSettled: settled,
-        });
-      });
-    return this.#busReady(ready.bus) ? go() : this.configureBusMessages([ready.bus]).then(go);
-  }
-
   /** The frame, terminal 15 and connector streams this session follows (FollowedStreams). */
   #follow(): FollowedStreams {
     this.#followed ??= new FollowedStreams({
       assertActive: (operation) => this.#assertActive(operation),
-      ensureBus: (bus) => (this.#busReady(bus) ? undefined : this.configureBusMessages([bus])),
-      transports: this.#transports,
+      ensureBus: (bus) => (this.#engine.busReady(bus) ? undefined : this.#engine.configureBusMessages([bus])),
+      transports: this.#engine,
       open: (service, method) => this.#rpc.serverStream(service, method, {}, { token: this.#token }),
       explain: (error, operation) => this.#fate.explain(error, operation, 'the stream'),
       used: () => this.touch(),
@@ -773,7 +603,7 @@ export class Session extends EventEmitter {
 
   /** The buses this session has configured on openOBD (its union), as bus messages. */
   get configuredBuses(): BusConfigurationMessage[] {
-    return [...this.#buses.values()];
+    return this.#engine.configuredBuses;
   }
 
   getConfiguration(): Promise<ConfigurationMessage> {
@@ -817,8 +647,7 @@ export class Session extends EventEmitter {
     this.#closed = true;
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#keepalive.stop();
-    this.#isotp.close();
-    this.#transports.close();
+    this.#engine.close();
     this.#followed?.close();
     this.#lease.release();
     if (!this.#ended) {

@@ -1,7 +1,10 @@
 import { OpenObdError } from './errors';
 import { classifyResponse, kwpSuppressesResponse, nrcName, suppressesPositiveResponse, toHex } from './codec';
-import type { FailureListener, PayloadListener } from './isotp-link';
 import { canIdText, type IsotpChannelMessage } from '../protocol';
+
+/** `hex` is the payload as it came off the wire, in upper case; `responseId` the id it came from. */
+export type PayloadListener = (payload: Buffer, hex: string, responseId: number) => void;
+export type FailureListener = (error: OpenObdError) => void;
 
 /**
  * What a request needs from a transport's stream: ISO-TP's link, and the K-Line, TP 2.0 and DoIP

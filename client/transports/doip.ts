@@ -1,8 +1,14 @@
 import { OpenObdError } from '../errors';
+import { TRANSPORT_FIELDS } from '../input-rules';
 import type { UdsTarget } from '../uds-request';
 import { busConfiguration, type DoipEcuSpec } from '../vehicle-spec';
 import { hexNumber, type DoipChannelMessage } from '../../protocol';
+import { transportModule } from './module';
+import { address as addressFromText, hex, type SettingsOfTransport } from './settings';
 import type { ChannelKind } from './stream-link';
+
+/** DoIP diagnostic messages (ISO 13400-2) are not bound by ISO-TP; this client caps them at 64 KiB. */
+export const DOIP_MAX_PAYLOAD = 65535;
 
 export const DOIP_CHANNEL: ChannelKind<DoipChannelMessage> = {
   operation: 'doip.openDoipStream',
@@ -42,3 +48,44 @@ export function doipTarget(spec: DoipEcuSpec): UdsTarget<DoipChannelMessage> {
     dialect: spec.protocol === 'kwp2000' ? 'kwp2000' : 'uds',
   };
 }
+
+/** The ECU node's settings of this transport <-> its spec. */
+const DOIP_SETTINGS: SettingsOfTransport<DoipEcuSpec> = {
+  toSpec(settings, name, protocol) {
+    const option = Number(settings.doipOption ?? 1);
+    return {
+      transport: 'doip',
+      ...(protocol ? { protocol } : {}),
+      bus: { kind: 'doip', name, option: option === 2 ? 2 : (option as 1), networkConfiguration: Number(settings.doipNetwork ?? 1) },
+      gatewayId: addressFromText(settings.gatewayId, 2, 'DoIP gateway id'),
+      testerId: addressFromText(settings.testerId ?? '0E80', 2, 'DoIP tester id'),
+      ecuId: addressFromText(settings.doipEcuId, 2, 'DoIP ECU id'),
+    };
+  },
+  toSettings: (spec) => ({
+    transport: 'doip',
+    busName: spec.bus.name,
+    doipOption: spec.bus.option ?? 1,
+    doipNetwork: spec.bus.networkConfiguration ?? 1,
+    gatewayId: hex(spec.gatewayId, 4),
+    testerId: hex(spec.testerId, 4),
+    doipEcuId: hex(spec.ecuId, 4),
+  }),
+};
+
+/** Diagnostics over IP (ISO 13400) on the connector's Ethernet pins. */
+export const DOIP = transportModule<DoipEcuSpec, DoipChannelMessage>({
+  id: 'doip',
+  name: 'DoIP',
+  idText: (id) => hexNumber(id, 4),
+  channel: DOIP_CHANNEL,
+  service: 'doip',
+  method: 'openDoipStream',
+  maxPayload: DOIP_MAX_PAYLOAD,
+  ecuFields: ['protocol', 'gatewayId', 'testerId', 'ecuId'] satisfies ReadonlyArray<keyof DoipEcuSpec>,
+  busFields: ['kind', 'name', 'option', 'networkConfiguration'] satisfies ReadonlyArray<keyof DoipEcuSpec['bus']>,
+  prepare: (spec) => ({ target: doipTarget(spec), bus: busConfiguration(spec.bus) }),
+  settings: DOIP_SETTINGS,
+  fields: TRANSPORT_FIELDS.doip!,
+  queueKey: (t) => `doip|${t.send.bus_name}|${t.send.gateway_id}|${t.send.ecu_id}`,
+});

@@ -1,8 +1,14 @@
 import { OpenObdError } from '../errors';
+import { TRANSPORT_FIELDS, checkKeyBytes } from '../input-rules';
 import type { UdsTarget } from '../uds-request';
 import { busConfiguration, type KlineEcuSpec } from '../vehicle-spec';
 import { hexByte, type KlineChannelMessage } from '../../protocol';
+import { transportModule } from './module';
+import { address, explain, hex, type SettingsOfTransport } from './settings';
 import type { ChannelKind } from './stream-link';
+
+/** An ISO 14230-2 message carries at most 255 data bytes (with the separate length byte). */
+export const KLINE_MAX_PAYLOAD = 255;
 
 /** K-Line channels are told apart by bus and ECU address (the key bytes are a check, not an address). */
 export const KLINE_CHANNEL: ChannelKind<KlineChannelMessage> = {
@@ -39,3 +45,49 @@ export function klineTarget(spec: KlineEcuSpec): UdsTarget<KlineChannelMessage> 
     dialect: spec.protocol === 'uds' ? 'uds' : 'kwp2000',
   };
 }
+
+/** The ECU node's settings of this transport <-> its spec. */
+const KLINE_SETTINGS: SettingsOfTransport<KlineEcuSpec> = {
+  toSpec(settings, name, protocol) {
+    const keys = checkKeyBytes(settings.keyBytes);
+    if (!keys.ok) throw new OpenObdError('BAD_CONFIG', explain('Key bytes', keys.problem));
+    return {
+      transport: 'kline',
+      ...(protocol ? { protocol } : {}),
+      bus: {
+        kind: 'kline',
+        name,
+        pin: Number(settings.klinePin ?? 7) || 7,
+        init: settings.klineInit === 'slow' ? 'slow' : 'fast',
+        baud: Number(settings.klineBaud ?? 10400) || 10400,
+      },
+      ecuId: address(settings.klineAddress, 1, 'K-Line address'),
+      ...(keys.value ? { keyBytes: keys.value } : {}),
+    };
+  },
+  toSettings: (spec) => ({
+    transport: 'kline',
+    busName: spec.bus.name,
+    klinePin: spec.bus.pin ?? 7,
+    klineInit: spec.bus.init ?? 'fast',
+    klineBaud: spec.bus.baud ?? 10400,
+    klineAddress: hex(spec.ecuId, 2),
+  }),
+};
+
+/** KWP2000 (or UDS) over the K-Line (ISO 14230). */
+export const KLINE = transportModule<KlineEcuSpec, KlineChannelMessage>({
+  id: 'kline',
+  name: 'K-Line',
+  idText: hexByte,
+  channel: KLINE_CHANNEL,
+  service: 'kline',
+  method: 'openKlineStream',
+  maxPayload: KLINE_MAX_PAYLOAD,
+  ecuFields: ['protocol', 'ecuId', 'keyBytes'] satisfies ReadonlyArray<keyof KlineEcuSpec>,
+  busFields: ['kind', 'name', 'pin', 'init', 'baud'] satisfies ReadonlyArray<keyof KlineEcuSpec['bus']>,
+  prepare: (spec) => ({ target: klineTarget(spec), bus: busConfiguration(spec.bus) }),
+  settings: KLINE_SETTINGS,
+  fields: TRANSPORT_FIELDS.kline!,
+  queueKey: (t) => `kline|${t.send.bus_name}|${t.send.ecu_id}`,
+});

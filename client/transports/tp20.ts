@@ -2,6 +2,9 @@ import { OpenObdError } from '../errors';
 import type { UdsTarget } from '../uds-request';
 import { busConfiguration, type CanBusSpec, type Tp20EcuSpec } from '../vehicle-spec';
 import { hexByte, type BusConfigurationMessage, type Tp20ChannelMessage } from '../../protocol';
+import { ISOTP_MAX_PAYLOAD, TRANSPORT_FIELDS } from '../input-rules';
+import { transportModule } from './module';
+import { address, canBus, canBusSettings, hex, type SettingsOfTransport } from './settings';
 import type { ChannelKind } from './stream-link';
 
 export const TP20_CHANNEL: ChannelKind<Tp20ChannelMessage> = {
@@ -41,3 +44,37 @@ export function tp20Target(spec: Tp20EcuSpec): UdsTarget<Tp20ChannelMessage> {
     dialect: spec.protocol === 'uds' ? 'uds' : 'kwp2000',
   };
 }
+
+/** The ECU node's settings of this transport <-> its spec. */
+const TP20_SETTINGS: SettingsOfTransport<Tp20EcuSpec> = {
+  toSpec: (settings, name, protocol) => ({
+    transport: 'tp20',
+    ...(protocol ? { protocol } : {}),
+    bus: canBus(settings, name),
+    logicalAddress: address(settings.logicalAddress, 1, 'TP 2.0 logical address'),
+  }),
+  toSettings: (spec) => ({
+    transport: 'tp20',
+    ...canBusSettings(spec.bus),
+    logicalAddress: hex(spec.logicalAddress, 2),
+  }),
+};
+
+/** VW's TP 2.0 on CAN; taken to carry what ISO-TP does. */
+export const TP20 = transportModule<Tp20EcuSpec, Tp20ChannelMessage>({
+  id: 'tp20',
+  name: 'TP 2.0',
+  idText: hexByte,
+  channel: TP20_CHANNEL,
+  service: 'can',
+  method: 'openTp20Stream',
+  maxPayload: ISOTP_MAX_PAYLOAD,
+  ecuFields: ['protocol', 'logicalAddress'] satisfies ReadonlyArray<keyof Tp20EcuSpec>,
+  busFields: ['kind', 'name', 'pinPlus', 'pinMinus', 'bitRateKbps', 'protocol', 'transceiver'] satisfies ReadonlyArray<
+    keyof Tp20EcuSpec['bus']
+  >,
+  prepare: (spec) => ({ target: tp20Target(spec), bus: tp20Bus(spec.bus) }),
+  settings: TP20_SETTINGS,
+  fields: TRANSPORT_FIELDS.tp20!,
+  queueKey: (t) => `tp20|${t.send.bus_name}|${t.send.logical_address}`,
+});

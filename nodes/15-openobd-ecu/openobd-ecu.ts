@@ -1,5 +1,5 @@
 import type { NodeAPI, NodeDef } from 'node-red';
-import { ecuSpecFrom, type EcuNode, type EcuSettings } from '../lib/ecu-spec';
+import { ecuSpecFrom, reachOf, type EcuNode, type EcuSettings } from '../lib/ecu-spec';
 
 type EcuDef = NodeDef & EcuSettings;
 
@@ -13,6 +13,7 @@ export function register(RED: NodeAPI): void {
     this.label = def.name || `${def.requestId}/${def.responseId}`;
     try {
       this.spec = ecuSpecFrom(def);
+      this.reach = reachOf(this.spec);
     } catch (err) {
       this.problem = err instanceof Error ? err.message : String(err);
       this.error(`ECU "${this.label}": ${this.problem}`);

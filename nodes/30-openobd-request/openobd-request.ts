@@ -3,21 +3,20 @@ import {
   ISOTP_MAX_PAYLOAD,
   checkHexText,
   codec,
-  diagnosticProtocolOf,
   ecuAddressText,
   hexByte,
   type EcuSpec,
   type UdsExchange,
   type UdsTiming,
 } from '../../client';
-import { ecuNodeOf, ecuSpecFrom, type EcuNode, type EcuSettings } from '../lib/ecu-spec';
+import { ecuNodeOf, ecuSpecFrom, reachOf, type EcuNode, type EcuReach, type EcuSettings } from '../lib/ecu-spec';
 import { ensureContext, FlowError, liveSessionOf, shortText, toFlowError, type OpenObdMsg } from '../lib/flow';
 import { flowNodeKit, onInput, reportSettingsProblem, type Send } from '../lib/flow-node';
 import type { LiveSession } from '../lib/registry';
 import { busyStatus, type Translate } from '../lib/status';
 import type { StatusTracker } from '../lib/status-tracker';
 import { answerWords, words } from './answer-words';
-import { canIdOnce, responseDetails, type ResponseDetails, type TargetKind } from './response-details';
+import { canIdOnce, responseDetails, type ResponseDetails } from './response-details';
 
 interface RequestDef extends NodeDef {
   ecu: string;
@@ -34,15 +33,7 @@ interface Target {
   spec: EcuSpec;
   name?: string;
   /** Transport and protocol, when the ECU is not UDS over ISO-TP (answers are shown and decoded by them). */
-  kind?: TargetKind;
-}
-
-const ISOTP_UDS: TargetKind = {};
-
-function kindOf(spec: EcuSpec): TargetKind {
-  const dialect = diagnosticProtocolOf(spec);
-  if ((spec.transport === undefined || spec.transport === 'isotp') && dialect === 'uds') return ISOTP_UDS;
-  return { transport: spec.transport ?? 'isotp', dialect };
+  reach: EcuReach;
 }
 
 /** The ECU's address as people write it ("7E0", "K-Line 01"); CAN ids formatted once. */
@@ -114,8 +105,7 @@ function settingsProblem(def: RequestDef, ecuNode: EcuNode | undefined, fixed: R
 /** The ECU to talk to: the node's ECU config, else msg.openobd.ecu = { requestId: '7E0', responseId: '7E8', ... }. */
 function resolveEcu(ecuNode: EcuNode | undefined, msg: OpenObdMsg): Target {
   // A selected ECU that is missing or misconfigured never gets here: it is the node's settings problem.
-  if (ecuNode?.spec)
-    return { spec: ecuNode.spec, name: ecuNode.name || undefined, kind: ecuNode.kind ?? (ecuNode.kind = kindOf(ecuNode.spec)) };
+  if (ecuNode?.spec) return { spec: ecuNode.spec, name: ecuNode.name || undefined, reach: ecuNode.reach ?? reachOf(ecuNode.spec) };
   const e = msg.openobd?.ecu;
   if (!e || typeof e !== 'object') {
     throw new FlowError(
@@ -125,7 +115,7 @@ function resolveEcu(ecuNode: EcuNode | undefined, msg: OpenObdMsg): Target {
   }
   const settings = e as EcuSettings;
   const spec = ecuSpecFrom({ ...settings, requestId: String(settings.requestId ?? ''), responseId: String(settings.responseId ?? '') });
-  return { spec, name: settings.name === undefined ? addressOf(spec) : String(settings.name), kind: kindOf(spec) };
+  return { spec, name: settings.name === undefined ? addressOf(spec) : String(settings.name), reach: reachOf(spec) };
 }
 
 /** The request bytes: the node's Request field, else msg.payload (the core "node settings win" rule). */
@@ -159,7 +149,7 @@ function writeAnswer(
   const ctx = ensureContext(msg);
   ctx.state = live.session.state;
   ctx.request = { hex: request.hex, ecu: target.name, functional: exchange.functional };
-  const answers = exchange.responses.map((r) => responseDetails(r, target.name, request.bytes, o.decode, target.kind));
+  const answers = exchange.responses.map((r) => responseDetails(r, target.name, request.bytes, o.decode, target.reach));
   if (exchange.functional) {
     ctx.responses = answers;
     delete ctx.response;

@@ -1,4 +1,5 @@
-import { canIdText, codec, hexByte, hexNumber, type Transport, type UdsResponse } from '../../client';
+import { TRANSPORT_TABLE, canIdText, codec, hexByte, type Transport, type UdsResponse } from '../../client';
+import type { EcuReach } from '../lib/ecu-spec';
 
 /** Plain-data description of one ECU answer, for msg.openobd.response. */
 export interface ResponseDetails {
@@ -28,16 +29,8 @@ export function canIdOnce(id: number): string {
   return text;
 }
 
-/** How an ECU is reached and what it speaks, when it is not UDS over ISO-TP. */
-export interface TargetKind {
-  transport?: Transport;
-  dialect?: 'uds' | 'kwp2000';
-}
-
 function idText(id: number, transport: Transport | undefined): string {
-  if (transport === 'kline' || transport === 'tp20') return hexByte(id);
-  if (transport === 'doip') return hexNumber(id, 4);
-  return canIdOnce(id);
+  return transport === undefined || transport === 'isotp' ? canIdOnce(id) : TRANSPORT_TABLE[transport].idText(id);
 }
 
 export function responseDetails(
@@ -45,14 +38,14 @@ export function responseDetails(
   ecuName: string | undefined,
   request: Buffer,
   decode: boolean,
-  kind: TargetKind = {},
+  reach: EcuReach = {},
 ): ResponseDetails {
-  const transport = kind.transport;
+  const transport = reach.transport;
   const out: ResponseDetails = {
     hex: r.hex,
     positive: r.positive,
     sid: hexByte(r.sid),
-    service: kind.dialect === 'kwp2000' ? codec.kwpServiceName(r.sid) : codec.serviceName(r.sid),
+    service: reach.protocol === 'kwp2000' ? codec.kwpServiceName(r.sid) : codec.serviceName(r.sid),
     ecu:
       transport === undefined || transport === 'isotp'
         ? { name: ecuName, requestId: canIdOnce(r.ecu.requestId), responseId: canIdOnce(r.ecu.responseId) }
@@ -66,7 +59,7 @@ export function responseDetails(
     out.nrcDescription = codec.nrcDescription(r.nrc);
   }
   if (decode && r.positive) {
-    const decoded = codec.decodeResponse(request, r.payload, kind.dialect ? { dialect: kind.dialect } : undefined);
+    const decoded = codec.decodeResponse(request, r.payload, reach.protocol ? { dialect: reach.protocol } : undefined);
     if (decoded) out.decoded = decoded;
   }
   return out;
