@@ -56,7 +56,7 @@ import type {
   TokenMessage,
   UserFeedbackName,
 } from '../protocol';
-import { pinClash } from '../protocol';
+import { RESULT_NAMES, USER_FEEDBACK_NAMES, pinClash } from '../protocol';
 
 export interface SessionOptions {
   /** Assumed validity of each session token (default 300 s, as openOBD documents). */
@@ -142,27 +142,8 @@ function hasOwnKeys(o: object): boolean {
   return false;
 }
 
-export const RESULT_NAMES: readonly ResultName[] = [
-  'RESULT_UNDEFINED',
-  'RESULT_SUCCESS',
-  'RESULT_INVALID_PRECONDITIONS',
-  'RESULT_NEEDS_VALIDATION',
-  'RESULT_NEEDS_COMPLETION',
-  'RESULT_FAILURE_AUTHENTICATION_ERROR',
-  'RESULT_FAILURE_MISSING_CODING_INFORMATION',
-  'RESULT_FAILURE_NOT_COMPATIBLE',
-  'RESULT_FAILURE_COMMUNICATION_ERROR',
-  'RESULT_FAILURE_RUNTIME_ERROR',
-  'RESULT_FAILURE_EXTERNAL_SERVICE_ERROR',
-  'RESULT_FAILURE',
-];
-
-export const USER_FEEDBACK_NAMES: readonly UserFeedbackName[] = [
-  'USER_FEEDBACK_NOTHING',
-  'USER_FEEDBACK_SUCCESS',
-  'USER_FEEDBACK_FAILURE',
-  'USER_FEEDBACK_ASSISTANCE_REQUESTED',
-];
+/** The service results and user feedback finish() accepts (openOBD's enums; protocol/wire.ts). */
+export { RESULT_NAMES, USER_FEEDBACK_NAMES };
 
 /**
  * One claimed openOBD session: its token, its hidden keepalive, its vehicle link. Events:

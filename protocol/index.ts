@@ -16,4 +16,5 @@ export {
 export { canIdText, hexByte, hexNumber, hexToBytes, toHex, toSpacedHex } from './hex';
 export { STRUCT_TYPE_URL, decodeStruct, encodeStruct, type JsonValue } from './struct';
 export type * from './wire';
+export { RESULT_NAMES, USER_FEEDBACK_NAMES } from './wire';
 export { DOIP_OPTION_PINS, busPins, doipOptionNumber, pinClash } from './bus-pins';

@@ -29,22 +29,36 @@ export interface SessionInfoListMessage {
   sessions: SessionInfoMessage[];
 }
 
-export type ResultName =
-  | 'RESULT_UNDEFINED'
-  | 'RESULT_SUCCESS'
-  | 'RESULT_INVALID_PRECONDITIONS'
-  | 'RESULT_NEEDS_VALIDATION'
-  | 'RESULT_NEEDS_COMPLETION'
-  | 'RESULT_FAILURE_AUTHENTICATION_ERROR'
-  | 'RESULT_FAILURE_MISSING_CODING_INFORMATION'
-  | 'RESULT_FAILURE_NOT_COMPATIBLE'
-  | 'RESULT_FAILURE_COMMUNICATION_ERROR'
-  | 'RESULT_FAILURE_RUNTIME_ERROR'
-  | 'RESULT_FAILURE_EXTERNAL_SERVICE_ERROR'
-  | 'RESULT_FAILURE';
+/**
+ * The service results a script can end with (openOBD's Result enum, in its order). The client library checks
+ * against this list, and the finish node's dialog offers it (the build ships this file to the editor too).
+ */
+export const RESULT_NAMES = [
+  'RESULT_UNDEFINED',
+  'RESULT_SUCCESS',
+  'RESULT_INVALID_PRECONDITIONS',
+  'RESULT_NEEDS_VALIDATION',
+  'RESULT_NEEDS_COMPLETION',
+  'RESULT_FAILURE_AUTHENTICATION_ERROR',
+  'RESULT_FAILURE_MISSING_CODING_INFORMATION',
+  'RESULT_FAILURE_NOT_COMPATIBLE',
+  'RESULT_FAILURE_COMMUNICATION_ERROR',
+  'RESULT_FAILURE_RUNTIME_ERROR',
+  'RESULT_FAILURE_EXTERNAL_SERVICE_ERROR',
+  'RESULT_FAILURE',
+] as const;
 
-export type UserFeedbackName =
-  'USER_FEEDBACK_NOTHING' | 'USER_FEEDBACK_SUCCESS' | 'USER_FEEDBACK_FAILURE' | 'USER_FEEDBACK_ASSISTANCE_REQUESTED';
+export type ResultName = (typeof RESULT_NAMES)[number];
+
+/** The technician's feedback a service result can carry (openOBD's UserFeedback enum). */
+export const USER_FEEDBACK_NAMES = [
+  'USER_FEEDBACK_NOTHING',
+  'USER_FEEDBACK_SUCCESS',
+  'USER_FEEDBACK_FAILURE',
+  'USER_FEEDBACK_ASSISTANCE_REQUESTED',
+] as const;
+
+export type UserFeedbackName = (typeof USER_FEEDBACK_NAMES)[number];
 
 export interface ServiceResultMessage {
   result: Array<ResultName | number>;

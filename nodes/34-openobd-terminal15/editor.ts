@@ -1,0 +1,32 @@
+RED.nodes.registerType('openobd-terminal15', {
+  category: 'openOBD',
+  color: '#8FB9C9',
+  icon: 'openobd-ignition.svg',
+  inputs: 1,
+  outputs: 1,
+  defaults: {
+    name: { value: '' },
+    busName: {
+      value: 'KL15',
+      validate: function (v) {
+        return String(v || '').trim() ? true : OpenObdEditor.t('openobd.validation.busName');
+      },
+    },
+    pin: { value: 1, validate: OpenObdEditor.pin([]) },
+  },
+  paletteLabel: function () {
+    return this._('openobd.paletteLabel.terminal15');
+  },
+  inputLabels: function () {
+    return this._('openobd.inputLabels.terminal15');
+  },
+  outputLabels: function () {
+    return this._('openobd.outputLabels.terminal15');
+  },
+  label: function () {
+    return this.name || this._('openobd.nodeLabel.terminal15', { pin: this.pin || 1 });
+  },
+  labelStyle: function () {
+    return this.name ? 'node_label_italic' : '';
+  },
+});
