@@ -92,9 +92,7 @@ RED.nodes.registerType('openobd-account', {
     clientSecret: { type: 'password' },
     ca: { type: 'text' },
   },
-  paletteLabel: function () {
-    return this._('openobd.paletteLabel.account');
-  },
+  paletteLabel: OpenObdEditor.label('openobd.paletteLabel.account'),
   label: function () {
     if (this.name) {
       return this.name;

@@ -118,9 +118,7 @@ RED.nodes.registerType('openobd-ecu', {
     },
     keepAlive: { value: false },
   },
-  paletteLabel: function () {
-    return this._('openobd.paletteLabel.ecu');
-  },
+  paletteLabel: OpenObdEditor.label('openobd.paletteLabel.ecu'),
   label: function () {
     if (this.name) {
       return this.name;

@@ -40,15 +40,9 @@ RED.nodes.registerType('openobd-start-session', {
   },
   // Node-RED 5 looks the description up with RED._ when it shows it, so it is a key of this node set's catalog.
   categoryDescription: '@obdflow/node-red-openobd/openobd:openobd.category',
-  paletteLabel: function () {
-    return this._('openobd.paletteLabel.start');
-  },
-  inputLabels: function () {
-    return this._('openobd.inputLabels.start');
-  },
-  outputLabels: function () {
-    return this._('openobd.outputLabels.start');
-  },
+  paletteLabel: OpenObdEditor.label('openobd.paletteLabel.start'),
+  inputLabels: OpenObdEditor.label('openobd.inputLabels.start'),
+  outputLabels: OpenObdEditor.label('openobd.outputLabels.start'),
   label: function () {
     const E = OpenObdEditor;
     if (this.name) {
@@ -64,9 +58,7 @@ RED.nodes.registerType('openobd-start-session', {
     }
     return this._('openobd.nodeLabel.startOn', { source: E.typedLabel(source, this.target) });
   },
-  labelStyle: function () {
-    return this.name ? 'node_label_italic' : '';
-  },
+  labelStyle: OpenObdEditor.italicWhenNamed,
   oneditprepare: function () {
     const node = this;
     const E = OpenObdEditor;

@@ -172,18 +172,12 @@ interface ProcedureIdentity {
     },
     // Node-RED 5 looks the description up with RED._ when it shows it, so it is a key of this node set's catalog.
     categoryDescription: '@obdflow/node-red-openobd/openobd:openobd.category',
-    paletteLabel: function () {
-      return this._('openobd.paletteLabel.procedure');
-    },
-    outputLabels: function () {
-      return this._('openobd.procedure.outputLabels.run');
-    },
+    paletteLabel: OpenObdEditor.label('openobd.paletteLabel.procedure'),
+    outputLabels: OpenObdEditor.label('openobd.procedure.outputLabels.run'),
     label: function () {
       return this.name || this.functionName || this._('openobd.procedure.nodeLabel');
     },
-    labelStyle: function () {
-      return this.name ? 'node_label_italic' : '';
-    },
+    labelStyle: OpenObdEditor.italicWhenNamed,
     onadd: function () {
       identifyAdded(this);
     },

@@ -42,12 +42,8 @@ RED.nodes.registerType('openobd-request', {
   },
   // Node-RED 5 looks the description up with RED._ when it shows it, so it is a key of this node set's catalog.
   categoryDescription: '@obdflow/node-red-openobd/openobd:openobd.category',
-  paletteLabel: function () {
-    return this._('openobd.paletteLabel.request');
-  },
-  inputLabels: function () {
-    return this._('openobd.inputLabels.request');
-  },
+  paletteLabel: OpenObdEditor.label('openobd.paletteLabel.request'),
+  inputLabels: OpenObdEditor.label('openobd.inputLabels.request'),
   outputLabels: function (index) {
     return index === 1 ? this._('openobd.outputLabels.negative') : this._('openobd.outputLabels.response');
   },
@@ -67,9 +63,7 @@ RED.nodes.registerType('openobd-request', {
     const request = OpenObdEditor.labelHex(this.request) || 'msg.payload';
     return request + ' \u2192 ' + target;
   },
-  labelStyle: function () {
-    return this.name ? 'node_label_italic' : '';
-  },
+  labelStyle: OpenObdEditor.italicWhenNamed,
   oneditprepare: function () {
     const node = this;
     const E = OpenObdEditor;

@@ -39,12 +39,8 @@ RED.nodes.registerType('openobd-can-frames', {
     },
     maxRate: { value: 100, validate: OpenObdEditor.wholeNumber(0, 100000, 'openobd.validation.maxRate') },
   },
-  paletteLabel: function () {
-    return this._('openobd.paletteLabel.frames');
-  },
-  inputLabels: function () {
-    return this._('openobd.inputLabels.frames');
-  },
+  paletteLabel: OpenObdEditor.label('openobd.paletteLabel.frames'),
+  inputLabels: OpenObdEditor.label('openobd.inputLabels.frames'),
   outputLabels: function () {
     return this.mode === 'send' ? this._('openobd.outputLabels.framesSent') : this._('openobd.outputLabels.frames');
   },
@@ -59,9 +55,7 @@ RED.nodes.registerType('openobd-can-frames', {
       ? this._('openobd.nodeLabel.framesListenTo', { filters: this.filters })
       : this._('openobd.nodeLabel.framesListen', { bus: this.busName || 'CAN-FRAMES' });
   },
-  labelStyle: function () {
-    return this.name ? 'node_label_italic' : '';
-  },
+  labelStyle: OpenObdEditor.italicWhenNamed,
   oneditprepare: function () {
     OpenObdEditor.busFields('node-input', this);
     const $mode = $('#node-input-mode');

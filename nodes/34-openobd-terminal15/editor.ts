@@ -14,19 +14,11 @@ RED.nodes.registerType('openobd-terminal15', {
     },
     pin: { value: 1, validate: OpenObdEditor.pin([]) },
   },
-  paletteLabel: function () {
-    return this._('openobd.paletteLabel.terminal15');
-  },
-  inputLabels: function () {
-    return this._('openobd.inputLabels.terminal15');
-  },
-  outputLabels: function () {
-    return this._('openobd.outputLabels.terminal15');
-  },
+  paletteLabel: OpenObdEditor.label('openobd.paletteLabel.terminal15'),
+  inputLabels: OpenObdEditor.label('openobd.inputLabels.terminal15'),
+  outputLabels: OpenObdEditor.label('openobd.outputLabels.terminal15'),
   label: function () {
     return this.name || this._('openobd.nodeLabel.terminal15', { pin: this.pin || 1 });
   },
-  labelStyle: function () {
-    return this.name ? 'node_label_italic' : '';
-  },
+  labelStyle: OpenObdEditor.italicWhenNamed,
 });

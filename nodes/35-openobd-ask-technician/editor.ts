@@ -118,12 +118,8 @@ RED.nodes.registerType('openobd-ask-technician', {
   },
   // Node-RED 5 looks the description up with RED._ when it shows it, so it is a key of this node set's catalog.
   categoryDescription: '@obdflow/node-red-openobd/openobd:openobd.category',
-  paletteLabel: function () {
-    return this._('openobd.paletteLabel.ask');
-  },
-  inputLabels: function () {
-    return this._('openobd.inputLabels.session');
-  },
+  paletteLabel: OpenObdEditor.label('openobd.paletteLabel.ask'),
+  inputLabels: OpenObdEditor.label('openobd.inputLabels.session'),
   outputLabels: function (index) {
     if (this.controlType === 'yesno') {
       return index === 0 ? this._('openobd.ask.outputLabels.yes') : this._('openobd.ask.outputLabels.no');
@@ -149,9 +145,7 @@ RED.nodes.registerType('openobd-ask-technician', {
     }
     return text ? this._('openobd.ask.nodeLabel.type.' + (this.controlType || 'yesno')) + ': ' + text : this._('openobd.ask.nodeLabel.ask');
   },
-  labelStyle: function () {
-    return this.name ? 'node_label_italic' : '';
-  },
+  labelStyle: OpenObdEditor.italicWhenNamed,
   oneditprepare: function () {
     const node = this;
     const $type = $('#node-input-controlType');

@@ -39,15 +39,9 @@ RED.nodes.registerType('openobd-scan', {
     concurrency: { value: 32, validate: OpenObdEditor.wholeNumber(1, 32, 'openobd.validation.concurrency') },
     timeout: { value: '', validate: OpenObdEditor.optionalPositive(5000) },
   },
-  paletteLabel: function () {
-    return this._('openobd.paletteLabel.scan');
-  },
-  inputLabels: function () {
-    return this._('openobd.inputLabels.scan');
-  },
-  outputLabels: function () {
-    return this._('openobd.outputLabels.scan');
-  },
+  paletteLabel: OpenObdEditor.label('openobd.paletteLabel.scan'),
+  inputLabels: OpenObdEditor.label('openobd.inputLabels.scan'),
+  outputLabels: OpenObdEditor.label('openobd.outputLabels.scan'),
   label: function () {
     if (this.name) {
       return this.name;
@@ -56,9 +50,7 @@ RED.nodes.registerType('openobd-scan', {
       ? this._('openobd.nodeLabel.scanProbe', { from: this.probeFrom || '700', to: this.probeTo || '7F7' })
       : this._('openobd.nodeLabel.scan');
   },
-  labelStyle: function () {
-    return this.name ? 'node_label_italic' : '';
-  },
+  labelStyle: OpenObdEditor.italicWhenNamed,
   oneditprepare: function () {
     OpenObdEditor.busFields('node-input', this);
     const $discover = $('#node-input-discover');

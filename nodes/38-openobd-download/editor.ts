@@ -26,24 +26,16 @@ RED.nodes.registerType('openobd-download', {
     },
     timeout: { value: '', validate: OpenObdEditor.optionalPositive(5000) },
   },
-  paletteLabel: function () {
-    return this._('openobd.paletteLabel.download');
-  },
-  inputLabels: function () {
-    return this._('openobd.inputLabels.download');
-  },
-  outputLabels: function () {
-    return this._('openobd.outputLabels.download');
-  },
+  paletteLabel: OpenObdEditor.label('openobd.paletteLabel.download'),
+  inputLabels: OpenObdEditor.label('openobd.inputLabels.download'),
+  outputLabels: OpenObdEditor.label('openobd.outputLabels.download'),
   label: function () {
     return (
       this.name ||
       (this.address ? this._('openobd.nodeLabel.downloadTo', { address: this.address }) : this._('openobd.paletteLabel.download'))
     );
   },
-  labelStyle: function () {
-    return this.name ? 'node_label_italic' : '';
-  },
+  labelStyle: OpenObdEditor.italicWhenNamed,
   oneditsave: function () {
     const $a = $('#node-input-address');
     $a.val(

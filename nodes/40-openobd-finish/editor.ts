@@ -17,15 +17,9 @@ RED.nodes.registerType('openobd-finish', {
   },
   // Node-RED 5 looks the description up with RED._ when it shows it, so it is a key of this node set's catalog.
   categoryDescription: '@obdflow/node-red-openobd/openobd:openobd.category',
-  paletteLabel: function () {
-    return this._('openobd.paletteLabel.finish');
-  },
-  inputLabels: function () {
-    return this._('openobd.inputLabels.session');
-  },
-  outputLabels: function () {
-    return this._('openobd.outputLabels.finish');
-  },
+  paletteLabel: OpenObdEditor.label('openobd.paletteLabel.finish'),
+  inputLabels: OpenObdEditor.label('openobd.inputLabels.session'),
+  outputLabels: OpenObdEditor.label('openobd.outputLabels.finish'),
   label: function () {
     if (this.name) {
       return this.name;
@@ -35,9 +29,7 @@ RED.nodes.registerType('openobd-finish', {
     }
     return this._('openobd.nodeLabel.finish');
   },
-  labelStyle: function () {
-    return this.name ? 'node_label_italic' : '';
-  },
+  labelStyle: OpenObdEditor.italicWhenNamed,
   oneditprepare: function () {
     // The results in the dialog's order: success, what is still needed, the general failure before the specific
     // ones, and "undefined" last.

@@ -35,15 +35,9 @@ RED.nodes.registerType('openobd-call-procedure', {
   },
   // Node-RED 5 looks the description up with RED._ when it shows it, so it is a key of this node set's catalog.
   categoryDescription: '@obdflow/node-red-openobd/openobd:openobd.category',
-  paletteLabel: function () {
-    return this._('openobd.paletteLabel.callProcedure');
-  },
-  inputLabels: function () {
-    return this._('openobd.inputLabels.session');
-  },
-  outputLabels: function () {
-    return this._('openobd.callProcedure.outputLabels.result');
-  },
+  paletteLabel: OpenObdEditor.label('openobd.paletteLabel.callProcedure'),
+  inputLabels: OpenObdEditor.label('openobd.inputLabels.session'),
+  outputLabels: OpenObdEditor.label('openobd.callProcedure.outputLabels.result'),
   label: function () {
     if (this.name) {
       return this.name;
@@ -58,9 +52,7 @@ RED.nodes.registerType('openobd-call-procedure', {
     }
     return target ? this._('openobd.callProcedure.nodeLabel.call', { name: target }) : this._('openobd.callProcedure.nodeLabel.default');
   },
-  labelStyle: function () {
-    return this.name ? 'node_label_italic' : '';
-  },
+  labelStyle: OpenObdEditor.italicWhenNamed,
   oneditprepare: function () {
     const node = this;
     const procedures: Array<{ value: string; label: string }> = [];

@@ -32,15 +32,9 @@ RED.nodes.registerType('openobd-variables', {
   },
   // Node-RED 5 looks the description up with RED._ when it shows it, so it is a key of this node set's catalog.
   categoryDescription: '@obdflow/node-red-openobd/openobd:openobd.category',
-  paletteLabel: function () {
-    return this._('openobd.paletteLabel.variables');
-  },
-  inputLabels: function () {
-    return this._('openobd.inputLabels.session');
-  },
-  outputLabels: function () {
-    return this._('openobd.variables.outputLabels.done');
-  },
+  paletteLabel: OpenObdEditor.label('openobd.paletteLabel.variables'),
+  inputLabels: OpenObdEditor.label('openobd.inputLabels.session'),
+  outputLabels: OpenObdEditor.label('openobd.variables.outputLabels.done'),
   label: function () {
     if (this.name) {
       return this.name;
@@ -55,9 +49,7 @@ RED.nodes.registerType('openobd-variables', {
     }
     return this._('openobd.variables.nodeLabel.' + op, { key: key.length > 24 ? key.slice(0, 23) + '\u2026' : key });
   },
-  labelStyle: function () {
-    return this.name ? 'node_label_italic' : '';
-  },
+  labelStyle: OpenObdEditor.italicWhenNamed,
   oneditprepare: function () {
     const $op = $('#node-input-operation');
     $('#node-input-key').typedInput({ default: 'str', typeField: '#node-input-keySource', types: ['str', 'msg', 'flow', 'global', 'env'] });

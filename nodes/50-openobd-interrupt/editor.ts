@@ -13,15 +13,9 @@ RED.nodes.registerType('openobd-interrupt', {
   },
   // Node-RED 5 looks the description up with RED._ when it shows it, so it is a key of this node set's catalog.
   categoryDescription: '@obdflow/node-red-openobd/openobd:openobd.category',
-  paletteLabel: function () {
-    return this._('openobd.paletteLabel.interrupt');
-  },
-  inputLabels: function () {
-    return this._('openobd.inputLabels.session');
-  },
-  outputLabels: function () {
-    return this._('openobd.outputLabels.interrupt');
-  },
+  paletteLabel: OpenObdEditor.label('openobd.paletteLabel.interrupt'),
+  inputLabels: OpenObdEditor.label('openobd.inputLabels.session'),
+  outputLabels: OpenObdEditor.label('openobd.outputLabels.interrupt'),
   label: function () {
     const E = OpenObdEditor;
     if (this.name) {
@@ -33,9 +27,7 @@ RED.nodes.registerType('openobd-interrupt', {
     const what = E.sessionIdLabel(this);
     return this._('openobd.nodeLabel.interruptId', { id: what });
   },
-  labelStyle: function () {
-    return this.name ? 'node_label_italic' : '';
-  },
+  labelStyle: OpenObdEditor.italicWhenNamed,
   oneditprepare: function () {
     const E = OpenObdEditor;
     E.sessionIdField('.openobd-interrupt-live');

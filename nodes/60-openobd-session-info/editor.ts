@@ -24,12 +24,8 @@ RED.nodes.registerType('openobd-session-info', {
   },
   // Node-RED 5 looks the description up with RED._ when it shows it, so it is a key of this node set's catalog.
   categoryDescription: '@obdflow/node-red-openobd/openobd:openobd.category',
-  paletteLabel: function () {
-    return this._('openobd.paletteLabel.info');
-  },
-  inputLabels: function () {
-    return this._('openobd.inputLabels.trigger');
-  },
+  paletteLabel: OpenObdEditor.label('openobd.paletteLabel.info'),
+  inputLabels: OpenObdEditor.label('openobd.inputLabels.trigger'),
   outputLabels: function () {
     return this.action === 'list' ? this._('openobd.outputLabels.list') : this._('openobd.outputLabels.info');
   },
@@ -47,9 +43,7 @@ RED.nodes.registerType('openobd-session-info', {
     const what = E.sessionIdLabel(this);
     return this._('openobd.nodeLabel.infoId', { id: what });
   },
-  labelStyle: function () {
-    return this.name ? 'node_label_italic' : '';
-  },
+  labelStyle: OpenObdEditor.italicWhenNamed,
   oneditprepare: function () {
     const E = OpenObdEditor;
     E.sessionIdField('.openobd-info-live');

@@ -11,21 +11,15 @@ RED.nodes.registerType('openobd-vehicle-info', {
       validate: OpenObdEditor.oneOf(['ecus', 'connector', 'connectorStream', 'configuration'], 'openobd.validation.vehicleInfoAction'),
     },
   },
-  paletteLabel: function () {
-    return this._('openobd.paletteLabel.vehicleInfo');
-  },
-  inputLabels: function () {
-    return this._('openobd.inputLabels.vehicleInfo');
-  },
+  paletteLabel: OpenObdEditor.label('openobd.paletteLabel.vehicleInfo'),
+  inputLabels: OpenObdEditor.label('openobd.inputLabels.vehicleInfo'),
   outputLabels: function () {
     return this._('openobd.vehicleInfoAction.' + (this.action || 'ecus'));
   },
   label: function () {
     return this.name || this._('openobd.vehicleInfoAction.' + (this.action || 'ecus'));
   },
-  labelStyle: function () {
-    return this.name ? 'node_label_italic' : '';
-  },
+  labelStyle: OpenObdEditor.italicWhenNamed,
   oneditprepare: function () {
     const $action = $('#node-input-action');
     if (!$action.val()) {

@@ -357,7 +357,8 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
           if (!key.includes(':')) keys.add(key);
         }
       }
-      for (const m of html.matchAll(/(?:\._|\bt|\.t)\(\s*'([A-Za-z0-9_.-]+)'/g)) keys.add(m[1]);
+      // OpenObdEditor.label('<key>') is a label function that translates the key.
+      for (const m of html.matchAll(/(?:\._|\bt|\.t|\.label)\(\s*'([A-Za-z0-9_.-]+)'/g)) keys.add(m[1]);
       const runtime = allFiles(DIST, (f) => f.endsWith('.js'))
         .map(read)
         .join('\n');

@@ -255,6 +255,18 @@ namespace OpenObdEditor {
     }
   }
 
+  /** A label (palette, ports) that is the text of `key` in this node set's catalog. */
+  export function label(key: string): (this: RedNode) => string {
+    return function () {
+      return this._(key);
+    };
+  }
+
+  /** labelStyle: italic when the node has a name of its own, as the core nodes show it. */
+  export function italicWhenNamed(this: RedNode): string {
+    return this.name ? 'node_label_italic' : '';
+  }
+
   /** Shortens long ids (session UUIDs) for node labels. */
   export function shortId(v: unknown, keep?: number): string {
     const s = text(v);

@@ -44,35 +44,36 @@ interface RedPropDef<P = object, V = unknown> {
   validate?: RedValidator<P>;
 }
 
-type RedLabel<P> = string | ((this: RedNode<P>) => string);
+type RedLabel<P> = string | ((this: RedNode<NoInfer<P>>) => string);
 
+/** A node type's definition; its properties (P) are inferred from `defaults` alone. */
 interface RedNodeDef<P> {
   category: string;
   color?: string;
-  icon?: string | ((this: RedNode<P>) => string);
+  icon?: string | ((this: RedNode<NoInfer<P>>) => string);
   align?: 'left' | 'right';
   inputs?: number;
   outputs?: number;
   defaults: { [K in keyof P]-?: RedPropDef<P, P[K]> };
-  credentials?: Record<string, { type: 'text' | 'password'; value?: string; required?: boolean; validate?: RedValidator<P> }>;
+  credentials?: Record<string, { type: 'text' | 'password'; value?: string; required?: boolean; validate?: RedValidator<NoInfer<P>> }>;
   categoryDescription?: string;
   paletteLabel?: RedLabel<P>;
   label?: RedLabel<P>;
   labelStyle?: RedLabel<P>;
   inputLabels?: RedLabel<P>;
-  outputLabels?: string | string[] | ((this: RedNode<P>, index: number) => string);
+  outputLabels?: string | string[] | ((this: RedNode<NoInfer<P>>, index: number) => string);
   button?: {
-    enabled?: (this: RedNode<P>) => boolean;
-    visible?: (this: RedNode<P>) => boolean;
-    onclick: (this: RedNode<P>) => void;
+    enabled?: (this: RedNode<NoInfer<P>>) => boolean;
+    visible?: (this: RedNode<NoInfer<P>>) => boolean;
+    onclick: (this: RedNode<NoInfer<P>>) => void;
   };
   exportable?: boolean;
-  oneditprepare?: (this: RedNode<P>) => void;
-  oneditsave?: (this: RedNode<P>) => void | boolean;
-  oneditcancel?: (this: RedNode<P>) => void;
-  oneditdelete?: (this: RedNode<P>) => void;
-  oneditresize?: (this: RedNode<P>, size: { width: number; height: number }) => void;
-  onadd?: (this: RedNode<P>) => void;
+  oneditprepare?: (this: RedNode<NoInfer<P>>) => void;
+  oneditsave?: (this: RedNode<NoInfer<P>>) => void | boolean;
+  oneditcancel?: (this: RedNode<NoInfer<P>>) => void;
+  oneditdelete?: (this: RedNode<NoInfer<P>>) => void;
+  oneditresize?: (this: RedNode<NoInfer<P>>, size: { width: number; height: number }) => void;
+  onadd?: (this: RedNode<NoInfer<P>>) => void;
   onpaletteadd?: () => void;
   onpaletteremove?: () => void;
 }

@@ -4,7 +4,6 @@
  * The runtime publishes on the comms topic openobd/sessions-ended (nodes/10-openobd-account).
  */
 (function () {
-  'use strict';
   const t = OpenObdEditor.t;
 
   /** One ended session, as nodes/10-openobd-account publishes it. */

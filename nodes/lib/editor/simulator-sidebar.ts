@@ -63,8 +63,6 @@ interface Window {
 }
 
 (function () {
-  'use strict';
-
   const TAB = 'openobd-simulator';
   let sections: SimSection[] = [];
   let view: SimView | null = null;

@@ -1,12 +1,10 @@
 /*
- * The ticket dashboard section of the "openOBD simulator" sidebar tab (nodes/lib/simulator-sidebar.html):
+ * The ticket dashboard section of the "openOBD simulator" sidebar tab (nodes/lib/editor/simulator-sidebar.ts):
  * per simulated ticket, the procedures registered on the built-in simulator's function broker with a Run
  * button, as openOBD's ticket dashboard lists a partner's functions, and the last result of each run.
  * The runtime part is nodes/lib/ticket-dashboard.ts.
  */
 (function () {
-  'use strict';
-
   const t = OpenObdEditor.t;
 
   /** A run of a procedure from the dashboard (simulator/functions.ts, DashboardRun). */
