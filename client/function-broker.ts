@@ -10,7 +10,7 @@ import { Rpc } from './rpc';
 import { Secret } from './secret';
 import { sessionInfoFromWire, type SessionInfo } from './session-info';
 import type { Session } from './session';
-import { variablesToRecord, type VariableValue } from './functions';
+import { variablesToRecord, type RunAnswer, type VariableValue } from './functions';
 import type {
   Authenticate,
   EmptyMessage,
@@ -142,11 +142,7 @@ export class HostedFunction extends EventEmitter {
   }
 }
 
-/** The answer of the broker to `runFunction`. */
-export interface RunAnswer {
-  response: 'success' | 'failed' | 'unavailable' | 'unauthorized' | 'undefined';
-  description: string;
-}
+export type { RunAnswer } from './functions';
 
 function responseName(r: unknown): RunAnswer['response'] {
   switch (r) {

@@ -1,16 +1,19 @@
 import type * as grpc from '@grpc/grpc-js';
 import { OpenObdError, fromGrpcError, grpcStatusName } from './errors';
-import type { FunctionBroker } from './function-broker';
 import type { Logger } from './logger';
 import { Secret } from './secret';
 import {
+  RESULT_NAMES,
   STRUCT_TYPE_URL,
+  USER_FEEDBACK_NAMES,
   decodeStruct,
   encodeStruct,
   type ContextTypeName,
   type EmptyMessage,
   type FunctionContextMessage,
   type JsonValue,
+  type ResultName,
+  type UserFeedbackName,
   type ServiceResultMessage,
   type SessionInfoMessage,
   type VariableListMessage,
@@ -120,6 +123,32 @@ export function summarizeResult(r: ServiceResultMessage | null | undefined): Ser
   return out;
 }
 
+/**
+ * The service result a session or function context finishes with: `result` (default RESULT_SUCCESS;
+ * one or several of openOBD's results), the technician's feedback and a description. Anything else
+ * throws BAD_REQUEST before anything is sent.
+ */
+export function serviceResultMessage(options: {
+  result?: ResultName | ResultName[];
+  userFeedback?: UserFeedbackName;
+  description?: string;
+}): ServiceResultMessage & { result: ResultName[] } {
+  const results: ResultName[] =
+    options.result === undefined ? ['RESULT_SUCCESS'] : Array.isArray(options.result) ? options.result : [options.result];
+  const known: readonly string[] = RESULT_NAMES;
+  // An empty list would finish the session with no result at all.
+  if (results.length === 0) throw bad(`The service result list is empty; give at least one of ${RESULT_NAMES.join(', ')}`);
+  for (const r of results)
+    if (!known.includes(r)) throw bad(`Unknown service result '${String(r)}'; use one of ${RESULT_NAMES.join(', ')}`);
+  const feedback: readonly string[] = USER_FEEDBACK_NAMES;
+  if (options.userFeedback !== undefined && !feedback.includes(options.userFeedback))
+    throw bad(`Unknown user feedback '${String(options.userFeedback)}'; use one of ${USER_FEEDBACK_NAMES.join(', ')}`);
+  const message: ServiceResultMessage & { result: ResultName[] } = { result: results };
+  if (options.userFeedback !== undefined) message.user_feedback = options.userFeedback;
+  if (options.description !== undefined) message.description = String(options.description);
+  return message;
+}
+
 /** What calling another function gave. */
 export interface FunctionCallResult {
   functionId: string;
@@ -132,9 +161,20 @@ export interface FunctionCallResult {
   elapsedMs: number;
 }
 
+/** The answer of the broker to `runFunction`. */
+export interface RunAnswer {
+  response: 'success' | 'failed' | 'unavailable' | 'unauthorized' | 'undefined';
+  description: string;
+}
+
+/** What runs a called function on a session: the account's FunctionBroker. */
+export interface FunctionRunner {
+  runFunction(functionId: string, sessionInfo: SessionInfoMessage, callerId?: string): Promise<RunAnswer>;
+}
+
 export interface CallFunctionOptions {
   /** The broker through which the function is run (the account's). */
-  broker: FunctionBroker;
+  broker: FunctionRunner;
   arguments?: Record<string, unknown>;
   /** Told to the callee as its caller (default: the function this session runs, if any). */
   callerId?: string;

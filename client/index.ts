@@ -128,7 +128,7 @@ export type * as wire from '../protocol/wire';
 export type { ResultName, UserFeedbackName } from '../protocol';
 export { download, type DownloadOptions, type DownloadProgress, type DownloadResult, type RequestSender } from './download';
 export { unlockSecurity, type SeedToKey, type UnlockOptions, type UnlockResult } from './security';
-export { scanReportText } from './scan-text';
+export { scanReportText } from './scan-report';
 export { dtcLine, dtcMeaning, type DtcMeaning } from './codec';
 export {
   MAX_CONCURRENT_CHANNELS,

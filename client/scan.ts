@@ -5,7 +5,7 @@
  * "Limitations"); the requests to one ECU go one after another, so the scan takes about as long as the
  * slowest ECU's chain of round trips. All buses are configured in one call before the first request.
  */
-import { scanReportText } from './scan-text';
+import { scanReportText, type ScanDtc, type ScanEcu, type ScanReport } from './scan-report';
 import { MAX_CHANNELS } from './channel-budget';
 import { OpenObdError, isOpenObdError } from './errors';
 import { decodeResponse, type DecodedResponse } from './codec';
@@ -15,6 +15,8 @@ import type { Session } from './session';
 import type { UdsExchange, UdsTiming } from './uds-request';
 import { diagnosticProtocolOf, type CanBusSpec, type EcuSpec, type IsotpEcuSpec } from './vehicle-spec';
 import { canIdText, type BusConfigurationMessage } from '../protocol';
+
+export type { ScanDtc, ScanEcu, ScanReport } from './scan-report';
 
 /** The J-Rex handles 32 channels at a time (openOBD documentation, "Limitations"). */
 export const MAX_CONCURRENT_CHANNELS = MAX_CHANNELS;
@@ -53,41 +55,6 @@ export interface ScanOptions {
   onProgress?: (done: number, total: number, ecu: ScanEcu) => void;
   /** While probing, after each id: how many ids are probed of how many, and how many ECUs answered. */
   onProbe?: (probed: number, total: number, found: number) => void;
-}
-
-export interface ScanDtc {
-  code: string;
-  hex: string;
-  status: number;
-  /** What the code means (SAE J2012 / ISO 15031-6), its system and failure type: see dtcMeaning. */
-  description?: string;
-  [key: string]: unknown;
-}
-
-export interface ScanEcu {
-  transport: 'isotp' | 'tp20' | 'kline' | 'doip';
-  address: string;
-  protocol: 'uds' | 'kwp2000';
-  /** The ECU's own name for itself (systemNameOrEngineType), if it gives one. */
-  name?: string;
-  identification: { vin?: string; partNumber?: string; softwareVersion?: string; supplier?: string };
-  dtcs: ScanDtc[];
-  /** Steps that failed (the ECU's answers that did come are kept). */
-  errors: Array<{ step: string; code: string; message: string }>;
-  /** The ECU did not answer at all. */
-  reachable: boolean;
-  requests: number;
-  elapsedMs: number;
-}
-
-export interface ScanReport {
-  discovered: 'ecu-list' | 'probe' | 'given';
-  ecus: ScanEcu[];
-  /** The VIN most ECUs agree on. */
-  vin?: string;
-  summary: { ecus: number; reachable: number; withDtcs: number; dtcs: number; requests: number; elapsedMs: number };
-  /** The report as a short text table (scanReportText), for people without a dashboard. */
-  text: string;
 }
 
 interface Step {

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { ChannelBudget } from './channel-budget';
 import { toPayloadBytes } from './codec';
@@ -14,7 +13,7 @@ import { Rpc } from './rpc';
 import { Secret } from './secret';
 import { SessionFate, sessionEndedError, type AskedEnd, type EndCause } from './session-fate';
 import { SessionUi, type UiOptions } from './ui';
-import { SessionFunctions } from './functions';
+import { SessionFunctions, serviceResultMessage } from './functions';
 import { isFinalState, summarize, type SessionInfo, type SessionSummary } from './session-info';
 import { DEFAULT_UDS_TIMING, udsRequest, type UdsExchange, type UdsTarget, type UdsTiming } from './uds-request';
 import { ChannelQueues } from './channel-queue';
@@ -28,21 +27,10 @@ import {
   type IsotpEcuSpec,
   type Terminal15BusSpec,
 } from './vehicle-spec';
-import {
-  TransportLinks,
-  checkFilters,
-  checkFrameData,
-  checkFrameId,
-  framesBus,
-  isOtherTransport,
-  listenChannels,
-  prepareTransportEcu,
-  type CanFrame,
-  type FrameFilter,
-  type OtherEcuSpec,
-} from './transports';
+import { TransportLinks, isOtherTransport, prepareTransportEcu, type OtherEcuSpec } from './transports';
 import { maxPayloadOf } from './transports/limits';
-import { terminal15State, type Terminal15State } from './transports/terminal15';
+import type { Terminal15State } from './transports/terminal15';
+import { FollowedStreams, type WatchFramesOptions } from './followed-streams';
 import type {
   BusConfigurationMessage,
   ConfigurationMessage,
@@ -52,11 +40,10 @@ import type {
   FunctionContextMessage,
   ResultName,
   ServiceResultMessage,
-  Terminal15MessageMessage,
   TokenMessage,
   UserFeedbackName,
 } from '../protocol';
-import { RESULT_NAMES, USER_FEEDBACK_NAMES, pinClash } from '../protocol';
+import { pinClash } from '../protocol';
 
 export interface SessionOptions {
   /** Assumed validity of each session token (default 300 s, as openOBD documents). */
@@ -142,8 +129,7 @@ function hasOwnKeys(o: object): boolean {
   return false;
 }
 
-/** The service results and user feedback finish() accepts (openOBD's enums; protocol/wire.ts). */
-export { RESULT_NAMES, USER_FEEDBACK_NAMES };
+export { RESULT_NAMES, USER_FEEDBACK_NAMES } from '../protocol';
 
 /**
  * One claimed openOBD session: its token, its hidden keepalive, its vehicle link. Events:
@@ -180,15 +166,14 @@ export class Session extends EventEmitter {
   readonly #buses = new Map<string, BusConfigurationMessage>();
   #busChain: Promise<unknown> = Promise.resolve();
   readonly #queues = new ChannelQueues();
-  readonly #serverStreams = new Set<grpc.ClientReadableStream<unknown>>();
   #ended?: SessionEnd;
   /** Ends asked of openOBD here whose answers are still on their way (finish, an interrupt): see expectEnd. */
   readonly #askedEnds: Array<{ end: AskedEnd; taken: boolean }> = [];
   #closed = false;
   /** When a request or a touch() last used the session (for the idle limit). */
   #lastUsedAt = Date.now();
-  /** Frame, terminal 15 and connector streams being followed: the session is in use while any runs. */
-  #watching = 0;
+  /** Frame, terminal 15 and connector streams, opened on first use. */
+  #followed?: FollowedStreams;
   #idleTimer?: NodeJS.Timeout;
 
   constructor(info: SessionInfo, init: SessionInit) {
@@ -451,7 +436,7 @@ export class Session extends EventEmitter {
 
   /** How long nothing has used the session, in milliseconds (0 while something follows one of its streams). */
   get idleMs(): number {
-    return this.#watching > 0 ? 0 : Date.now() - this.#lastUsedAt;
+    return (this.#followed?.watching ?? 0) > 0 ? 0 : Date.now() - this.#lastUsedAt;
   }
 
   /*
@@ -541,24 +526,8 @@ export class Session extends EventEmitter {
    */
   async finish(options: FinishOptions = {}): Promise<SessionSummary> {
     if (this.#state === 'finished') return this.summary();
-    const results: ResultName[] =
-      options.result === undefined ? ['RESULT_SUCCESS'] : Array.isArray(options.result) ? options.result : [options.result];
-    // An empty list would finish the session with no result at all.
-    if (results.length === 0)
-      throw new OpenObdError('BAD_REQUEST', `The service result list is empty; give at least one of ${RESULT_NAMES.join(', ')}`);
-    for (const r of results)
-      if (!RESULT_NAMES.includes(r))
-        throw new OpenObdError('BAD_REQUEST', `Unknown service result '${String(r)}'; use one of ${RESULT_NAMES.join(', ')}`);
-    if (options.userFeedback !== undefined && !USER_FEEDBACK_NAMES.includes(options.userFeedback)) {
-      throw new OpenObdError(
-        'BAD_REQUEST',
-        `Unknown user feedback '${String(options.userFeedback)}'; use one of ${USER_FEEDBACK_NAMES.join(', ')}`,
-      );
-    }
-    const message: ServiceResultMessage = { result: results };
-    if (options.userFeedback !== undefined) message.user_feedback = options.userFeedback;
-    if (options.description !== undefined) message.description = String(options.description);
-    const reason = options.reason ?? 'finished with ' + results.join(', ');
+    const message = serviceResultMessage(options);
+    const reason = options.reason ?? 'finished with ' + message.result.join(', ');
     const asked = this.#expect({ state: 'finished', reason, cause: options.cause });
     try {
       await this.call<ServiceResultMessage, EmptyMessage>('session', 'finish', message);
@@ -770,88 +739,36 @@ export class Session extends EventEmitter {
     return this.#busReady(ready.bus) ? go() : this.configureBusMessages([ready.bus]).then(go);
   }
 
-  /**
-   * Listens to raw CAN frames on `bus` (configured as a frames bus), passing those that match one of
-   * `filters` (id and mask; none = every frame). A frame on the bus that no listener of the session can
-   * take (no CAN id, or an id nobody listens to) is counted: `onUnattributed` gets this listener's count.
-   * Returns a stop function; listening also stops when the stream fails (onError) or the session closes
-   * (onError with CLOSED).
-   */
-  async watchFrames(
-    bus: CanBusSpec,
-    options: {
-      filters?: FrameFilter[];
-      onFrame: (frame: CanFrame) => void;
-      onError?: (error: OpenObdError) => void;
-      onUnattributed?: (count: number) => void;
-    },
-  ): Promise<() => void> {
-    const message = framesBus(bus);
-    const filters = checkFilters(options.filters);
-    this.#assertActive('can.openRawStream');
-    if (!this.#busReady(message)) await this.configureBusMessages([message]);
-    this.#assertActive('can.openRawStream');
-    const channels = listenChannels(message.bus_name, filters);
-    return this.#watched(
-      this.#transports.frames.watch({
-        channels,
-        filters,
-        onFrame: options.onFrame,
-        onError: (e) => options.onError?.(e),
-        onUnattributed: options.onUnattributed,
-      }),
-    );
+  /** The frame, terminal 15 and connector streams this session follows (FollowedStreams). */
+  #follow(): FollowedStreams {
+    this.#followed ??= new FollowedStreams({
+      assertActive: (operation) => this.#assertActive(operation),
+      ensureBus: (bus) => (this.#busReady(bus) ? undefined : this.configureBusMessages([bus])),
+      transports: this.#transports,
+      open: (service, method) => this.#rpc.serverStream(service, method, {}, { token: this.#token }),
+      explain: (error, operation) => this.#fate.explain(error, operation, 'the stream'),
+      used: () => this.touch(),
+    });
+    return this.#followed;
+  }
+
+  /** Listens to raw CAN frames on a frames bus: see FollowedStreams.watchFrames. */
+  watchFrames(bus: CanBusSpec, options: WatchFramesOptions): Promise<() => void> {
+    return this.#follow().watchFrames(bus, options);
   }
 
   /** Sends raw CAN frames on `bus` (a frames bus), in order; each frame has at most 8 data bytes. */
-  async sendFrames(bus: CanBusSpec, frames: ReadonlyArray<{ id: number; data: unknown }>): Promise<number> {
-    const message = framesBus(bus);
-    const prepared = frames.map((f) => {
-      const id = checkFrameId(f?.id);
-      const data = checkFrameData(toPayloadBytes(f.data, { maxLength: 64, allowEmpty: true }), id);
-      return { id, hex: data.toString('hex').toUpperCase() };
-    });
-    this.#assertActive('can.openRawStream');
-    if (!this.#busReady(message)) await this.configureBusMessages([message]);
-    this.#assertActive('can.openRawStream');
-    const link = this.#transports.raw;
-    for (const f of prepared) link.send(Object.freeze({ bus_name: message.bus_name, request_id: f.id }), f.hex);
-    return prepared.length;
+  sendFrames(bus: CanBusSpec, frames: ReadonlyArray<{ id: number; data: unknown }>): Promise<number> {
+    return this.#follow().sendFrames(bus, frames);
   }
 
-  /**
-   * Follows terminal 15 (ignition) on `bus` (default: pin 1, named KL15): `onState` gets the state at
-   * once and on every change. Returns a stop function; it also stops when the session ends or closes.
-   */
-  async watchTerminal15(
+  /** Follows terminal 15 (ignition) on `bus` (default: pin 1, named KL15): see FollowedStreams.watchTerminal15. */
+  watchTerminal15(
     onState: (state: Terminal15State) => void,
     onError?: (error: OpenObdError) => void,
-    bus: Terminal15BusSpec = { kind: 'terminal15', name: 'KL15' },
+    bus?: Terminal15BusSpec,
   ): Promise<() => void> {
-    const message = busConfiguration(bus);
-    this.#assertActive('terminal15.openTerminal15Stream');
-    if (!this.#busReady(message)) await this.configureBusMessages([message]);
-    this.#assertActive('terminal15.openTerminal15Stream');
-    const stream = this.#rpc.serverStream<EmptyMessage, Terminal15MessageMessage>(
-      'terminal15',
-      'openTerminal15Stream',
-      {},
-      { token: this.#token },
-    );
-    return this.#watched(this.#track(stream, (m) => onState(terminal15State(m)), onError, 'terminal15.openTerminal15Stream'));
-  }
-
-  /** Counts a followed stream as use of the session until its stop function runs (once). */
-  #watched(stop: () => void): () => void {
-    this.#watching += 1;
-    let stopped = false;
-    return () => {
-      if (stopped) return;
-      stopped = true;
-      this.#watching -= 1;
-      this.#lastUsedAt = Date.now();
-      stop();
-    };
+    return this.#follow().watchTerminal15(onState, onError, bus);
   }
 
   /** The buses this session has configured on openOBD (its union), as bus messages. */
@@ -871,47 +788,9 @@ export class Session extends EventEmitter {
     return this.call<EmptyMessage, EcuListMessage>('vehicleInfo', 'getEcuList', {});
   }
 
-  /**
-   * Follows the connector information stream (one message a second). Returns a stop function; the
-   * stream also stops when the session ends or closes.
-   */
+  /** Follows the connector information stream (one message a second): see FollowedStreams.watchConnector. */
   watchConnector(onInfo: (info: ConnectorInformationMessage) => void, onError?: (error: OpenObdError) => void): () => void {
-    this.#assertActive('connectionMonitor.openConnectorInformationStream');
-    const stream = this.#rpc.serverStream<EmptyMessage, ConnectorInformationMessage>(
-      'connectionMonitor',
-      'openConnectorInformationStream',
-      {},
-      { token: this.#token },
-    );
-    return this.#watched(this.#track(stream, onInfo, onError, 'connectionMonitor.openConnectorInformationStream'));
-  }
-
-  #track<T>(
-    stream: grpc.ClientReadableStream<T>,
-    onData: (m: T) => void,
-    onError: ((e: OpenObdError) => void) | undefined,
-    operation: string,
-  ): () => void {
-    const s = stream as grpc.ClientReadableStream<unknown>;
-    this.#serverStreams.add(s);
-    let stopped = false;
-    stream.on('data', onData);
-    // However the stream ends (an error status, or OK while nobody stopped it), the watcher hears what
-    // happened to the session, not only the stream's status.
-    const ended = (error: OpenObdError) => {
-      if (!this.#serverStreams.delete(s) || stopped) return;
-      void this.#fate.explain(error, operation, 'the stream').then((e) => onError?.(e));
-    };
-    stream.on('error', (err: Error) => ended(fromGrpcError(err, operation)));
-    stream.on('end', () =>
-      ended(new OpenObdError('UNAVAILABLE', `The stream ${operation} was closed by openOBD`, { operation, retryable: true })),
-    );
-    return () => {
-      stopped = true;
-      this.#serverStreams.delete(s);
-      stream.removeAllListeners('data');
-      stream.cancel();
-    };
+    return this.#follow().watchConnector(onInfo, onError);
   }
 
   /** Marks the session as ended (by a remote state, a loss or an interrupt) and releases it. */
@@ -940,12 +819,7 @@ export class Session extends EventEmitter {
     this.#keepalive.stop();
     this.#isotp.close();
     this.#transports.close();
-    for (const s of [...this.#serverStreams]) {
-      s.removeAllListeners('data');
-      s.on('error', () => undefined);
-      s.cancel();
-    }
-    this.#serverStreams.clear();
+    this.#followed?.close();
     this.#lease.release();
     if (!this.#ended) {
       this.#ended = { state: 'closed', reason: 'released locally' };

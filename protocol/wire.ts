@@ -1,8 +1,9 @@
 /**
  * TypeScript shapes of the openOBD messages this package sends and receives, as @grpc/proto-loader
  * decodes them with `LOADER_OPTIONS` (snake_case names, enums as names, defaults filled in, the name of
- * the set member of each oneof in a property named after the oneof). Only what the code touches is
- * typed; proto/ stays the source of truth.
+ * the set member of each oneof in a property named after the oneof), and the names of the two enums a
+ * flow chooses from (service results, user feedback). Only what the code touches is typed; proto/ stays
+ * the source of truth.
  */
 
 export type EmptyMessage = Record<string, never>;
@@ -29,10 +30,7 @@ export interface SessionInfoListMessage {
   sessions: SessionInfoMessage[];
 }
 
-/**
- * The service results a script can end with (openOBD's Result enum, in its order). The client library checks
- * against this list, and the finish node's dialog offers it (the build ships this file to the editor too).
- */
+/** The service results of openOBD's Result enum (a session or function context ends with one or more). */
 export const RESULT_NAMES = [
   'RESULT_UNDEFINED',
   'RESULT_SUCCESS',
@@ -50,7 +48,7 @@ export const RESULT_NAMES = [
 
 export type ResultName = (typeof RESULT_NAMES)[number];
 
-/** The technician's feedback a service result can carry (openOBD's UserFeedback enum). */
+/** The technician's feedback of openOBD's UserFeedback enum, sent with a service result. */
 export const USER_FEEDBACK_NAMES = [
   'USER_FEEDBACK_NOTHING',
   'USER_FEEDBACK_SUCCESS',

@@ -25,14 +25,28 @@ const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined;
 const want = (suite) => !only || only.includes(suite);
 const mocha = path.join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
+const mochaOptions = ['--no-config', '--reporter', path.join(root, 'scripts', 'mocha-reporter.js')];
+// A browser test drives Chromium and a whole Node-RED: under a loaded CI machine one of them can miss a deadline
+// once. It gets one more try; the summary still lists it as retried, with the first failure's message.
+const browserRetries = ['--retries', '1'];
 const results = [];
+// What each mocha suite records of its failures and retries (scripts/mocha-reporter.js), repeated in the summary
+// so that the end of a long CI log says which test went wrong.
+const record = path.join(require('node:os').tmpdir(), `openobd-test-record-${process.pid}.txt`);
 
 function run(label, command, commandArgs, env = {}) {
   process.stdout.write(`\n=== ${label} ===\n`);
   const started = Date.now();
-  const r = spawnSync(command, commandArgs, { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } });
+  fs.rmSync(record, { force: true });
+  const r = spawnSync(command, commandArgs, {
+    stdio: 'inherit',
+    cwd: root,
+    env: { ...process.env, OPENOBD_TEST_RECORD: record, ...env },
+  });
   const ok = r.status === 0;
-  results.push({ label, ok, seconds: ((Date.now() - started) / 1000).toFixed(1) });
+  const notes = fs.existsSync(record) ? fs.readFileSync(record, 'utf8').trim().split('\n') : [];
+  fs.rmSync(record, { force: true });
+  results.push({ label, ok, notes, seconds: ((Date.now() - started) / 1000).toFixed(1) });
   return ok;
 }
 
@@ -61,7 +75,7 @@ if (!args.includes('--skip-build')) {
 }
 
 if (want('unit'))
-  run('unit tests (codecs, simulated vehicle)', process.execPath, [mocha, '--no-config', '--timeout', '20000', ...suites('unit')]);
+  run('unit tests (codecs, simulated vehicle)', process.execPath, [mocha, ...mochaOptions, '--timeout', '20000', ...suites('unit')]);
 if (want('integration'))
   run('integration tests (client library <-> simulator over gRPC)', process.execPath, [
     mocha,
@@ -74,7 +88,7 @@ if (want('nodes'))
   run(
     `Node-RED 4.1 node tests (Node ${process.version})`,
     process.execPath,
-    [mocha, '--no-config', '--timeout', '60000', ...suites('nodes')],
+    [mocha, ...mochaOptions, '--timeout', '60000', ...suites('nodes')],
     { NR_PKG: 'node-red' },
   );
 // Node-RED 5 for the suites that run on it (npm start --nr5 in the package suite too).
@@ -83,7 +97,7 @@ if (['nodes5', 'package', 'editor', 'browser'].some(want)) {
 }
 if (want('nodes5')) {
   const [cmd, lead] = node22();
-  run('Node-RED 5 node tests (Node 22)', cmd, [...lead, mocha, '--no-config', '--timeout', '60000', ...suites('nodes')], {
+  run('Node-RED 5 node tests (Node 22)', cmd, [...lead, mocha, ...mochaOptions, '--timeout', '60000', ...suites('nodes')], {
     NR_PKG: 'node-red-5',
   });
 }
@@ -91,7 +105,7 @@ if (want('package')) {
   run(
     'package tests (npm pack and install into a Node-RED user directory; packed files; publish --dry-run; validate; npm start)',
     process.execPath,
-    [mocha, '--no-config', '--timeout', '300000', ...suites('package')],
+    [mocha, ...mochaOptions, '--timeout', '300000', ...suites('package')],
     {
       NR_PKG: 'node-red',
     },
@@ -101,7 +115,7 @@ if (want('reliability'))
   run(
     'reliability tests (faults, bad input, deploys, security; Node-RED 4.1)',
     process.execPath,
-    [mocha, '--no-config', '--timeout', '180000', ...suites('reliability')],
+    [mocha, ...mochaOptions, '--timeout', '180000', ...suites('reliability')],
     { NR_PKG: 'node-red' },
   );
 if (want('scorecard'))
@@ -111,18 +125,31 @@ if (want('scorecard'))
     '--offline',
   ]);
 if (want('editor') && fs.existsSync(path.join(root, 'dist', 'test', 'editor'))) {
-  run('editor checks', process.execPath, [mocha, '--no-config', '--timeout', '60000', ...suites('editor')]);
+  run('editor checks', process.execPath, [mocha, ...mochaOptions, '--timeout', '60000', ...suites('editor')]);
 }
 if (want('browser') && fs.existsSync(path.join(root, 'dist', 'test', 'browser'))) {
-  run('browser tests (Chromium, Node-RED 4.1)', process.execPath, [mocha, '--no-config', '--timeout', '180000', ...suites('browser')], {
-    NR_PKG: 'node-red',
-  });
+  run(
+    'browser tests (Chromium, Node-RED 4.1)',
+    process.execPath,
+    [mocha, ...mochaOptions, ...browserRetries, '--timeout', '180000', ...suites('browser')],
+    {
+      NR_PKG: 'node-red',
+    },
+  );
   const [cmd, lead] = node22();
-  run('browser tests (Chromium, Node-RED 5)', cmd, [...lead, mocha, '--no-config', '--timeout', '180000', ...suites('browser')], {
-    NR_PKG: 'node-red-5',
-  });
+  run(
+    'browser tests (Chromium, Node-RED 5)',
+    cmd,
+    [...lead, mocha, ...mochaOptions, ...browserRetries, '--timeout', '180000', ...suites('browser')],
+    {
+      NR_PKG: 'node-red-5',
+    },
+  );
 }
 
 process.stdout.write('\n=== summary ===\n');
-for (const r of results) process.stdout.write(`${r.ok ? 'PASS' : 'FAIL'}  ${r.label}  (${r.seconds} s)\n`);
+for (const r of results) {
+  process.stdout.write(`${r.ok ? 'PASS' : 'FAIL'}  ${r.label}  (${r.seconds} s)\n`);
+  for (const note of r.notes) process.stdout.write(`      ${note}\n`);
+}
 process.exit(results.every((r) => r.ok) ? 0 : 1);

@@ -4,7 +4,7 @@
  * UDS's; the parameters are KWP2000's.
  */
 import { hexByte, hexNumber, toHex } from '../../protocol';
-import { DID_NAMES, type DecodedResponse } from './decode';
+import { DID_NAMES, type DecodedResponse } from './decoded';
 import { obdDtcToString } from './dtc';
 import { dtcMeaning, type DtcMeaning } from './dtc-meaning';
 

@@ -13,7 +13,7 @@ import { bidi, unary } from './handlers';
  */
 export function functionBrokerService(sim: OpenObdSimulator): grpc.UntypedServiceImplementation {
   const S = 'functionBroker';
-  const f = sim.functions;
+  const f = sim.functions.broker;
   return {
     getFunctionBrokerToken: unary(sim, S, 'getFunctionBrokerToken', (call) => {
       const a = call.request as Authenticate;

@@ -14,60 +14,62 @@ import { serverStream, unary } from './handlers';
  */
 export function functionService(sim: OpenObdSimulator): grpc.UntypedServiceImplementation {
   const S = 'function';
-  const f = sim.functions;
+  const { contexts, variables } = sim.functions;
   const active = (call: grpc.ServerUnaryCall<unknown, unknown>, what: string) =>
-    f.contextCall(call.metadata, { available: false, active: true }, what).session;
+    contexts.contextCall(call.metadata, { available: false, active: true }, what).session;
 
   return {
     startFunctionContext: unary(sim, S, 'startFunctionContext', (call) => {
-      const { session, state } = f.contextCall(call.metadata, { available: true, active: true }, 'startFunctionContext');
-      return f.startContext(session, state);
+      const { session, state } = contexts.contextCall(call.metadata, { available: true, active: true }, 'startFunctionContext');
+      return contexts.startContext(session, state);
     }),
 
     monitorFunctionContext: serverStream(sim, S, 'monitorFunctionContext', (call) => {
-      const { session, context } = f.monitorTarget(call.metadata);
+      const { session, context } = contexts.monitorTarget(call.metadata);
       const asked = call.request as { id?: string };
       if (asked?.id && asked.id !== context.id)
         throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, `The monitor token is for function context ${context.id}, not ${asked.id}`);
-      f.monitor(session, context, call);
+      contexts.monitor(session, context, call);
     }),
 
     registerFunctionDetails: unary(sim, S, 'registerFunctionDetails', (call) => {
-      const { session } = f.contextCall(call.metadata, { available: true, active: false }, 'registerFunctionDetails');
+      const { session } = contexts.contextCall(call.metadata, { available: true, active: false }, 'registerFunctionDetails');
       const d = call.request as FunctionDetailsMessage;
       if (!d.id || !d.name) throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, 'Function details need an id and a name');
-      f.registerDetails(session, d);
+      contexts.registerDetails(session, d);
       return {};
     }),
 
-    getFunctionDetails: unary(sim, S, 'getFunctionDetails', (call) => f.details(active(call, 'getFunctionDetails'))),
+    getFunctionDetails: unary(sim, S, 'getFunctionDetails', (call) => contexts.details(active(call, 'getFunctionDetails'))),
 
     setFunctionArgument: unary(sim, S, 'setFunctionArgument', (call) => {
-      f.setArgument(active(call, 'setFunctionArgument'), call.request as VariableMessage);
+      variables.setArgument(active(call, 'setFunctionArgument'), call.request as VariableMessage);
       return {};
     }),
     getFunctionArgumentList: unary(sim, S, 'getFunctionArgumentList', (call) => ({
-      variables: f.arguments(active(call, 'getFunctionArgumentList')),
+      variables: variables.arguments(active(call, 'getFunctionArgumentList')),
     })),
     setFunctionResult: unary(sim, S, 'setFunctionResult', (call) => {
-      f.setResult(active(call, 'setFunctionResult'), call.request as VariableMessage);
+      variables.setResult(active(call, 'setFunctionResult'), call.request as VariableMessage);
       return {};
     }),
     getFunctionResultList: unary(sim, S, 'getFunctionResultList', (call) => ({
-      variables: f.results(active(call, 'getFunctionResultList')),
+      variables: variables.results(active(call, 'getFunctionResultList')),
     })),
 
     getVariableList: unary(sim, S, 'getVariableList', (call) => {
       const sel = call.request as VariableSelectionMessage;
-      return { variables: f.listVariables(active(call, 'getVariableList'), sel.type, sel.prefix) };
+      return { variables: variables.listVariables(active(call, 'getVariableList'), sel.type, sel.prefix) };
     }),
     setVariable: unary(sim, S, 'setVariable', (call) => {
-      f.setVariable(active(call, 'setVariable'), call.request as VariableMessage);
+      variables.setVariable(active(call, 'setVariable'), call.request as VariableMessage);
       return {};
     }),
-    getVariable: unary(sim, S, 'getVariable', (call) => f.getVariable(active(call, 'getVariable'), call.request as VariableMessage)),
+    getVariable: unary(sim, S, 'getVariable', (call) =>
+      variables.getVariable(active(call, 'getVariable'), call.request as VariableMessage),
+    ),
     deleteVariable: unary(sim, S, 'deleteVariable', (call) => {
-      f.deleteVariable(active(call, 'deleteVariable'), call.request as VariableMessage);
+      variables.deleteVariable(active(call, 'deleteVariable'), call.request as VariableMessage);
       return {};
     }),
   };

@@ -64,11 +64,11 @@ export function sessionService(sim: OpenObdSimulator): grpc.UntypedServiceImplem
 
     finish: unary(sim, S, 'finish', (call) => {
       // Allowed in both states of the top function context (openOBD documentation, "Function calls").
-      const { session } = sim.functions.contextCall(call.metadata, { available: true, active: true }, 'finish');
+      const { session } = sim.functions.contexts.contextCall(call.metadata, { available: true, active: true }, 'finish');
       const result = call.request as ServiceResultMessage;
       if (!Array.isArray(result.result)) throw new SimStatus(GrpcStatus.INVALID_ARGUMENT, 'A service result is required');
       // Finishing a function context closes only that context and hands the session back to its caller.
-      if (sim.functions.finishContext(session, result)) return {};
+      if (sim.functions.contexts.finishContext(session, result)) return {};
       sim.emit('finished', session.id, result);
       sim.endSession(session, 'finished', `finished with ${result.result.join(', ') || 'no result'}`);
       return {};

@@ -19,7 +19,7 @@ export function userInterfaceService(sim: OpenObdSimulator): grpc.UntypedService
   return {
     openControlStream: bidi(sim, 'userInterface', 'openControlStream', (call) => {
       const session = sim.activeSession(call.metadata);
-      if (!sim.functions.uiAllowed(session))
+      if (!sim.functions.contexts.uiAllowed(session))
         throw new SimStatus(
           GrpcStatus.PERMISSION_DENIED,
           'This function context was started from an active context: it is communication only, without the user interface',

@@ -202,7 +202,7 @@ describe('client library <-> simulator: functions and the function broker', func
       assert.equal(session.handedOverTo, undefined);
       assert.equal((await session.request(ENGINE, '3E 00')).responses[0]!.hex, '7E00');
       await waitFor(() => session.stats.tokens > tokensBefore + 1, 3000, 'new session tokens');
-      assert.equal(sim.functions.depth(session.id), 0);
+      assert.equal(sim.functions.contexts.depth(session.id), 0);
       await session.finish();
       assert.equal(sim.sessions.get(session.id)!.state, 'finished');
     });

@@ -113,3 +113,58 @@ describe('layers: imports only point down', function () {
     assert.equal(violation({ from: 'nodes/lib/editor/red.d.ts', to: 'client/input-rules.ts' }), undefined);
   });
 });
+
+/**
+ * The import cycles among `files`, each as a path that returns to its start (a → b → a); imports of
+ * types count too, because they tie the modules together just the same for a reader.
+ */
+function cycles(imports: Import[], files: string[]): string[][] {
+  const inside = new Set(files);
+  const next = new Map<string, string[]>(files.map((f) => [f, []]));
+  for (const i of imports) if (inside.has(i.from) && inside.has(i.to)) next.get(i.from)!.push(i.to);
+  const found: string[][] = [];
+  const done = new Set<string>();
+  const trail: string[] = [];
+  const visit = (file: string): void => {
+    const at = trail.indexOf(file);
+    if (at >= 0) {
+      found.push([...trail.slice(at), file]);
+      return;
+    }
+    if (done.has(file)) return;
+    trail.push(file);
+    for (const to of next.get(file)!) visit(to);
+    trail.pop();
+    done.add(file);
+  };
+  for (const f of files) visit(f);
+  return found;
+}
+
+describe('layers: no import cycles inside client/', function () {
+  const files = sources('client');
+  const imports = files.flatMap(importsOf);
+
+  it('no module of client/ imports, through others, a module that imports it', function () {
+    assert.deepEqual(
+      cycles(imports, files).map((c) => c.join(' → ')),
+      [],
+    );
+  });
+
+  it('the check itself catches a cycle', function () {
+    const a = path.join('client', 'a.ts');
+    const b = path.join('client', 'b.ts');
+    const c = path.join('client', 'c.ts');
+    const found = cycles(
+      [
+        { from: a, to: b },
+        { from: b, to: c },
+        { from: c, to: a },
+      ],
+      [a, b, c],
+    );
+    assert.deepEqual(found, [[a, b, c, a]]);
+    assert.deepEqual(cycles([{ from: a, to: b }], [a, b]), []);
+  });
+});

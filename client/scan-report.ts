@@ -1,5 +1,42 @@
+/**
+ * The report of a full-system scan (scan.ts), and the same as a short text for people without a dashboard.
+ */
 import { dtcMeaning } from './codec';
-import type { ScanEcu, ScanReport } from './scan';
+
+export interface ScanDtc {
+  code: string;
+  hex: string;
+  status: number;
+  /** What the code means (SAE J2012 / ISO 15031-6), its system and failure type: see dtcMeaning. */
+  description?: string;
+  [key: string]: unknown;
+}
+
+export interface ScanEcu {
+  transport: 'isotp' | 'tp20' | 'kline' | 'doip';
+  address: string;
+  protocol: 'uds' | 'kwp2000';
+  /** The ECU's own name for itself (systemNameOrEngineType), if it gives one. */
+  name?: string;
+  identification: { vin?: string; partNumber?: string; softwareVersion?: string; supplier?: string };
+  dtcs: ScanDtc[];
+  /** Steps that failed (the ECU's answers that did come are kept). */
+  errors: Array<{ step: string; code: string; message: string }>;
+  /** The ECU did not answer at all. */
+  reachable: boolean;
+  requests: number;
+  elapsedMs: number;
+}
+
+export interface ScanReport {
+  discovered: 'ecu-list' | 'probe' | 'given';
+  ecus: ScanEcu[];
+  /** The VIN most ECUs agree on. */
+  vin?: string;
+  summary: { ecus: number; reachable: number; withDtcs: number; dtcs: number; requests: number; elapsedMs: number };
+  /** The report as a short text table (scanReportText), for people without a dashboard. */
+  text: string;
+}
 
 const TRANSPORT_NAMES: Record<ScanEcu['transport'], string> = { isotp: 'ISO-TP', tp20: 'TP 2.0', kline: 'K-Line', doip: 'DoIP' };
 
