@@ -10,7 +10,7 @@ RED.nodes.registerType('openobd-account', {
     },
     host: {
       value: '',
-      validate: function (v) {
+      validate: function (v, _opt) {
         const E = OpenObdEditor;
         if (E.field(this, 'mode') !== 'custom') {
           return true;
@@ -82,7 +82,7 @@ RED.nodes.registerType('openobd-account', {
     },
     closePolicy: {
       value: 'interrupt',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return v === 'interrupt' || v === 'finish' ? true : OpenObdEditor.t('openobd.validation.closePolicy');
       },
     },

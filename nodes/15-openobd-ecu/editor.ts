@@ -7,7 +7,7 @@ RED.nodes.registerType('openobd-ecu', {
     preset: { value: 'engine' },
     transport: {
       value: 'isotp',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return ['', 'isotp', 'tp20', 'kline', 'doip'].indexOf(String(v || '')) >= 0
           ? true
           : OpenObdEditor.t('openobd.validation.transport');
@@ -15,13 +15,13 @@ RED.nodes.registerType('openobd-ecu', {
     },
     protocol: {
       value: 'auto',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return ['', 'auto', 'uds', 'kwp2000'].indexOf(String(v || '')) >= 0 ? true : OpenObdEditor.t('openobd.validation.protocol');
       },
     },
     busName: {
       value: 'OBD-CAN',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return String(v || '').trim() ? true : OpenObdEditor.t('openobd.validation.busName');
       },
     },
@@ -30,46 +30,46 @@ RED.nodes.registerType('openobd-ecu', {
     bitRate: { value: 500, validate: OpenObdEditor.bitRate },
     requestId: {
       value: '7E0',
-      validate: OpenObdEditor.when('transport', 'isotp', ['isotp'], function (v) {
+      validate: OpenObdEditor.when('transport', 'isotp', ['isotp'], function (v, _opt) {
         return OpenObdEditor.checkCanId(v);
       }),
     },
     responseId: {
       value: '7E8',
-      validate: OpenObdEditor.when('transport', 'isotp', ['isotp'], function (v) {
+      validate: OpenObdEditor.when('transport', 'isotp', ['isotp'], function (v, _opt) {
         return OpenObdEditor.checkCanId(v);
       }),
     },
     functional: { value: false },
     responderIds: {
       value: '',
-      validate: function (v) {
+      validate: function (v, _opt) {
         const isotp = (OpenObdEditor.field(this, 'transport') || 'isotp') === 'isotp';
         return isotp && OpenObdEditor.field(this, 'functional') === true ? OpenObdEditor.checkResponderIds(v) : true;
       },
     },
     logicalAddress: {
       value: '01',
-      validate: OpenObdEditor.when('transport', 'isotp', ['tp20'], function (v) {
+      validate: OpenObdEditor.when('transport', 'isotp', ['tp20'], function (v, _opt) {
         return OpenObdEditor.checkAddress(v, 1);
       }),
     },
     klineAddress: {
       value: '01',
-      validate: OpenObdEditor.when('transport', 'isotp', ['kline'], function (v) {
+      validate: OpenObdEditor.when('transport', 'isotp', ['kline'], function (v, _opt) {
         return OpenObdEditor.checkAddress(v, 1);
       }),
     },
     klinePin: { value: 7, validate: OpenObdEditor.when('transport', 'isotp', ['kline'], OpenObdEditor.pin([])) },
     klineInit: {
       value: 'fast',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return ['', 'fast', 'slow'].indexOf(String(v || '')) >= 0 ? true : OpenObdEditor.t('openobd.validation.klineInit');
       },
     },
     klineBaud: {
       value: 10400,
-      validate: function (v) {
+      validate: function (v, _opt) {
         return ['', '9600', '10400', '15625'].indexOf(String(v === undefined ? '' : v)) >= 0
           ? true
           : OpenObdEditor.t('openobd.validation.klineBaud');
@@ -77,13 +77,13 @@ RED.nodes.registerType('openobd-ecu', {
     },
     keyBytes: {
       value: '',
-      validate: OpenObdEditor.when('transport', 'isotp', ['kline'], function (v) {
+      validate: OpenObdEditor.when('transport', 'isotp', ['kline'], function (v, _opt) {
         return OpenObdEditor.checkKeyBytes(v);
       }),
     },
     doipOption: {
       value: 1,
-      validate: function (v) {
+      validate: function (v, _opt) {
         return ['', '1', '2'].indexOf(String(v === undefined ? '' : v)) >= 0 ? true : OpenObdEditor.t('openobd.validation.doipOption');
       },
     },
@@ -93,25 +93,25 @@ RED.nodes.registerType('openobd-ecu', {
     },
     gatewayId: {
       value: '1010',
-      validate: OpenObdEditor.when('transport', 'isotp', ['doip'], function (v) {
+      validate: OpenObdEditor.when('transport', 'isotp', ['doip'], function (v, _opt) {
         return OpenObdEditor.checkAddress(v, 2);
       }),
     },
     testerId: {
       value: '0E80',
-      validate: OpenObdEditor.when('transport', 'isotp', ['doip'], function (v) {
+      validate: OpenObdEditor.when('transport', 'isotp', ['doip'], function (v, _opt) {
         return OpenObdEditor.checkAddress(v, 2);
       }),
     },
     doipEcuId: {
       value: '1010',
-      validate: OpenObdEditor.when('transport', 'isotp', ['doip'], function (v) {
+      validate: OpenObdEditor.when('transport', 'isotp', ['doip'], function (v, _opt) {
         return OpenObdEditor.checkAddress(v, 2);
       }),
     },
     padding: {
       value: 'default',
-      validate: function (v) {
+      validate: function (v, _opt) {
         const modes = ['default', 'enabled', 'disabled', 'detection', 'from-ecu', 'towards-ecu'];
         return v === '' || modes.indexOf(v as string) >= 0 ? true : OpenObdEditor.t('openobd.validation.padding');
       },

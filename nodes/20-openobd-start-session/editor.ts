@@ -9,7 +9,7 @@ RED.nodes.registerType('openobd-start-session', {
     account: { value: '', type: 'openobd-account', required: true },
     targetType: {
       value: 'ticket',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return v === 'ticket' || v === 'connector' ? true : OpenObdEditor.t('openobd.validation.targetType');
       },
     },
@@ -29,7 +29,7 @@ RED.nodes.registerType('openobd-start-session', {
     },
     waitSeconds: {
       value: 120,
-      validate: function (v) {
+      validate: function (v, _opt) {
         if (v === '' || v === undefined) {
           return true;
         }

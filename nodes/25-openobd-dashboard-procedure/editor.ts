@@ -149,7 +149,7 @@ interface ProcedureIdentity {
       account: { value: '', type: 'openobd-account', required: true },
       functionName: {
         value: '',
-        validate: function (v) {
+        validate: function (v, _opt) {
           const s = String(v || '').trim();
           if (!s) {
             return OpenObdEditor.t('openobd.procedure.validation.name');
@@ -161,7 +161,7 @@ interface ProcedureIdentity {
       description: { value: '' },
       visibility: {
         value: 'dashboard',
-        validate: function (v) {
+        validate: function (v, _opt) {
           return v === 'dashboard' || v === 'internal' ? true : OpenObdEditor.t('openobd.procedure.validation.visibility');
         },
       },

@@ -9,19 +9,19 @@ RED.nodes.registerType('openobd-request', {
     ecu: { value: '', type: 'openobd-ecu', required: false },
     request: {
       value: '',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return OpenObdEditor.checkRequestHex(v);
       },
     },
     output: {
       value: 'hex',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return v === 'hex' || v === 'buffer' ? true : OpenObdEditor.t('openobd.validation.output');
       },
     },
     negative: {
       value: 'error',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return v === 'error' || v === 'output' ? true : OpenObdEditor.t('openobd.validation.negative');
       },
     },

@@ -8,13 +8,13 @@ RED.nodes.registerType('openobd-can-frames', {
     name: { value: '' },
     mode: {
       value: 'listen',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return v === 'listen' || v === 'send' ? true : OpenObdEditor.t('openobd.validation.framesMode');
       },
     },
     busName: {
       value: 'CAN-FRAMES',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return String(v || '').trim() ? true : OpenObdEditor.t('openobd.validation.busName');
       },
     },
@@ -23,13 +23,13 @@ RED.nodes.registerType('openobd-can-frames', {
     bitRate: { value: 500, validate: OpenObdEditor.bitRate },
     filters: {
       value: '',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return OpenObdEditor.field(this, 'mode') === 'send' ? true : OpenObdEditor.checkFrameFilters(v);
       },
     },
     output: {
       value: 'frame',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return v === 'frame' || v === 'batch' ? true : OpenObdEditor.t('openobd.validation.framesOutput');
       },
     },

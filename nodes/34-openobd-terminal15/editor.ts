@@ -8,7 +8,7 @@ RED.nodes.registerType('openobd-terminal15', {
     name: { value: '' },
     busName: {
       value: 'KL15',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return String(v || '').trim() ? true : OpenObdEditor.t('openobd.validation.busName');
       },
     },

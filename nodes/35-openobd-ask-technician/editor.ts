@@ -1,6 +1,6 @@
 /** The minimum or maximum of a number question: a whole number from 0 to 4294967295, the minimum not above the maximum. */
 function openobdAskLimit(which: 'minimum' | 'maximum'): RedValidator {
-  return function (v) {
+  return function (v, _opt) {
     const E = OpenObdEditor;
     if (E.field(this, 'controlType') !== 'number') {
       return true;
@@ -42,7 +42,7 @@ RED.nodes.registerType('openobd-ask-technician', {
     textSource: { value: 'str' },
     options: {
       value: [] as string[],
-      validate: function (v) {
+      validate: function (v, _opt) {
         const E = OpenObdEditor;
         if (E.field(this, 'controlType') !== 'options' || (E.field(this, 'optionsSource') || 'list') !== 'list') {
           return true;
@@ -60,7 +60,7 @@ RED.nodes.registerType('openobd-ask-technician', {
     optionsSource: { value: 'list' },
     optionsProperty: {
       value: '',
-      validate: function (v) {
+      validate: function (v, _opt) {
         const E = OpenObdEditor;
         const source = E.field(this, 'optionsSource') || 'list';
         if (E.field(this, 'controlType') !== 'options' || source === 'list') {
@@ -71,7 +71,7 @@ RED.nodes.registerType('openobd-ask-technician', {
     },
     optionOutputs: {
       value: 'single',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return v === 'single' || v === 'each' ? true : OpenObdEditor.t('openobd.ask.validation.optionOutputs');
       },
     },
@@ -81,7 +81,7 @@ RED.nodes.registerType('openobd-ask-technician', {
     maximumSource: { value: 'num' },
     displayTime: {
       value: '',
-      validate: function (v) {
+      validate: function (v, _opt) {
         const s = String(v === undefined || v === null ? '' : v).trim();
         return s === '' || /^\d+$/.test(s) ? true : OpenObdEditor.t('openobd.ask.validation.displayTime');
       },
@@ -90,13 +90,13 @@ RED.nodes.registerType('openobd-ask-technician', {
     imageSource: { value: 'str' },
     target: {
       value: 'mechanic',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return v === 'mechanic' || v === 'operator' ? true : OpenObdEditor.t('openobd.ask.validation.target');
       },
     },
     translations: {
       value: [] as Array<{ language: string; text: string }>,
-      validate: function (v) {
+      validate: function (v, _opt) {
         if (!Array.isArray(v)) {
           return OpenObdEditor.t('openobd.ask.validation.translation');
         }
@@ -109,7 +109,7 @@ RED.nodes.registerType('openobd-ask-technician', {
     },
     timeout: {
       value: '',
-      validate: function (v) {
+      validate: function (v, _opt) {
         const s = String(v === undefined || v === null ? '' : v).trim();
         return s === '' || (/^\d+$/.test(s) && Number(s) > 0) ? true : OpenObdEditor.t('openobd.ask.validation.timeout');
       },
@@ -180,7 +180,7 @@ RED.nodes.registerType('openobd-ask-technician', {
     const $options = $('#node-input-options-container')
       .css('min-height', '120px')
       .editableList({
-        addItem: function (row, data) {
+        addItem: function (row, _index, data) {
           $('<input type="text" class="openobd-ask-option" style="width:100%;">')
             .attr('placeholder', node._('openobd.ask.placeholder.option'))
             .val(typeof data === 'string' ? data : '')
@@ -199,7 +199,7 @@ RED.nodes.registerType('openobd-ask-technician', {
     const $translations = $('#node-input-translations-container')
       .css('min-height', '80px')
       .editableList({
-        addItem: function (row, data) {
+        addItem: function (row, _index, data) {
           const d: { language?: string; text?: string } = data && typeof data === 'object' ? data : {};
           $('<input type="text" class="openobd-ask-language" style="width:70px; margin-right:6px;">')
             .attr('placeholder', 'de')

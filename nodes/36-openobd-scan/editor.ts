@@ -8,7 +8,7 @@ RED.nodes.registerType('openobd-scan', {
     name: { value: '' },
     discover: {
       value: 'ecu-list',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return v === 'ecu-list' || v === 'probe' ? true : OpenObdEditor.t('openobd.validation.scanDiscover');
       },
     },
@@ -18,19 +18,19 @@ RED.nodes.registerType('openobd-scan', {
     bitRate: { value: 500 },
     probeFrom: {
       value: '700',
-      validate: OpenObdEditor.when('discover', 'ecu-list', ['probe'], function (v) {
+      validate: OpenObdEditor.when('discover', 'ecu-list', ['probe'], function (v, _opt) {
         return OpenObdEditor.checkCanId(v);
       }),
     },
     probeTo: {
       value: '7F7',
-      validate: OpenObdEditor.when('discover', 'ecu-list', ['probe'], function (v) {
+      validate: OpenObdEditor.when('discover', 'ecu-list', ['probe'], function (v, _opt) {
         return OpenObdEditor.checkCanId(v);
       }),
     },
     responseOffset: {
       value: '8',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return /^(0x)?[0-9a-fA-F]{1,3}$/.test(String(v || '8').trim()) ? true : OpenObdEditor.t('openobd.validation.responseOffset');
       },
     },

@@ -9,7 +9,7 @@ RED.nodes.registerType('openobd-download', {
     ecu: { value: '', type: 'openobd-ecu', required: true },
     address: {
       value: '',
-      validate: function (v) {
+      validate: function (v, _opt) {
         const s = String(v || '')
           .trim()
           .replace(/^0x/i, '');
@@ -20,7 +20,7 @@ RED.nodes.registerType('openobd-download', {
     sizeBytes: { value: 4, validate: OpenObdEditor.wholeNumber(1, 4, 'openobd.validation.byteCount') },
     dataFormat: {
       value: '00',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return /^(0x)?[0-9a-fA-F]{1,2}$/.test(String(v || '00').trim()) ? true : OpenObdEditor.t('openobd.validation.dataFormat');
       },
     },

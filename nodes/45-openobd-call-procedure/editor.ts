@@ -27,7 +27,7 @@ RED.nodes.registerType('openobd-call-procedure', {
     argumentsSource: { value: 'none' },
     timeout: {
       value: '',
-      validate: function (v) {
+      validate: function (v, _opt) {
         const s = String(v === undefined || v === null ? '' : v).trim();
         return s === '' || (/^\d+$/.test(s) && Number(s) > 0) ? true : OpenObdEditor.t('openobd.callProcedure.validation.timeout');
       },

@@ -9,7 +9,7 @@ RED.nodes.registerType('openobd-session-info', {
     account: { value: '', type: 'openobd-account', required: true },
     action: {
       value: 'get',
-      validate: function (v) {
+      validate: function (v, _opt) {
         return v === 'get' || v === 'list' ? true : OpenObdEditor.t('openobd.validation.action');
       },
     },

@@ -186,7 +186,7 @@ namespace OpenObdEditor {
 
   /** Validator: one of `values` (compared as they are), or the sentence `messageKey`. */
   export function oneOf(values: readonly unknown[], messageKey: string): RedValidator {
-    return function (v) {
+    return function (v, _opt) {
       return values.indexOf(v) >= 0 ? true : t(messageKey);
     };
   }

@@ -33,7 +33,10 @@ interface RedNodeBase {
 
 type RedNode<P = object> = RedNodeBase & P;
 
-/** A validator of one property: true, or why not (a sentence), or false. */
+/**
+ * A validator of one property: true, or why not (a sentence), or false. Node-RED shows the sentence only when the
+ * function declares two parameters (value, opt): with one it takes any string for true.
+ */
 type RedValidator<P = object> = (this: RedNode<P>, value: unknown, opt?: object) => boolean | string;
 
 interface RedPropDef<P = object, V = unknown> {
