@@ -20,6 +20,18 @@ export default tseslint.config(
     },
   },
   {
+    // The editor code: browser scripts without modules, type-checked with their own tsconfig (DOM, jQuery). The
+    // shared helpers are one namespace, which the browser sees as the global window.OpenObdEditor.
+    files: ['nodes/lib/editor/**/*.ts', 'nodes/*/editor.ts'],
+    languageOptions: {
+      parserOptions: { projectService: false, project: './tsconfig.editor.json', tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-namespace': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^(_|OpenObdEditor|Window)$' }],
+    },
+  },
+  {
     files: ['scripts/**/*.js', '**/*.cjs'],
     languageOptions: {
       sourceType: 'commonjs',

@@ -1,12 +1,16 @@
 /**
  * What the package accepts from people, in one place for the runtime and the edit dialogs: hex requests,
  * CAN ids, responder lists and loopback hosts. The build wraps the compiled form of this file into the
- * editor script (as `window.OpenObdRules`), so it imports nothing and uses no Node.js API.
+ * editor script (as `window.OpenObdRules`), so it imports only protocol/wire.ts (which imports nothing) and uses
+ * no Node.js API.
  *
  * A check returns the parsed value, or a problem: the rule that was broken, which the dialogs translate
  * as `openobd.validation.<rule>`, and the values for that sentence. The runtime phrases its own errors
  * (they carry more context, such as which field of which node).
  */
+
+/** The service results and user feedback of openOBD, for the finish node's dialog (protocol/wire.ts imports nothing). */
+export { RESULT_NAMES, USER_FEEDBACK_NAMES } from '../protocol/wire';
 
 export type RuleName =
   | 'hexChar'

@@ -56,7 +56,7 @@ function fromEnv(value: string | undefined, env: NodeJS.ProcessEnv): string | un
   return m ? env[m[1]!] : value;
 }
 
-/** The comms topic on which the editor hears of sessions an account ended by itself (nodes/lib/session-notices.html). */
+/** The comms topic on which the editor hears of sessions an account ended by itself (nodes/lib/editor/session-notices.ts). */
 export const ENDED_TOPIC = 'openobd/sessions-ended';
 
 /**

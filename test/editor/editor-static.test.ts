@@ -182,6 +182,32 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
       }
     });
 
+    it('every validator written in a definition takes (value, opt): Node-RED shows its sentence only then', function () {
+      // Node-RED 4 (validateNodeProperty) takes a returned string as the reason only from a validator of two
+      // parameters; from one of one parameter any string counts as valid.
+      const regExp = /<script.+?type=['"]text\/javascript['"].*?>([\S\s]*?)<\/script>/gi;
+      const oneParameter: string[] = [];
+      let validators = 0;
+      for (const [, code] of html.matchAll(regExp)) {
+        walk.simple(acorn.parse(code!, { ecmaVersion: 'latest' }), {
+          Property(node: AnyNode) {
+            if (node.key?.name !== 'validate' || node.value.type !== 'FunctionExpression') return;
+            validators++;
+            if (node.value.params.length !== 2) oneParameter.push(code!.slice(node.start, node.start + 80));
+          },
+          ReturnStatement(node: AnyNode) {
+            // The validator factories of the shared code (OpenObdEditor.pin, when, oneOf...) return one.
+            const fn = node.argument;
+            if (fn?.type !== 'FunctionExpression' || fn.params[0]?.name !== 'v') return;
+            validators++;
+            if (fn.params.length !== 2) oneParameter.push(code!.slice(node.start, node.start + 80));
+          },
+        });
+      }
+      assert.ok(validators > 40, `${validators} validators found`);
+      assert.deepEqual(oneParameter, []);
+    });
+
     it('the editor code is readable, not minified: every registerType starts its own line', function () {
       const calls = html.match(/^\s*RED\.nodes\.registerType\('openobd-[a-z0-9-]+', \{$/gm) || [];
       assert.equal(calls.length, ALL_TYPES.length);
@@ -357,7 +383,8 @@ describe('editor files as shipped (static checks, parsed like node-red-dev valid
           if (!key.includes(':')) keys.add(key);
         }
       }
-      for (const m of html.matchAll(/(?:\._|\bt|\.t)\(\s*'([A-Za-z0-9_.-]+)'/g)) keys.add(m[1]);
+      // OpenObdEditor.label('<key>') is a label function that translates the key.
+      for (const m of html.matchAll(/(?:\._|\bt|\.t|\.label)\(\s*'([A-Za-z0-9_.-]+)'/g)) keys.add(m[1]);
       const runtime = allFiles(DIST, (f) => f.endsWith('.js'))
         .map(read)
         .join('\n');

@@ -11,9 +11,9 @@ const NODES = path.join(ROOT, 'nodes');
 
 export const NODE_FOLDERS = nodeFolders(NODES);
 export const NODE_TYPES = NODE_FOLDERS.map((f) => f.type);
-/** Config nodes are those whose editor definition says `category: 'config'`. */
+/** Config nodes are those whose editor definition (nodes/<order>-<type>/editor.ts) says `category: 'config'`. */
 export const CONFIG_TYPES = NODE_FOLDERS.filter((f) =>
-  /category:\s*'config'/.test(fs.readFileSync(path.join(NODES, f.dir, `${f.type}.html`), 'utf8')),
+  /category:\s*'config'/.test(fs.readFileSync(path.join(NODES, f.dir, 'editor.ts'), 'utf8')),
 ).map((f) => f.type);
 export const FLOW_TYPES = NODE_TYPES.filter((t) => !CONFIG_TYPES.includes(t));
 export const LANGS = languages(NODES);
