@@ -23,7 +23,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { SessionController, defaultChannelPool, type EcuSpec } from '../client';
+import { SessionController, defaultConnectionPool, type EcuSpec } from '../client';
 import { registry } from '../nodes/lib/registry';
 import { selfSignedCertificate } from '../simulator/tls';
 import {
@@ -256,7 +256,7 @@ async function libraryVariant(tls: boolean, runs: number, afterLinger = false): 
     const key = afterLinger ? 'after-linger' : tls ? 'tls' : 'plaintext';
     const name = `client library, ${tls ? 'TLS' : 'plaintext'}${afterLinger ? ', each session after a pause (no idle connection left)' : ''}`;
     return await measure(link, tls, key, name, runs, async () => {
-      if (afterLinger) defaultChannelPool.closeIdle();
+      if (afterLinger) defaultConnectionPool.closeIdle();
       const t0 = nowUs();
       const session = await controller.startSession({ ticketId: '1001' });
       const t1 = nowUs();

@@ -7,7 +7,7 @@
  * Run by bench.ts; standalone: `node --expose-gc dist/bench/scale.js --sessions 1000 [--quick]`.
  */
 import { performance } from 'node:perf_hooks';
-import { defaultChannelPool } from '../client';
+import { defaultConnectionPool } from '../client';
 import { registry } from '../nodes/lib/registry';
 import {
   FlowSink,
@@ -217,8 +217,8 @@ export async function runScale(options: {
       simRssBytes: sim1.rssBytes,
       simStreams: sim1.streams,
       maxConcurrentStreams,
-      connections: defaultChannelPool.stats().connections,
-      sessionConnections: defaultChannelPool.stats().sessionConnections,
+      connections: defaultConnectionPool.stats().connections,
+      sessionConnections: defaultConnectionPool.stats().sessionConnections,
     };
     if (options.restart !== false) result.restart = await measureRestart(sim, n, tokenIntervalMs);
     // Leaving: the sessions are dropped with the process (the simulator goes too); no 1,000 interrupts.

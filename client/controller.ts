@@ -2,12 +2,12 @@ import { EventEmitter } from 'node:events';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { OpenObdError, fromGrpcError, isStreamRefusal, isTransientStatus } from './errors';
 import {
-  ChannelPool,
-  defaultChannelPool,
+  ConnectionPool,
+  defaultConnectionPool,
   parseAddress,
   resolveEndpoint,
   OPENOBD_DEFAULT_HOST,
-  type ChannelLease,
+  type ConnectionLease,
   type EndpointOptions,
   type ResolvedEndpoint,
 } from './endpoint';
@@ -57,8 +57,8 @@ export interface SessionControllerOptions {
   /** Defaults for every session this controller opens. */
   session?: SessionOptions;
   logger?: Partial<Logger>;
-  /** A channel pool to share channels with; default the process-wide pool. */
-  channelPool?: ChannelPool;
+  /** A connection pool to share HTTP/2 connections with; default the process-wide pool. */
+  connectionPool?: ConnectionPool;
   /** Environment to read fallbacks from (default process.env); tests pass their own. */
   env?: NodeJS.ProcessEnv;
 }
@@ -87,10 +87,10 @@ export class SessionController extends EventEmitter {
     Pick<SessionControllerOptions, 'tokenLifetimeMs' | 'tokenRefreshMarginMs' | 'callTimeoutMs' | 'authRetryCooldownMs'>
   >;
   readonly #retry: RetryPolicy;
-  readonly #lease: ChannelLease;
+  readonly #lease: ConnectionLease;
   readonly #rpc: Rpc;
   readonly #log: Logger;
-  readonly #pool: ChannelPool;
+  readonly #pool: ConnectionPool;
   readonly #sessionEndpoint?: EndpointOptions | string;
   readonly #sessionDefaults: SessionOptions;
   readonly #sessions = new Set<Session>();
@@ -129,7 +129,7 @@ export class SessionController extends EventEmitter {
     };
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#log = safeLogger(options.logger);
-    this.#pool = options.channelPool ?? defaultChannelPool;
+    this.#pool = options.connectionPool ?? defaultConnectionPool;
     this.#sessionEndpoint = options.sessionEndpoint;
     this.#sessionDefaults = options.session ?? {};
     this.#lease = this.#pool.acquire(this.endpoint);
@@ -335,7 +335,7 @@ export class SessionController extends EventEmitter {
       ...this.#sessionDefaults,
       ...options,
       endpoint,
-      channelPool: this.#pool,
+      connectionPool: this.#pool,
       logger: options.logger ?? this.#sessionDefaults.logger ?? this.#log,
       stateLookup: (id, timeoutMs) => this.sessionState(id, timeoutMs),
     });
@@ -398,7 +398,7 @@ export class SessionController extends EventEmitter {
       endpoint: this.endpoint,
       credentials: { clientId: this.clientId, clientSecret: this.#clientSecret, clusterId: this.clusterId },
       openSession: (info) => this.openSession(info),
-      channelPool: this.#pool,
+      connectionPool: this.#pool,
       logger: options.logger ?? this.#log,
     });
     return this.#broker;

@@ -109,7 +109,7 @@ function credentialsFor(endpoint: ResolvedEndpoint): grpc.ChannelCredentials {
 /** What a lease is for: the partner-level calls of controllers, or the streams and calls of sessions. */
 export type ConnectionPurpose = 'calls' | 'sessions';
 
-export interface ChannelPoolOptions {
+export interface ConnectionPoolOptions {
   /**
    * Sessions that share one HTTP/2 connection (default 30). Every session holds two or more long-lived
    * streams (token, ISO-TP, user interface...) on its connection, and gRPC front ends (load balancers,
@@ -156,19 +156,19 @@ type EndpointConnections = Record<ConnectionPurpose, Connection[]>;
  * `idleLingerMs`, ready for the next session. Each connection has its own subchannel pool: grpc-js
  * otherwise shares one subchannel (one TCP connection) between channels with the same options.
  */
-export class ChannelPool {
+export class ConnectionPool {
   readonly #endpoints = new Map<string, EndpointConnections>();
   readonly #perConnection: number;
   readonly #lingerMs: number;
 
-  constructor(options: ChannelPoolOptions = {}) {
+  constructor(options: ConnectionPoolOptions = {}) {
     this.#perConnection = Math.max(1, options.sessionsPerConnection ?? 30);
     this.#lingerMs = Math.max(0, options.idleLingerMs ?? 30_000);
   }
 
   /** A lease on a connection to `endpoint`: the controllers' one, or one with room for another session. */
-  acquire(endpoint: ResolvedEndpoint, purpose: ConnectionPurpose = 'calls'): ChannelLease {
-    return new ChannelLease(this, endpoint, this.#pick(endpoint, purpose));
+  acquire(endpoint: ResolvedEndpoint, purpose: ConnectionPurpose = 'calls'): ConnectionLease {
+    return new ConnectionLease(this, endpoint, this.#pick(endpoint, purpose));
   }
 
   #group(endpoint: ResolvedEndpoint): EndpointConnections {
@@ -251,7 +251,7 @@ export class ChannelPool {
   }
 
   /**
-   * @internal ChannelLease.release. A sessions connection left without users stays idle for the next
+   * @internal ConnectionLease.release. A sessions connection left without users stays idle for the next
    * session (`linger`), unless it is full or another idle one to the endpoint is there already.
    */
   release(endpoint: ResolvedEndpoint, connection: Connection, linger = true): void {
@@ -276,7 +276,7 @@ export class ChannelPool {
   }
 
   /**
-   * @internal ChannelLease.moveOn: the server refused a stream on `connection` (it is full): no new
+   * @internal ConnectionLease.moveOn: the server refused a stream on `connection` (it is full): no new
    * session goes there, and the lease moves to a connection with room.
    */
   moveOn(endpoint: ResolvedEndpoint, connection: Connection): Connection {
@@ -313,12 +313,12 @@ export class ChannelPool {
 }
 
 /** A counted reference to a pooled connection; release it exactly once. */
-export class ChannelLease {
+export class ConnectionLease {
   #released = false;
   #connection: Connection;
 
   constructor(
-    private readonly pool: ChannelPool,
+    private readonly pool: ConnectionPool,
     readonly endpoint: ResolvedEndpoint,
     connection: Connection,
   ) {
@@ -349,4 +349,4 @@ export class ChannelLease {
 }
 
 /** The process-wide pool used unless a caller brings its own. */
-export const defaultChannelPool = new ChannelPool();
+export const defaultConnectionPool = new ConnectionPool();

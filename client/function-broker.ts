@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { ChannelLease, ChannelPool, ResolvedEndpoint } from './endpoint';
-import { defaultChannelPool } from './endpoint';
+import type { ConnectionLease, ConnectionPool, ResolvedEndpoint } from './endpoint';
+import { defaultConnectionPool } from './endpoint';
 import { OpenObdError, fromGrpcError, grpcStatusName, isTransientStatus } from './errors';
 import { safeLogger, type Logger } from './logger';
 import { backoffDelay, retrying, type BackoffPolicy, type RetryPolicy } from './retry';
@@ -70,7 +70,7 @@ export interface FunctionBrokerOptions {
   credentials: { clientId: string; clientSecret: Secret; clusterId: string };
   /** Claims a handed-over session (the controller's openSession: authenticate, keepalive). */
   openSession(info: SessionInfo): Promise<Session>;
-  channelPool?: ChannelPool;
+  connectionPool?: ConnectionPool;
   logger?: Partial<Logger>;
   /** Assumed lifetime of a broker token; the server does not say (default 300 s, as the official client). */
   tokenLifetimeMs?: number;
@@ -169,12 +169,12 @@ function responseName(r: unknown): RunAnswer['response'] {
  * and the caller's calls (run a function, read a registration, generate a signature).
  */
 export class FunctionBroker extends EventEmitter {
-  readonly #o: Required<Omit<FunctionBrokerOptions, 'channelPool' | 'logger' | 'retry' | 'reconnect'>> & {
+  readonly #o: Required<Omit<FunctionBrokerOptions, 'connectionPool' | 'logger' | 'retry' | 'reconnect'>> & {
     reconnect: BackoffPolicy;
     retry: RetryPolicy;
   };
   readonly #log: Logger;
-  readonly #lease: ChannelLease;
+  readonly #lease: ConnectionLease;
   readonly #rpc: Rpc;
   readonly #functions = new Map<string, HostedFunction>();
   /** Functions whose OFFLINE answer is still awaited. */
@@ -209,7 +209,7 @@ export class FunctionBroker extends EventEmitter {
     };
     this.#log = safeLogger(options.logger);
     // A long-lived stream, as a session's: on a session connection, not the controllers' one.
-    this.#lease = (options.channelPool ?? defaultChannelPool).acquire(options.endpoint, 'sessions');
+    this.#lease = (options.connectionPool ?? defaultConnectionPool).acquire(options.endpoint, 'sessions');
     this.#rpc = new Rpc(this.#lease);
   }
 

@@ -141,7 +141,7 @@ async function scanOne(session: Session, target: ScanTarget, options: ScanOption
     ecu.reachable = true;
     // A negative answer (e.g. 31: this ECU has no such identifier) leaves the field out; it is not a failure.
     if (!answer.positive) continue;
-    const decoded = decodeResponse(step.request, answer.payload, { dialect: protocol });
+    const decoded = decodeResponse(step.request, answer.payload, { protocol });
     if (step.key === 'dtcs') {
       const list = (decoded?.dtcs as ScanDtc[] | undefined) ?? [];
       ecu.dtcs = list;

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { OpenObdError, fromGrpcError, isStreamRefusal } from './errors';
-import type { ChannelLease, ChannelPool, ResolvedEndpoint } from './endpoint';
-import { defaultChannelPool } from './endpoint';
+import type { ConnectionLease, ConnectionPool, ResolvedEndpoint } from './endpoint';
+import { defaultConnectionPool } from './endpoint';
 import { Keepalive } from './keepalive';
 import { safeLogger, type Logger } from './logger';
 import type { BackoffPolicy } from './retry';
@@ -60,7 +60,7 @@ export interface SessionOptions {
 /** What the controller hands a session besides the user's options. */
 export interface SessionInit extends SessionOptions {
   endpoint: ResolvedEndpoint;
-  channelPool?: ChannelPool;
+  connectionPool?: ConnectionPool;
   /** Asks openOBD for the session's state (through the session controller). */
   stateLookup?: (sessionId: string, timeoutMs: number) => Promise<string>;
 }
@@ -132,7 +132,7 @@ export class Session extends EventEmitter {
   readonly #opts: Required<Omit<SessionOptions, 'logger' | 'uds' | 'userInterface'>> & { uds: UdsTiming };
   readonly #uiOptions?: Partial<UiOptions>;
   #ui?: SessionUi;
-  readonly #lease: ChannelLease;
+  readonly #lease: ConnectionLease;
   readonly #rpc: Rpc;
   readonly #log: Logger;
   readonly #keepalive: Keepalive;
@@ -182,7 +182,7 @@ export class Session extends EventEmitter {
       createdAtMs: Date.parse(info.createdAt) || Date.now(),
       maxDurationMs: this.#opts.maxDurationMs,
     });
-    this.#lease = (init.channelPool ?? defaultChannelPool).acquire(init.endpoint, 'sessions');
+    this.#lease = (init.connectionPool ?? defaultConnectionPool).acquire(init.endpoint, 'sessions');
     this.#rpc = new Rpc(this.#lease);
     this.#keepalive = new Keepalive(
       { expectedIntervalMs: this.#opts.tokenIntervalMs, watchdogFactor: this.#opts.watchdogFactor, reconnect: this.#opts.reconnect },

@@ -88,7 +88,7 @@ export interface UdsTarget<C = IsotpChannelMessage> {
   /** What a timeout tells the user to check besides the ignition ("K-Line address and initialisation"); default "CAN ids". */
   addressing?: string;
   /** 'kwp2000' matches answers by the rules of ISO 14230-3 (no suppress-positive-response bit); default UDS. */
-  dialect?: 'uds' | 'kwp2000';
+  protocol?: 'uds' | 'kwp2000';
 }
 
 /** What a caller can add to a request besides its bytes and timing. */
@@ -186,7 +186,7 @@ class UdsRun {
     this.#signals =
       signal === undefined ? NO_SIGNALS : Array.isArray(signal) ? (signal as readonly AbortSignal[]) : [signal as AbortSignal];
     this.#requestHex = toHex(request);
-    this.#suppress = target.dialect === 'kwp2000' ? kwpSuppressesResponse(request) : suppressesPositiveResponse(request);
+    this.#suppress = target.protocol === 'kwp2000' ? kwpSuppressesResponse(request) : suppressesPositiveResponse(request);
     this.#sid = request[0];
   }
 
@@ -345,7 +345,7 @@ class UdsRun {
   #payload(payload: Buffer, hex: string | undefined, responseId: number): void {
     if (this.#settled) return;
     const { target, timing } = this;
-    const kind = classifyResponse(this.request, payload, target.dialect);
+    const kind = classifyResponse(this.request, payload, target.protocol);
     if (kind === 'unrelated') {
       this.#strays += 1;
       return;

@@ -283,12 +283,12 @@ export function udsTarget(spec: IsotpEcuSpec): UdsTarget {
   if (spec.padding && !PADDING[spec.padding]) throw new OpenObdError('BAD_CONFIG', `Unknown padding mode '${String(spec.padding)}'`);
   if (!spec.functional) {
     const c = channel(spec, bus, requestId, responseId);
-    return { send: c, listen: [c], functional: false, requestId, dialect: spec.protocol === 'kwp2000' ? 'kwp2000' : undefined };
+    return { send: c, listen: [c], functional: false, requestId, protocol: spec.protocol === 'kwp2000' ? 'kwp2000' : undefined };
   }
   const responders = spec.responderIds?.length ? spec.responderIds : OBD_RESPONDER_IDS;
   const ids = [responseId, ...responders.filter((id) => id !== responseId)].map((id) => checkCanIdNumber(id, 'Responder id'));
   const listen = ids.map((id) => channel(spec, bus, requestId, id));
-  return { send: listen[0], listen, functional: true, requestId: 0, dialect: spec.protocol === 'kwp2000' ? 'kwp2000' : undefined };
+  return { send: listen[0], listen, functional: true, requestId: 0, protocol: spec.protocol === 'kwp2000' ? 'kwp2000' : undefined };
 }
 
 /** What an ECU spec speaks: its `protocol`, else UDS on ISO-TP and DoIP and KWP2000 on K-Line and TP 2.0. */

@@ -17,7 +17,7 @@ export { DID_NAMES, type DecodedResponse } from './decoded';
 
 export interface DecodeOptions {
   /** 'kwp2000' decodes by ISO 14230-3 (K-Line and TP 2.0 ECUs); default UDS and OBD-II. */
-  dialect?: 'uds' | 'kwp2000';
+  protocol?: 'uds' | 'kwp2000';
   /** Data lengths of DIDs in DTC snapshot records (0x19 04), by DID; needed to split records with several DIDs. */
   didLengths?: Readonly<Record<number, number>>;
   /** Data lengths of DTC extended data records (0x19 06), by record number. */
@@ -432,9 +432,9 @@ function decodePositive(request: Uint8Array, response: Buffer, options: DecodeOp
  * not understood, or malformed (a decoding problem never throws: the raw answer is still there).
  */
 export function decodeResponse(request: Uint8Array, response: Uint8Array, options: DecodeOptions = {}): DecodedResponse | undefined {
-  if (classifyResponse(request, response, options.dialect) !== 'positive') return undefined;
+  if (classifyResponse(request, response, options.protocol) !== 'positive') return undefined;
   try {
-    if (options.dialect === 'kwp2000') return decodeKwpPositive(request, Buffer.from(response));
+    if (options.protocol === 'kwp2000') return decodeKwpPositive(request, Buffer.from(response));
     return decodePositive(request, Buffer.from(response), options);
   } catch (err) {
     // Decoders throw OpenObdError on malformed answers; RangeError is a Buffer read past a short answer.

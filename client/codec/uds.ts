@@ -188,8 +188,8 @@ export function kwpSuppressesResponse(request: Uint8Array): boolean {
   return request.length >= 2 && request[0] === 0x3e && request[1] === 0x02;
 }
 
-/** What a received payload means for the request that is waiting for an answer (by UDS rules unless `dialect` says KWP2000). */
-export function classifyResponse(request: Uint8Array, response: Uint8Array, dialect?: 'uds' | 'kwp2000'): ResponseKind {
+/** What a received payload means for the request that is waiting for an answer (by UDS rules unless `protocol` says KWP2000). */
+export function classifyResponse(request: Uint8Array, response: Uint8Array, protocol?: 'uds' | 'kwp2000'): ResponseKind {
   if (request.length === 0 || response.length === 0) return 'unrelated';
   const sid = request[0]!;
   if (response[0] === NEGATIVE_RESPONSE_SID) {
@@ -199,7 +199,7 @@ export function classifyResponse(request: Uint8Array, response: Uint8Array, dial
     return 'negative';
   }
   if (response[0] !== positiveResponseSid(sid)) return 'unrelated';
-  if (dialect === 'kwp2000') return kwpEchoMatches(request, response) ? 'positive' : 'unrelated';
+  if (protocol === 'kwp2000') return kwpEchoMatches(request, response) ? 'positive' : 'unrelated';
   return echoMatches(request, response) ? 'positive' : 'unrelated';
 }
 

@@ -45,7 +45,7 @@ export function doipTarget(spec: DoipEcuSpec): UdsTarget<DoipChannelMessage> {
     requestId: tester,
     label: `DoIP ECU ${hexNumber(ecu, 4)} via gateway ${hexNumber(gateway, 4)} on ${bus}`,
     addressing: 'DoIP gateway and ECU addresses',
-    dialect: spec.protocol === 'kwp2000' ? 'kwp2000' : 'uds',
+    protocol: spec.protocol === 'kwp2000' ? 'kwp2000' : 'uds',
   };
 }
 

@@ -42,7 +42,7 @@ export function klineTarget(spec: KlineEcuSpec): UdsTarget<KlineChannelMessage> 
     requestId: ecuId,
     label: `K-Line ECU ${hexByte(ecuId)} on ${bus}`,
     addressing: 'address, initialisation and baud rate',
-    dialect: spec.protocol === 'uds' ? 'uds' : 'kwp2000',
+    protocol: spec.protocol === 'uds' ? 'uds' : 'kwp2000',
   };
 }
 

@@ -41,7 +41,7 @@ export function tp20Target(spec: Tp20EcuSpec): UdsTarget<Tp20ChannelMessage> {
     requestId: address,
     label: `TP 2.0 ECU ${hexByte(address)} on ${bus}`,
     addressing: 'logical address',
-    dialect: spec.protocol === 'uds' ? 'uds' : 'kwp2000',
+    protocol: spec.protocol === 'uds' ? 'uds' : 'kwp2000',
   };
 }
 

@@ -59,7 +59,7 @@ export function responseDetails(
     out.nrcDescription = codec.nrcDescription(r.nrc);
   }
   if (decode && r.positive) {
-    const decoded = codec.decodeResponse(request, r.payload, reach.protocol ? { dialect: reach.protocol } : undefined);
+    const decoded = codec.decodeResponse(request, r.payload, reach.protocol ? { protocol: reach.protocol } : undefined);
     if (decoded) out.decoded = decoded;
   }
   return out;

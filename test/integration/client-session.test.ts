@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { OpenObdError, SessionController, defaultChannelPool, type Session } from '../../client';
+import { OpenObdError, SessionController, defaultConnectionPool, type Session } from '../../client';
 import type { OpenObdSimulator } from '../../simulator';
 import { ENGINE, controllerFor, delay, startSimulator, waitFor } from '../support/sim';
 
@@ -107,7 +107,7 @@ describe('client library <-> simulator: session life cycle', function () {
   it('a call before authenticate gives PERMISSION_DENIED "only authenticate() is allowed"', async function () {
     const info = await controller.startSessionOnTicket('1001');
     const { Rpc } = await import('../../client/rpc');
-    const lease = defaultChannelPool.acquire(controller.sessionEndpointFor(info));
+    const lease = defaultConnectionPool.acquire(controller.sessionEndpointFor(info));
     try {
       const rpc = new Rpc(lease);
       await assert.rejects(rpc.unary('config', 'getConfiguration', {}, { token: info.authenticationToken }), (err: OpenObdError) => {
@@ -161,7 +161,7 @@ describe('client library <-> simulator: session life cycle', function () {
   });
 
   it('close() leaves nothing open: no stream on the server, no channel in the pool', async function () {
-    const channelsBefore = defaultChannelPool.size;
+    const channelsBefore = defaultConnectionPool.size;
     const own = controllerFor(sim);
     const session = await own.startSession({ ticketId: '1003' });
     await session.request(ENGINE, '3E00');
@@ -173,7 +173,7 @@ describe('client library <-> simulator: session life cycle', function () {
     session.close();
     own.close();
     await waitFor(() => sim.stats().openStreams === 0, 2000, 'server streams to close');
-    assert.equal(defaultChannelPool.size, channelsBefore);
+    assert.equal(defaultConnectionPool.size, channelsBefore);
     assert.equal(session.state, 'closed');
   });
 

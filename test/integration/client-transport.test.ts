@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspect } from 'node:util';
-import { ChannelPool, OpenObdError, SessionController, defaultChannelPool, resolveEndpoint } from '../../client';
+import { ConnectionPool, OpenObdError, SessionController, defaultConnectionPool, resolveEndpoint } from '../../client';
 import { DEFAULT_SIMULATOR_CREDENTIALS, OpenObdSimulator } from '../../simulator';
 import { ENGINE, controllerFor, delay, startSimulator } from '../support/sim';
 
@@ -92,27 +92,27 @@ describe('client library: transport, credentials and secrets', function () {
     it("one connection for the controllers' calls, one for the sessions, shared and counted", async function () {
       const sim = await startSimulator();
       try {
-        const before = defaultChannelPool.size;
-        const idleBefore = defaultChannelPool.idle;
+        const before = defaultConnectionPool.size;
+        const idleBefore = defaultConnectionPool.idle;
         const a = controllerFor(sim);
         const b = controllerFor(sim);
-        assert.equal(defaultChannelPool.size, before + 1, 'the controllers share one connection');
+        assert.equal(defaultConnectionPool.size, before + 1, 'the controllers share one connection');
         const s = await a.startSession({ ticketId: '1001' }); // the session endpoint is the same server
         const t = await b.startSession({ ticketId: '1002' });
         assert.equal(
-          defaultChannelPool.size,
+          defaultConnectionPool.size,
           before + 2,
           'sessions go on a connection of their own, which no controller call waits behind',
         );
         s.close();
         t.close();
-        assert.equal(defaultChannelPool.size, before + 1, 'the sessions connection is out of use with its last session');
-        assert.equal(defaultChannelPool.idle, idleBefore + 1, '... and waits idle for the next session');
+        assert.equal(defaultConnectionPool.size, before + 1, 'the sessions connection is out of use with its last session');
+        assert.equal(defaultConnectionPool.idle, idleBefore + 1, '... and waits idle for the next session');
         a.close();
-        assert.equal(defaultChannelPool.idle, idleBefore, 'closed with a controller whose sessions used it');
-        assert.equal(defaultChannelPool.size, before + 1, 'still used by b');
+        assert.equal(defaultConnectionPool.idle, idleBefore, 'closed with a controller whose sessions used it');
+        assert.equal(defaultConnectionPool.size, before + 1, 'still used by b');
         b.close();
-        assert.equal(defaultChannelPool.size, before);
+        assert.equal(defaultConnectionPool.size, before);
       } finally {
         await sim.stop();
       }
@@ -120,8 +120,8 @@ describe('client library: transport, credentials and secrets', function () {
 
     it('a sessions connection waits idle for the next session: taken again, closed after idleLingerMs or with the controller', async function () {
       const sim = await startSimulator();
-      const pool = new ChannelPool({ idleLingerMs: 300 });
-      const controller = controllerFor(sim, { channelPool: pool });
+      const pool = new ConnectionPool({ idleLingerMs: 300 });
+      const controller = controllerFor(sim, { connectionPool: pool });
       const idle = { connections: 1, sessionConnections: 0, sessions: 0, idleConnections: 1 };
       const inUse = { connections: 2, sessionConnections: 1, sessions: 1, idleConnections: 0 };
       try {
@@ -149,8 +149,8 @@ describe('client library: transport, credentials and secrets', function () {
 
     it('with idleLingerMs 0 a sessions connection closes with its last session', async function () {
       const sim = await startSimulator();
-      const pool = new ChannelPool({ idleLingerMs: 0 });
-      const controller = controllerFor(sim, { channelPool: pool });
+      const pool = new ConnectionPool({ idleLingerMs: 0 });
+      const controller = controllerFor(sim, { connectionPool: pool });
       try {
         await (await controller.startSession({ ticketId: '1001' })).finish();
         assert.deepEqual(pool.stats(), { connections: 1, sessionConnections: 0, sessions: 0, idleConnections: 0 });

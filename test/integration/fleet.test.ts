@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ChannelPool, type DoipEcuSpec, type OpenObdError, type Session, type SessionController } from '../../client';
+import { ConnectionPool, type DoipEcuSpec, type OpenObdError, type Session, type SessionController } from '../../client';
 import type { OpenObdSimulator } from '../../simulator';
 import { ENGINE, controllerFor, delay, startSimulator, waitFor } from '../support/sim';
 
@@ -14,12 +14,12 @@ describe('fleets of sessions and openOBD limits', function () {
   describe('a server that allows 100 concurrent streams per connection', function () {
     let sim: OpenObdSimulator;
     let controller: SessionController;
-    let pool: ChannelPool;
+    let pool: ConnectionPool;
 
     before(async function () {
       sim = await startSimulator({ vehicles: 300, maxConcurrentStreams: 100 });
-      pool = new ChannelPool();
-      controller = controllerFor(sim, { channelPool: pool, callTimeoutMs: 20000 });
+      pool = new ConnectionPool();
+      controller = controllerFor(sim, { connectionPool: pool, callTimeoutMs: 20000 });
     });
 
     after(async function () {
@@ -49,13 +49,13 @@ describe('fleets of sessions and openOBD limits', function () {
   describe('a connection that refuses a stream (RESOURCE_EXHAUSTED)', function () {
     let sim: OpenObdSimulator;
     let controller: SessionController;
-    let pool: ChannelPool;
+    let pool: ConnectionPool;
 
     beforeEach(async function () {
       sim = await startSimulator({ tokenIntervalMs: 200, tokenValidityMs: 3000 });
-      pool = new ChannelPool();
+      pool = new ConnectionPool();
       controller = controllerFor(sim, {
-        channelPool: pool,
+        connectionPool: pool,
         session: { tokenIntervalMs: 200, tokenValidityMs: 3000, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } },
       });
     });

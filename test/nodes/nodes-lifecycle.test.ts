@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { defaultChannelPool } from '../../client';
+import { defaultConnectionPool } from '../../client';
 import { OpenObdSimulator } from '../../simulator';
 import { builtinSimulatorUsers, currentBuiltinSimulator } from '../../nodes/lib/builtin-simulator';
 import { registry } from '../../nodes/lib/registry';
@@ -82,7 +82,7 @@ describe(`Node-RED ${nodeRedVersion()}: deploys leave nothing behind`, function 
     assert.equal(stats.streams.token, 1, "one token stream: the live session's");
     assert.equal(stats.streams.isotp, 1);
     assert.equal(registry.size, 1);
-    assert.equal(defaultChannelPool.size, 2, "two connections: the controller's and the live session's");
+    assert.equal(defaultConnectionPool.size, 2, "two connections: the controller's and the live session's");
     assert.ok(Math.max(...closeTimes) < 5000, `deploy times ${closeTimes.join(',')} ms`);
     const now = handles();
     for (const kind of ['Timeout', 'TCPSocketWrap']) {
@@ -113,7 +113,7 @@ describe(`Node-RED ${nodeRedVersion()}: deploys leave nothing behind`, function 
     assert.equal(sim.stats().openStreams, 0);
     assert.equal(sim.stats().sessions.interrupted, 1);
     assert.equal(registry.size, 0);
-    assert.equal(defaultChannelPool.size, 0);
+    assert.equal(defaultConnectionPool.size, 0);
   });
 
   it('the "finish" close policy finishes open sessions with a runtime-error result instead', async function () {

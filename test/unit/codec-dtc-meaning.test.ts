@@ -3,8 +3,8 @@ import { dtcLine, dtcMeaning, failureTypeMeaning } from '../../client/codec';
 import { decodeResponse } from '../../client/codec/decode';
 import { hexToBytes } from '../../protocol';
 
-const decode = (request: string, response: string, dialect?: 'kwp2000') =>
-  decodeResponse(hexToBytes(request), hexToBytes(response), { dialect }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const decode = (request: string, response: string, protocol?: 'kwp2000') =>
+  decodeResponse(hexToBytes(request), hexToBytes(response), { protocol }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Fault codes with their meaning: SAE J2012 / ISO 15031-6 descriptions and the failure type of ISO 14229-1 Annex D. */
 describe('what a fault code means', function () {

@@ -4,7 +4,7 @@ import { hexToBytes } from '../../protocol';
 
 /* KWP2000 (ISO 14230-3): matching answers to requests and decoding them, apart from UDS's rules. */
 
-const kwp = { dialect: 'kwp2000' } as const;
+const kwp = { protocol: 'kwp2000' } as const;
 const b = hexToBytes;
 
 describe('codec: KWP2000 answers', () => {

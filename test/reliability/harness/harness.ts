@@ -4,7 +4,7 @@
  * everything left behind; `closeAfter` stops it after a scenario and asserts nothing was.
  */
 import assert from 'node:assert/strict';
-import { defaultChannelPool } from '../../../client';
+import { defaultConnectionPool } from '../../../client';
 import { OpenObdSimulator, type SimulatorOptions } from '../../../simulator';
 import { registry } from '../../../nodes/lib/registry';
 import type { AccountNode } from '../../../nodes/lib/accounts';
@@ -145,7 +145,7 @@ export class FlowHarness {
     const serverStreams = this.sim.stats().openStreams;
     const liveSessions = registry.size;
     // In use or idle (kept for a next session): after Node-RED stopped, neither may be left.
-    const channels = defaultChannelPool.size + defaultChannelPool.idle;
+    const channels = defaultConnectionPool.size + defaultConnectionPool.idle;
     const subscribers = Math.max(0, registry.subscriberCount - this.#subscribers);
     await this.sim.stop();
     this.rss.stop();

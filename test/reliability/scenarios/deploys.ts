@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { defaultChannelPool } from '../../../client';
+import { defaultConnectionPool } from '../../../client';
 import { registry } from '../../../nodes/lib/registry';
 import { describeOutcome } from '../harness/flow';
 import { FlowHarness } from '../harness/harness';
@@ -149,13 +149,17 @@ export async function deployScenario(opts: { count: number }): Promise<ScenarioR
         const counted = await until(() => {
           const s = h.sim.stats();
           return (
-            s.sessions.active === 2 && s.streams.token === 2 && s.streams.isotp <= 2 && registry.size === 2 && defaultChannelPool.size === 2
+            s.sessions.active === 2 &&
+            s.streams.token === 2 &&
+            s.streams.isotp <= 2 &&
+            registry.size === 2 &&
+            defaultConnectionPool.size === 2
           );
         }, 5000);
         const s = h.sim.stats();
         assert.ok(
           counted,
-          `after ${which}: server ${JSON.stringify(s.sessions)} token streams ${s.streams.token}, isotp ${s.streams.isotp}; registry ${registry.size}; channels ${defaultChannelPool.size} (expected 2 active sessions, 2 token streams, at most 2 ISO-TP streams, 2 registered, 2 connections: the controller's and the sessions')`,
+          `after ${which}: server ${JSON.stringify(s.sessions)} token streams ${s.streams.token}, isotp ${s.streams.isotp}; registry ${registry.size}; channels ${defaultConnectionPool.size} (expected 2 active sessions, 2 token streams, at most 2 ISO-TP streams, 2 registered, 2 connections: the controller's and the sessions')`,
         );
       }
       f.details.closeMs = {
