@@ -36,7 +36,7 @@ const jsonOut = args.includes('--json') ? args[args.indexOf('--json') + 1] : und
 const profileDir = path.join(ROOT, 'bench-profiles');
 
 const GOALS = {
-  libraryRatio: 1.15,
+  libraryRatio: 1.1,
   nodeRatio: 1.5,
   scaleSessions: 1000,
   scanToBound: 1.2,
