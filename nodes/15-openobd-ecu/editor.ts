@@ -27,22 +27,22 @@ RED.nodes.registerType('openobd-ecu', {
     },
     pinPlus: {
       value: 6,
-      validate: OpenObdEditor.when('transport', 'isotp', OpenObdRules.transportsWith('pinPlus'), OpenObdEditor.pin(['pinMinus'])),
+      validate: OpenObdEditor.forTransport('pinPlus', OpenObdEditor.pin(['pinMinus'])),
     },
     pinMinus: {
       value: 14,
-      validate: OpenObdEditor.when('transport', 'isotp', OpenObdRules.transportsWith('pinMinus'), OpenObdEditor.pin(['pinPlus'])),
+      validate: OpenObdEditor.forTransport('pinMinus', OpenObdEditor.pin(['pinPlus'])),
     },
     bitRate: { value: 500, validate: OpenObdEditor.bitRate },
     requestId: {
       value: '7E0',
-      validate: OpenObdEditor.when('transport', 'isotp', OpenObdRules.transportsWith('requestId'), function (v, _opt) {
+      validate: OpenObdEditor.forTransport('requestId', function (v, _opt) {
         return OpenObdEditor.checkCanId(v);
       }),
     },
     responseId: {
       value: '7E8',
-      validate: OpenObdEditor.when('transport', 'isotp', OpenObdRules.transportsWith('responseId'), function (v, _opt) {
+      validate: OpenObdEditor.forTransport('responseId', function (v, _opt) {
         return OpenObdEditor.checkCanId(v);
       }),
     },
@@ -56,19 +56,19 @@ RED.nodes.registerType('openobd-ecu', {
     },
     logicalAddress: {
       value: '01',
-      validate: OpenObdEditor.when('transport', 'isotp', OpenObdRules.transportsWith('logicalAddress'), function (v, _opt) {
+      validate: OpenObdEditor.forTransport('logicalAddress', function (v, _opt) {
         return OpenObdEditor.checkAddress(v, 1);
       }),
     },
     klineAddress: {
       value: '01',
-      validate: OpenObdEditor.when('transport', 'isotp', OpenObdRules.transportsWith('klineAddress'), function (v, _opt) {
+      validate: OpenObdEditor.forTransport('klineAddress', function (v, _opt) {
         return OpenObdEditor.checkAddress(v, 1);
       }),
     },
     klinePin: {
       value: 7,
-      validate: OpenObdEditor.when('transport', 'isotp', OpenObdRules.transportsWith('klinePin'), OpenObdEditor.pin([])),
+      validate: OpenObdEditor.forTransport('klinePin', OpenObdEditor.pin([])),
     },
     klineInit: {
       value: 'fast',
@@ -86,7 +86,7 @@ RED.nodes.registerType('openobd-ecu', {
     },
     keyBytes: {
       value: '',
-      validate: OpenObdEditor.when('transport', 'isotp', OpenObdRules.transportsWith('keyBytes'), function (v, _opt) {
+      validate: OpenObdEditor.forTransport('keyBytes', function (v, _opt) {
         return OpenObdEditor.checkKeyBytes(v);
       }),
     },
@@ -98,28 +98,23 @@ RED.nodes.registerType('openobd-ecu', {
     },
     doipNetwork: {
       value: 1,
-      validate: OpenObdEditor.when(
-        'transport',
-        'isotp',
-        OpenObdRules.transportsWith('doipNetwork'),
-        OpenObdEditor.wholeNumber(1, 9, 'openobd.validation.doipNetwork'),
-      ),
+      validate: OpenObdEditor.forTransport('doipNetwork', OpenObdEditor.wholeNumber(1, 9, 'openobd.validation.doipNetwork')),
     },
     gatewayId: {
       value: '1010',
-      validate: OpenObdEditor.when('transport', 'isotp', OpenObdRules.transportsWith('gatewayId'), function (v, _opt) {
+      validate: OpenObdEditor.forTransport('gatewayId', function (v, _opt) {
         return OpenObdEditor.checkAddress(v, 2);
       }),
     },
     testerId: {
       value: '0E80',
-      validate: OpenObdEditor.when('transport', 'isotp', OpenObdRules.transportsWith('testerId'), function (v, _opt) {
+      validate: OpenObdEditor.forTransport('testerId', function (v, _opt) {
         return OpenObdEditor.checkAddress(v, 2);
       }),
     },
     doipEcuId: {
       value: '1010',
-      validate: OpenObdEditor.when('transport', 'isotp', OpenObdRules.transportsWith('doipEcuId'), function (v, _opt) {
+      validate: OpenObdEditor.forTransport('doipEcuId', function (v, _opt) {
         return OpenObdEditor.checkAddress(v, 2);
       }),
     },

@@ -435,6 +435,14 @@ namespace OpenObdEditor {
     };
   }
 
+  /**
+   * Validates an ECU setting only when the chosen transport's dialog asks for it (the runtime's
+   * TRANSPORT_FIELDS), so a hidden field of another transport never blocks a save.
+   */
+  export function forTransport(setting: string, check: RedValidator): RedValidator {
+    return when('transport', 'isotp', R.transportsWith(setting), check);
+  }
+
   /** How a node label shows its session id setting: a short id, or where the id comes from. */
   export function sessionIdLabel(node: RedNode<{ sessionId?: string; sessionIdSource?: string }>): string {
     const source = node.sessionIdSource || 'str';
